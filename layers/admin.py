@@ -1,0 +1,127 @@
+"""GeoDjango admin for every layer, with offline map widgets and masked personal data."""
+
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from layers import masking
+from layers.models import (
+    Community,
+    District,
+    Facility,
+    FacilityType,
+    Grid,
+    GridAssignment,
+    Household,
+    Incident,
+    IncidentCategory,
+    IncidentTransition,
+    Street,
+)
+from layers.widgets import OfflineOSMWidget
+
+
+class MapAdmin(GISModelAdmin):
+    gis_widget = OfflineOSMWidget
+
+
+@admin.register(District)
+class DistrictAdmin(MapAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Street)
+class StreetAdmin(MapAdmin):
+    list_display = ["code", "name", "district"]
+    list_filter = ["district"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Community)
+class CommunityAdmin(MapAdmin):
+    list_display = ["code", "name", "street"]
+    list_filter = ["street"]
+    search_fields = ["code", "name"]
+
+
+class AssignmentInline(admin.TabularInline):
+    model = GridAssignment
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Grid)
+class GridAdmin(MapAdmin):
+    list_display = ["code", "name", "community"]
+    list_filter = ["community__street", "community"]
+    search_fields = ["code", "name"]
+    inlines = [AssignmentInline]
+    readonly_fields = []
+
+    def get_readonly_fields(self, request, obj=None):
+        # A code is an identifier: left empty it is generated, once set it stays.
+        return ["code"] if obj and obj.code else []
+
+
+@admin.register(GridAssignment)
+class GridAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "grid", "role", "since"]
+    list_filter = ["role", "grid__community"]
+    autocomplete_fields = ["user", "grid"]
+
+
+@admin.register(FacilityType)
+class FacilityTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level_minutes", "threshold_minutes", "color", "sort_order"]
+    list_editable = ["threshold_minutes", "color", "sort_order"]
+
+
+@admin.register(Facility)
+class FacilityAdmin(MapAdmin):
+    list_display = ["name", "type", "source", "source_id", "synthetic"]
+    list_filter = ["type", "source", "synthetic"]
+    search_fields = ["name", "address", "source_id"]
+
+
+@admin.register(Household)
+class HouseholdAdmin(MapAdmin):
+    list_display = ["id", "masked_head", "address", "residents", "masked_id_number", "masked_phone", "tags",
+                    "grid", "synthetic"]
+    list_filter = ["grid__community", "synthetic"]
+    search_fields = ["address", "external_id"]
+    readonly_fields = ["grid"]
+
+    @admin.display(description="户主")
+    def masked_head(self, obj: Household) -> str:
+        return masking.mask_name(obj.head_name)
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj: Household) -> str:
+        return obj.id_number_masked
+
+    @admin.display(description="联系电话")
+    def masked_phone(self, obj: Household) -> str:
+        return obj.phone_masked
+
+
+class TransitionInline(admin.TabularInline):
+    model = IncidentTransition
+    extra = 0
+    readonly_fields = ["from_status", "to_status", "at", "by", "note"]
+    can_delete = False
+
+
+@admin.register(Incident)
+class IncidentAdmin(MapAdmin):
+    list_display = ["id", "category", "status", "reported_at", "grid", "synthetic"]
+    list_filter = ["category", "status", "synthetic", "grid__community"]
+    search_fields = ["description", "address", "external_id"]
+    date_hierarchy = "reported_at"
+    readonly_fields = ["grid"]
+    inlines = [TransitionInline]
+
+
+@admin.register(IncidentCategory)
+class IncidentCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "group", "time_limit_hours", "color"]
+    list_editable = ["time_limit_hours", "color"]

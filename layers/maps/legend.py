@@ -1,0 +1,44 @@
+"""A map legend drawn as a Leaflet control (Chinese labels)."""
+
+from __future__ import annotations
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+
+class Legend(MacroElement):
+    """``items`` are (colour, label, kind) with kind 'fill', 'line' or 'dot'."""
+
+    _template = Template(
+        """{% macro header(this, kwargs) %}
+        <style>
+        .gm-legend{background:#fff;padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
+                   font:13px/1.6 sans-serif}
+        .gm-legend i{display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle}
+        .gm-legend i.line{height:0;border-top:3px solid}
+        .gm-legend i.dot{border-radius:50%}
+        .gm-label{font:bold 13px sans-serif;color:#7f0000;text-shadow:0 0 3px #fff,0 0 3px #fff;
+                  white-space:nowrap;text-align:center}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){
+          var legend = L.control({position: 'bottomright'});
+          legend.onAdd = function () {
+            var div = L.DomUtil.create('div', 'gm-legend');
+            div.innerHTML = {{ this.html|tojson }};
+            return div;
+          };
+          legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, title: str, items: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self._name = "Legend"
+        rows = []
+        for colour, label, kind in items:
+            style = f"border-color:{colour}" if kind == "line" else f"background:{colour}"
+            rows.append(f'<div><i class="{kind}" style="{style}"></i>{label}</div>')
+        self.html = f"<b>{title}</b>" + "".join(rows)

@@ -1,0 +1,62 @@
+"""The first page's map: communities outlined, grids coloured, Chinese labels."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+from django.contrib.gis.db.models import Extent
+from django.db.models import Count
+
+from layers.maps.base import base_map
+from layers.maps.legend import Legend
+from layers.models import Community, Grid
+
+# Qualitative palette (ColorBrewer Set3) for neighbouring grids.
+GRID_COLOURS = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+                "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"]
+
+
+def _feature(obj, properties: dict) -> dict:
+    return {"type": "Feature", "geometry": json.loads(obj.geom.geojson), "properties": properties}
+
+
+def overview_map() -> folium.Map:
+    extent = Community.objects.aggregate(e=Extent("geom"))["e"]
+    m = base_map(bounds=extent)
+    grids = Grid.objects.select_related("community").annotate(n_households=Count("households"))
+    grid_fc = {
+        "type": "FeatureCollection",
+        "features": [
+            _feature(g, {"code": g.code, "name": g.name, "community": g.community.name,
+                         "households": g.n_households, "colour": GRID_COLOURS[i % len(GRID_COLOURS)]})
+            for i, g in enumerate(grids)
+        ],
+    }
+    folium.GeoJson(
+        grid_fc,
+        name="网格",
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.55,
+                                  "color": "#666666", "weight": 1},
+        tooltip=folium.GeoJsonTooltip(["name", "code", "community", "households"],
+                                      aliases=["网格", "编码", "社区", "户数"]),
+    ).add_to(m)
+    communities = list(Community.objects.all())
+    folium.GeoJson(
+        {"type": "FeatureCollection",
+         "features": [_feature(c, {"code": c.code, "name": c.name}) for c in communities]},
+        name="社区边界",
+        style_function=lambda f: {"fill": False, "color": "#d7301f", "weight": 3},
+        tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=["社区", "编码"]),
+    ).add_to(m)
+    labels = folium.FeatureGroup(name="社区名称")
+    for c in communities:
+        point = c.geom.point_on_surface
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(html=f'<div class="gm-label">{c.name}</div>', icon_size=(120, 20), icon_anchor=(60, 10)),
+        ).add_to(labels)
+    labels.add_to(m)
+    Legend("图例", [("#d7301f", "社区边界", "line"), (GRID_COLOURS[0], "网格（颜色区分相邻网格）", "fill")]).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

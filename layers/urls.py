@@ -1,0 +1,8 @@
+from django.urls import path
+
+from layers import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("maps/overview.html", views.overview_map_html, name="overview_map"),
+]
