@@ -150,3 +150,7 @@ LOGGING = {
 # references (GDAL ≥ 3.9 can). gridmap reads user files through pyogrio with its own GDAL
 # and only passes known SRIDs to GeoDjango; the README says so.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Walking: 15 minutes ≈ 1000 m (GB 50180-2018's 800–1000 m for the 15-minute circle,
+# DOMAIN.md §4) gives 66.7 m/min (4 km/h).
+GRIDMAP_WALK_SPEED_M_PER_MIN = float(os.environ.get("GRIDMAP_WALK_SPEED_M_PER_MIN", str(1000 / 15)))

@@ -1,0 +1,29 @@
+"""gridmap's spatial models, one module per domain.
+
+core: the 区 → 街道 → 社区 → 网格 hierarchy, facilities, households, incidents.
+network: the walkable street network for pgRouting.
+"""
+
+from layers.models.core import (
+    WGS84,
+    Community,
+    District,
+    Facility,
+    FacilityType,
+    Grid,
+    GridAssignment,
+    Household,
+    HouseholdTag,
+    Incident,
+    IncidentCategory,
+    IncidentStatus,
+    IncidentTransition,
+    Street,
+)
+from layers.models.network import WalkEdge, WalkNode
+
+__all__ = [
+    "WGS84", "Community", "District", "Facility", "FacilityType", "Grid", "GridAssignment", "Household",
+    "HouseholdTag", "Incident", "IncidentCategory", "IncidentStatus", "IncidentTransition", "Street",
+    "WalkEdge", "WalkNode",
+]
