@@ -133,7 +133,8 @@ def start() -> None:
         _prepare_dirs()
         bindir = find_bindir()
         # synchronous_commit=off: a crash may lose the last few commits, never corrupts.
-        options = f"-k {SOCKET_DIR} -p {PORT} -c listen_addresses='' -c synchronous_commit=off"
+        # jit=off: gridmap's queries are short; compiling them costs more than it saves.
+        options = f"-k {SOCKET_DIR} -p {PORT} -c listen_addresses='' -c synchronous_commit=off -c jit=off"
         result = _run(
             [str(bindir / "pg_ctl"), "-D", str(DATA_DIR), "-l", str(LOG_FILE), "-o", options, "-w", "start"],
             check=False,
