@@ -1,0 +1,1 @@
+"""Pure-Python spatial analysis for gridmap: no database, no Django imports."""
