@@ -78,6 +78,10 @@ def build(n_households: int, side: int) -> None:
         insert_s = time.perf_counter() - t
         print(f"PostGIS insert of {n_households:,} households through the row trigger: {insert_s:.1f} s "
               f"({n_households / insert_s:,.0f} rows/s)")
+        # After a bulk load, rebuild the GiST indexes: built row by row in random order they
+        # are ~3× slower to probe than PostGIS's sorted build.
+        cur.execute("REINDEX TABLE layers_household")
+        cur.execute("REINDEX TABLE layers_grid")
         cur.execute("VACUUM ANALYZE layers_household")
         cur.execute("ANALYZE layers_grid")
 
@@ -107,6 +111,7 @@ def time_postgis() -> float:
         cur.execute("SELECT set_config('gridmap.set_based_linking', 'on', true)")
         cur.execute("UPDATE layers_household SET grid_id = NULL")
     with connection.cursor() as cur:
+        cur.execute("REINDEX TABLE layers_household")
         cur.execute("VACUUM ANALYZE layers_household")
     t = time.perf_counter()
     changed = linking.link_all(("household",))[0].changed

@@ -51,8 +51,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
     "layers",
     "importers",
+    "fieldwork",
 ]
 
 MIDDLEWARE = [
@@ -154,3 +158,60 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Walking: 15 minutes ≈ 1000 m (GB 50180-2018's 800–1000 m for the 15-minute circle,
 # DOMAIN.md §4) gives 66.7 m/min (4 km/h).
 GRIDMAP_WALK_SPEED_M_PER_MIN = float(os.environ.get("GRIDMAP_WALK_SPEED_M_PER_MIN", str(1000 / 15)))
+
+# --- walking access: service circles, coverage, siting (layers/access, layers/analysis) ---
+# Minutes of the service circles drawn for every facility (GB 50180-2018's 5/10/15-minute levels).
+GRIDMAP_CIRCLE_MINUTES = tuple(int(m) for m in os.environ.get("GRIDMAP_CIRCLE_MINUTES", "5,10,15").split(","))
+# Half width (m) of the band drawn along every reached street piece.
+GRIDMAP_CIRCLE_BUFFER_M = float(os.environ.get("GRIDMAP_CIRCLE_BUFFER_M", "50"))
+# Holes of a circle smaller than this (m²) are filled: a block enclosed by reached streets.
+GRIDMAP_CIRCLE_HOLE_FILL_M2 = float(os.environ.get("GRIDMAP_CIRCLE_HOLE_FILL_M2", "40000"))
+# A facility or household farther than this (m) from every street is "off the network".
+GRIDMAP_SNAP_TOLERANCE_M = float(os.environ.get("GRIDMAP_SNAP_TOLERANCE_M", "300"))
+# Uncovered households within twice this distance (m) of each other form one gap area.
+GRIDMAP_GAP_BUFFER_M = float(os.environ.get("GRIDMAP_GAP_BUFFER_M", "60"))
+# Priority groups per facility type: coverage is reported for them separately and siting
+# counts each of their households GRIDMAP_SITING_FOCUS_WEIGHT times.
+GRIDMAP_COVERAGE_FOCUS_TAGS = {
+    "elderly_daycare": ["独居老人", "高龄"],
+    "elderly_home": ["独居老人", "高龄"],
+    "kindergarten": ["有幼儿"],
+}
+GRIDMAP_SITING_FOCUS_WEIGHT = float(os.environ.get("GRIDMAP_SITING_FOCUS_WEIGHT", "2"))
+# Recompute circles and walking times right after a commit that changed facilities,
+# households or the network through Django (bulk loads leave them to build_circles).
+GRIDMAP_ACCESS_AUTO_REFRESH = env_bool("GRIDMAP_ACCESS_AUTO_REFRESH", True)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "gridmap API",
+    "DESCRIPTION": "社区网格化管理 GeoJSON API：社区、网格、设施、服务圈、户（脱敏）、事件、覆盖率、热点。",
+    "VERSION": "1",
+}
+
+# --- incident hot spots and patrol plans (layers.analysis.hotspot_service, patrol_route) ---
+# Regular hexagon cells: distance in metres between opposite edges (= between the centres
+# of adjacent cells). 150 m is about two city blocks: small enough to point a patrol at a
+# street corner, large enough that a month of incidents gives counts above 0-1 per cell.
+GRIDMAP_HEX_SIZE_M = float(os.environ.get("GRIDMAP_HEX_SIZE_M", "150"))
+# Gi* permutations (the 99 % class needs at least 200; esda's default is 999).
+GRIDMAP_HOTSPOT_PERMUTATIONS = int(os.environ.get("GRIDMAP_HOTSPOT_PERMUTATIONS", "999"))
+# Seed of the permutations, so that a report can be reproduced; "" for a fresh draw.
+_hotspot_seed = os.environ.get("GRIDMAP_HOTSPOT_SEED", "0")
+GRIDMAP_HOTSPOT_SEED = int(_hotspot_seed) if _hotspot_seed else None
+# Default time window of the hot spot and patrol commands, in days before now.
+GRIDMAP_HOTSPOT_DAYS = int(os.environ.get("GRIDMAP_HOTSPOT_DAYS", "90"))
+# Kernel density radius in metres; unset: the Silverman-type rule of layers.analysis.density.
+_kde_bandwidth = os.environ.get("GRIDMAP_KDE_BANDWIDTH_M", "")
+GRIDMAP_KDE_BANDWIDTH_M = float(_kde_bandwidth) if _kde_bandwidth else None
+# Emerging hot spots: weekly or monthly bins, and how many (at least 10).
+GRIDMAP_EMERGING_BIN = os.environ.get("GRIDMAP_EMERGING_BIN", "week")
+GRIDMAP_EMERGING_BINS = int(os.environ.get("GRIDMAP_EMERGING_BINS", "12"))
+# Patrol plans: stops per plan, and how far (m) a stop may lie from the nearest street node
+# before the plan warns that it is not really on the network.
+GRIDMAP_PATROL_STOPS = int(os.environ.get("GRIDMAP_PATROL_STOPS", "8"))
+GRIDMAP_PATROL_SNAP_WARN_M = float(os.environ.get("GRIDMAP_PATROL_SNAP_WARN_M", "150"))

@@ -4,5 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("layers.api.urls")),
+    path("", include("fieldwork.urls")),
     path("", include("layers.urls")),
 ]

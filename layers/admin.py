@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
-from layers import masking
+from layers import masking, visibility
 from layers.models import (
     Community,
     District,
@@ -56,7 +56,9 @@ class GridAdmin(MapAdmin):
     list_filter = ["community__street", "community"]
     search_fields = ["code", "name"]
     inlines = [AssignmentInline]
-    readonly_fields = []
+
+    def get_queryset(self, request):
+        return visibility.visible_grids(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         # A code is an identifier: left empty it is generated, once set it stays.
@@ -85,11 +87,27 @@ class FacilityAdmin(MapAdmin):
 
 @admin.register(Household)
 class HouseholdAdmin(MapAdmin):
+    """Scoped like every other view (layers.visibility); full personal data only for
+    users allowed to see it, and each opened record is logged."""
+
     list_display = ["id", "masked_head", "address", "residents", "masked_id_number", "masked_phone", "tags",
                     "grid", "synthetic"]
     list_filter = ["grid__community", "synthetic"]
     search_fields = ["address", "external_id"]
     readonly_fields = ["grid"]
+
+    def get_queryset(self, request):
+        return visibility.visible_households(request.user)
+
+    def get_exclude(self, request, obj=None):
+        return [] if visibility.can_see_pii(request.user) else ["id_number", "phone", "head_name"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if visibility.can_see_pii(request.user) and request.method == "GET":
+            from fieldwork.pii import reveal
+
+            reveal(request.user, int(object_id), via="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="户主")
     def masked_head(self, obj: Household) -> str:
@@ -119,6 +137,9 @@ class IncidentAdmin(MapAdmin):
     date_hierarchy = "reported_at"
     readonly_fields = ["grid"]
     inlines = [TransitionInline]
+
+    def get_queryset(self, request):
+        return visibility.visible_incidents(request.user)
 
 
 @admin.register(IncidentCategory)

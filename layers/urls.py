@@ -5,4 +5,6 @@ from layers import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("maps/overview.html", views.overview_map_html, name="overview_map"),
+    path("planner/", views.planner_page, name="planner"),
+    path("patrol/", views.patrol_page, name="patrol"),
 ]

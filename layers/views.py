@@ -17,3 +17,17 @@ def home(request: HttpRequest) -> HttpResponse:
 def overview_map_html(request: HttpRequest) -> HttpResponse:
     """The overview map as a standalone Leaflet page (shown in the home page's frame)."""
     return HttpResponse(render_map(overview_map()))
+
+
+def planner_page(request: HttpRequest) -> HttpResponse:
+    """设施覆盖: wired to layers.maps.planner once the coverage analysis lands."""
+    from django.http import HttpResponseNotFound
+
+    return HttpResponseNotFound("设施覆盖页面尚未启用")
+
+
+def patrol_page(request: HttpRequest) -> HttpResponse:
+    """巡防热点: wired to layers.maps.patrol once the hot-spot analysis lands."""
+    from django.http import HttpResponseNotFound
+
+    return HttpResponseNotFound("巡防热点页面尚未启用")

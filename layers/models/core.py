@@ -270,6 +270,11 @@ class GridLinked(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # The trigger chose the grid: read it back so the instance tells the truth.
+        self.refresh_from_db(fields=["grid"])
+
     @property
     def unassigned(self) -> bool:
         return self.grid_id is None

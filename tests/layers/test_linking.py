@@ -30,8 +30,8 @@ def _xmin(table: str, pk: int) -> str:
 
 def test_household_inside_a_grid_is_linked_on_create():
     _, west, east = two_grids()
-    assert make_household(INSIDE_WEST).grid_id is None  # the instance does not see the trigger...
-    assert Household.objects.get(address="测试路1号").grid == west  # ...the database row does
+    assert make_household(INSIDE_WEST).grid == west  # save() reads back what the trigger chose
+    assert Household.objects.get(address="测试路1号").grid == west
     h = make_household(INSIDE_EAST, address="测试路2号")
     h.refresh_from_db()
     assert h.grid == east

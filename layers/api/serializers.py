@@ -1,0 +1,86 @@
+"""GeoJSON serializers. Personal data leaves the server masked: households carry
+``id_number_masked``/``phone_masked`` only; full values come from the logged reveal view."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from layers import lifecycle
+from layers.models import Community, Facility, Grid, Household, Incident, IncidentStatus, IncidentTransition
+
+
+class CommunitySerializer(GeoFeatureModelSerializer):
+    class Meta:
+        model = Community
+        geo_field = "geom"
+        fields = ["id", "code", "name", "street"]
+
+
+class GridSerializer(GeoFeatureModelSerializer):
+    community_name = serializers.CharField(source="community.name", read_only=True)
+
+    class Meta:
+        model = Grid
+        geo_field = "geom"
+        fields = ["id", "code", "name", "community", "community_name"]
+
+
+class FacilitySerializer(GeoFeatureModelSerializer):
+    type_code = serializers.CharField(source="type.code", read_only=True)
+    type_name = serializers.CharField(source="type.name", read_only=True)
+
+    class Meta:
+        model = Facility
+        geo_field = "geom"
+        fields = ["id", "name", "type", "type_code", "type_name", "address", "capacity", "source", "synthetic"]
+
+
+class HouseholdSerializer(GeoFeatureModelSerializer):
+    head_name = serializers.SerializerMethodField()
+    grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
+
+    class Meta:
+        model = Household
+        geo_field = "geom"
+        fields = ["id", "external_id", "address", "residents", "head_name", "id_number_masked", "phone_masked",
+                  "tags", "vulnerable_tags", "last_visit", "grid", "grid_code", "synthetic"]
+
+    def get_head_name(self, obj: Household) -> str:
+        from layers.masking import mask_name
+
+        return mask_name(obj.head_name)
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    by = serializers.StringRelatedField()
+
+    class Meta:
+        model = IncidentTransition
+        fields = ["from_status", "to_status", "at", "by", "note"]
+
+
+class IncidentSerializer(GeoFeatureModelSerializer):
+    category_code = serializers.SlugRelatedField(source="category", slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
+    deadline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        geo_field = "geom"
+        fields = ["id", "external_id", "category", "category_code", "category_name", "description", "address",
+                  "reported_at", "status", "status_label", "dispatched_at", "closed_at", "deadline", "satisfaction",
+                  "grid", "grid_code", "synthetic"]
+        read_only_fields = ["status", "dispatched_at", "closed_at", "satisfaction", "grid", "synthetic",
+                            "reported_at", "external_id"]
+
+    def get_deadline(self, obj: Incident):
+        return lifecycle.deadline(obj)
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    satisfaction = serializers.ChoiceField(choices=[("满意", "满意"), ("不满意", "不满意")], required=False)

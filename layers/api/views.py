@@ -1,0 +1,143 @@
+"""REST API (GeoJSON). Every queryset comes from layers.visibility, so the API shows a user
+exactly what the pages show them; objects outside their scope answer 404."""
+
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework_gis.filters import InBBoxFilter
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from layers import lifecycle, visibility
+from layers.api import serializers as s
+from layers.models import Community, Facility, Incident
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django's model permissions, reading included (view_*)."""
+
+    perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"],
+                 "HEAD": ["%(app_label)s.view_%(model_name)s"]}
+
+
+class Pagination(GeoJsonPagination):
+    page_size = 1000
+    page_size_query_param = "page_size"
+    max_page_size = 10000
+
+
+class GeoViewSet(viewsets.GenericViewSet):
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    pagination_class = Pagination
+    filter_backends = [InBBoxFilter]
+    bbox_filter_field = "geom"
+    bbox_filter_include_overlapping = True
+
+
+class CommunityViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """社区边界 (?in_bbox=minLon,minLat,maxLon,maxLat)."""
+
+    serializer_class = s.CommunitySerializer
+    queryset = Community.objects.all()
+
+
+class GridViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """网格: all for planners/patrols/administrators, the assigned ones for a grid worker."""
+
+    serializer_class = s.GridSerializer
+
+    def get_queryset(self):
+        return visibility.visible_grids(self.request.user).select_related("community")
+
+
+class FacilityViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """设施 (?type=CODE)."""
+
+    serializer_class = s.FacilitySerializer
+
+    def get_queryset(self):
+        qs = Facility.objects.select_related("type")
+        if code := self.request.query_params.get("type"):
+            qs = qs.filter(type__code=code)
+        return qs
+
+
+def _filter_grid(qs, request):
+    if code := request.query_params.get("grid"):
+        qs = qs.filter(grid__code=code)
+    return qs
+
+
+class HouseholdViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """户 (masked). ?grid=CODE, ?tag=独居老人, ?in_bbox=…"""
+
+    serializer_class = s.HouseholdSerializer
+
+    def get_queryset(self):
+        qs = _filter_grid(visibility.visible_households(self.request.user).select_related("grid"), self.request)
+        if tag := self.request.query_params.get("tag"):
+            qs = qs.filter(tags__contains=[tag])
+        return qs.order_by("id")
+
+
+def _time(request, name: str):
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00")
+    if parsed is None:
+        raise ValidationError({name: f"无法解析时间 {value!r}，请用 YYYY-MM-DD 或 ISO 8601"})
+    return parsed
+
+
+class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
+    """事件. ?grid=CODE ?status=handling ?category=CODE ?since=2026-01-01 ?until=…; POST reports one
+    (the grid is filled in by the database); POST {id}/transition/ moves it along the lifecycle."""
+
+    serializer_class = s.IncidentSerializer
+
+    def get_queryset(self):
+        qs = _filter_grid(visibility.visible_incidents(self.request.user), self.request)
+        qs = qs.select_related("category", "grid")
+        params = self.request.query_params
+        if value := params.get("status"):
+            qs = qs.filter(status__in=value.split(","))
+        if value := params.get("category"):
+            qs = qs.filter(category__code__in=value.split(","))
+        if since := _time(self.request, "since"):
+            qs = qs.filter(reported_at__gte=since)
+        if until := _time(self.request, "until"):
+            qs = qs.filter(reported_at__lt=until)
+        return qs.order_by("-reported_at", "-id")
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        geom = serializer.validated_data["geom"]
+        if not visibility.visible_grids(user).filter(geom__covers=geom).exists():
+            raise ValidationError({"geom": "该位置不在您可管理的网格内 (the point is outside your grids)"})
+        serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **serializer.validated_data)
+
+    @extend_schema(request=s.TransitionRequestSerializer, responses=s.TransitionSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        incident: Incident = self.get_object()
+        if not request.user.has_perm("layers.change_incident"):
+            return Response({"detail": "无权变更事件状态"}, status=status.HTTP_403_FORBIDDEN)
+        body = s.TransitionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            step = lifecycle.move(incident, body.validated_data["to_status"], by=request.user,
+                                  note=body.validated_data.get("note", ""),
+                                  satisfaction=body.validated_data.get("satisfaction", ""))
+        except lifecycle.TransitionError as e:
+            raise serializers.ValidationError({"to_status": [str(e)]}) from e
+        return Response(s.TransitionSerializer(step).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        incident = self.get_object()
+        return Response(s.TransitionSerializer(incident.transitions.all(), many=True).data)
