@@ -88,6 +88,8 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
     """
     basemap = basemap or settings.GRIDMAP_BASEMAP
     m = folium.Map(location=[30.66, 104.08], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=True)
+    # Without a tile layer Leaflet has no zoom range, and clustering needs one.
+    m.options.update({"maxZoom": 19, "minZoom": 5})
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图", attr=OSM_ATTRIBUTION).add_to(m)
     elif basemap == "tianditu":

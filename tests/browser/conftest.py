@@ -1,0 +1,90 @@
+"""Headless Chromium (Debian's package) driven by Playwright against the live test server.
+
+The browser is started with the flags that keep it from calling home, and every request a
+page makes is recorded so tests can assert that nothing left 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+# Playwright's sync API keeps an event loop running in the test thread; Django then takes
+# every ORM call of the test itself (fixtures, asserts) for async code. The calls are
+# synchronous in fact, so let them through (test processes only).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make setup` installs Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A logged-in browser page that records every request URL."""
+
+    def __init__(self, browser, live_server, client_cookies: dict[str, str]) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
+                                           timezone_id="Asia/Shanghai")
+        host = urlparse(live_server.url).hostname
+        self.context.add_cookies([{"name": k, "value": v, "domain": host, "path": "/"}
+                                  for k, v in client_cookies.items()])
+        self.requests: list[str] = []
+        self.page = self.context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.base = live_server.url
+
+    def open(self, path: str):
+        self.page.goto(self.base + path, wait_until="networkidle")
+        return self.page
+
+    def outside_requests(self) -> list[str]:
+        return [u for u in self.requests
+                if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"
+                and urlparse(u).hostname != "localhost"]
+
+    def screenshot(self, name: str) -> Path:
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        path = OUTPUT / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, live_server, client):
+    """visit(user) → a Visit logged in as ``user`` (through Django's test client session)."""
+    opened = []
+
+    def make(user) -> Visit:
+        client.force_login(user)
+        v = Visit(browser, live_server, {k: m.value for k, m in client.cookies.items()})
+        opened.append(v)
+        return v
+
+    yield make
+    for v in opened:
+        v.close()
+
+
+from tests.fixtures_world import world  # noqa: E402, F401

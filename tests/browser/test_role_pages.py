@@ -1,0 +1,77 @@
+"""Each role's page in a real browser: the map draws its layers from local assets only."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+COUNT_LAYERS = """() => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const n = {paths: 0, markers: 0};
+  map.eachLayer(l => { if (l instanceof L.Path) n.paths++; else if (l instanceof L.Marker) n.markers++; });
+  return n;
+}"""
+
+
+def _layers(frame) -> dict:
+    """How many vector shapes and markers the Leaflet map holds (canvas-drawn or not)."""
+    frame.wait_for_function("Object.values(window).some(v => v instanceof L.Map)")
+    return frame.evaluate(COUNT_LAYERS)
+
+
+def _map_frame(page, src_part: str):
+    page.wait_for_selector(f"iframe[src*='{src_part}']")
+    frame = next(f for f in page.frames if src_part in f.url)
+    frame.wait_for_selector(".leaflet-container")
+    return frame
+
+
+def test_overview_draws_communities_and_grids_offline(visit, world):
+    v = visit(world.admin)
+    page = v.open("/")
+    frame = _map_frame(page, "/maps/overview.html")
+    # Two grids and one community outline are vector shapes; the legend and attribution show.
+    assert _layers(frame)["paths"] >= 3
+    assert "OpenStreetMap" in frame.locator(".leaflet-control-attribution").inner_text()
+    assert "图例" in frame.locator(".gm-legend").inner_text()
+    v.screenshot("overview")
+    assert v.outside_requests() == []
+
+
+def test_grid_worker_page_draws_grids_households_and_incidents(visit, world):
+    v = visit(world.worker_w)
+    page = v.open("/my/")
+    assert "我的网格" in page.inner_text("h2")
+    frame = _map_frame(page, "/my/map.html")
+    v.screenshot("grid_worker")
+    assert v.errors == []
+    assert _layers(frame)["paths"] >= 2  # the grid and the household dots
+    assert frame.locator(".gm-incident").count() == 1  # one open incident in the west grid
+    layers = frame.locator(".leaflet-control-layers").inner_text()
+    assert "我的网格" in layers and "重点户" in layers and "未结事件" in layers
+    assert "西路1号" in page.inner_text("#households") and "东路2号" not in page.inner_text("#households")
+    v.screenshot("grid_worker")
+    assert v.outside_requests() == []
+
+
+def test_report_incident_by_clicking_the_map(visit, world):
+    v = visit(world.worker_w)
+    page = v.open("/incidents/new/")
+    page.wait_for_selector("#pick .leaflet-interactive", state="attached")
+    box = page.locator("#pick").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)  # the grid is centred
+    try:
+        page.wait_for_function("document.getElementById('grid-info').textContent.includes('西网格')", timeout=10000)
+    finally:
+        v.screenshot("report_incident_click")
+    assert v.errors == []
+    assert page.input_value("#id_lon") != ""
+    page.select_option("#id_category", label="街面秩序")
+    page.fill("#id_description", "浏览器测试上报")
+    page.click("button[type=submit]:has-text('上报')")
+    page.wait_for_selector("#status")
+    assert "西网格" in page.inner_text("#grid")
+    v.screenshot("report_incident")
+    assert v.outside_requests() == []

@@ -1,0 +1,51 @@
+"""Two grid workers on neighbouring grids, a planner, a patrol and an administrator."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from fieldwork.roles import PATROL, PLANNER, WORKER
+from layers import lifecycle
+from layers.models import GridAssignment
+from tests.factories import category, make_household, point, two_grids
+
+
+def _user(name: str, role: str | None = None, **extra) -> User:
+    user = User.objects.create_user(name, **extra)  # no password: tests log in with force_login
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def world(db):
+    # Transactional tests (the browser's live server) flush what migrations seeded.
+    from django.apps import apps
+
+    from fieldwork.roles import ensure_roles
+    from layers import catalogue
+
+    catalogue.seed(apps)
+    ensure_roles()
+    community, west, east = two_grids()
+    w = SimpleNamespace(community=community, west=west, east=east)
+    w.worker_w = _user("wangge_w", WORKER)
+    w.worker_e = _user("wangge_e", WORKER)
+    GridAssignment.objects.create(user=w.worker_w, grid=west)
+    GridAssignment.objects.create(user=w.worker_e, grid=east)
+    w.planner = _user("planner1", PLANNER)
+    w.patrol = _user("patrol1", PATROL)
+    w.admin = _user("admin1", is_superuser=True, is_staff=True)
+    w.hw = make_household(point(104.065, 30.655), address="西路1号", id_number="510104198001011234",
+                          phone="13812345678", head_name="王小明", tags=["独居老人"])
+    w.he = make_household(point(104.075, 30.655), address="东路2号", id_number="510104199002022345",
+                          phone="13987654321", head_name="李大华")
+    w.iw = lifecycle.report(category=category("dispute"), description="西边纠纷", geom=point(104.066, 30.656),
+                            at=timezone.now())
+    w.ie = lifecycle.report(category=category("fire_risk"), description="东边消防", geom=point(104.076, 30.656),
+                            at=timezone.now())
+    return w
