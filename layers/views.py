@@ -1,5 +1,10 @@
 """Pages of the layers app."""
 
+import hashlib
+
+from django.db import connection
+from django.views.decorators.http import condition
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -17,6 +22,31 @@ def home(request: HttpRequest) -> HttpResponse:
 def overview_map_html(request: HttpRequest) -> HttpResponse:
     """The overview map as a standalone Leaflet page (shown in the home page's frame)."""
     return HttpResponse(render_map(overview_map()))
+
+
+def _streets_etag(request: HttpRequest) -> str:
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), coalesce(max(id), 0), coalesce(sum(length_m), 0) FROM layers_walkedge")
+        return hashlib.sha1(repr(cur.fetchone()).encode()).hexdigest()
+
+
+@condition(etag_func=_streets_etag)
+def streets_geojson(request: HttpRequest) -> HttpResponse:
+    """The imported walk network as GeoJSON lines (6 decimals ≈ 0.1 m): the light street
+    background of maps without a tile basemap. Public: it is OpenStreetMap data. The ETag
+    lets browsers keep it until the network changes."""
+    sql = """
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+                   json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(geom, 6)::json,
+                                     'properties', json_build_object('name', name))), '[]'::json))::text
+          FROM layers_walkedge
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        body = cur.fetchone()[0]
+    response = HttpResponse(body, content_type="application/geo+json")
+    response["Cache-Control"] = "public, max-age=0, must-revalidate"
+    return response
 
 
 def planner_page(request: HttpRequest) -> HttpResponse:

@@ -10,31 +10,38 @@ from __future__ import annotations
 import folium
 from branca.element import Element, MacroElement
 from django.conf import settings
+from django.urls import reverse
 from jinja2 import Template
+
+from layers.maps.lazy import LazyGeoJson
 
 OSM_ATTRIBUTION = (
     'Map data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors, ODbL'
 )
 
-# Name used by folium/branca for an asset → path below static/vendor/ ("" = not needed).
+# Name used by folium/branca for an asset → path below the static root ("" = not needed).
 LOCAL_ASSETS: dict[str, str] = {
-    "leaflet": "leaflet/leaflet.js",
-    "jquery": "jquery/jquery.min.js",
-    "bootstrap": "bootstrap/js/bootstrap.bundle.min.js",
-    "awesome_markers": "awesome-markers/leaflet.awesome-markers.min.js",
-    "leaflet_css": "leaflet/leaflet.css",
-    "bootstrap_css": "bootstrap/css/bootstrap.min.css",
+    "leaflet": "vendor/leaflet/leaflet.js",
+    "jquery": "vendor/jquery/jquery.min.js",
+    "bootstrap": "vendor/bootstrap/js/bootstrap.bundle.min.js",
+    "awesome_markers": "vendor/awesome-markers/leaflet.awesome-markers.min.js",
+    "leaflet_css": "vendor/leaflet/leaflet.css",
+    "bootstrap_css": "vendor/bootstrap/css/bootstrap.min.css",
     "glyphicons_css": "",
-    "awesome_markers_font_css": "fontawesome/css/all.min.css",
-    "awesome_markers_css": "awesome-markers/leaflet.awesome-markers.css",
+    "awesome_markers_font_css": "vendor/fontawesome/css/all.min.css",
+    "awesome_markers_css": "vendor/awesome-markers/leaflet.awesome-markers.css",
     "awesome_rotate_css": "",
-    "markerclusterjs": "markercluster/leaflet.markercluster.js",
-    "markerclustercss": "markercluster/MarkerCluster.css",
-    "markerclusterdefaultcss": "markercluster/MarkerCluster.Default.css",
-    "leaflet-heat.js": "leaflet-heat/leaflet_heat.min.js",
-    "Control.Fullscreen.js": "fullscreen/Control.FullScreen.js",
-    "Control.FullScreen.css": "fullscreen/Control.FullScreen.css",
+    "markerclusterjs": "vendor/markercluster/leaflet.markercluster.js",
+    "markerclustercss": "vendor/markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "vendor/markercluster/MarkerCluster.Default.css",
+    "leaflet-heat.js": "vendor/leaflet-heat/leaflet_heat.min.js",
+    "Control.Fullscreen.js": "vendor/fullscreen/Control.FullScreen.js",
+    "Control.FullScreen.css": "vendor/fullscreen/Control.FullScreen.css",
+    "gcj02_crs": "gridmap/gcj02-crs.js",
 }
+
+AMAP_TILES = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+BASEMAPS = ("none", "osm", "tianditu", "amap")
 
 
 class UnknownAsset(ValueError):
@@ -45,7 +52,7 @@ def _local(entries: list[tuple[str, str]], prefix: str) -> list[tuple[str, str]]
     local = []
     for name, url in entries:
         if name not in LOCAL_ASSETS:
-            msg = f"map asset {name!r} ({url}) is not shipped in static/vendor; add it to LOCAL_ASSETS"
+            msg = f"map asset {name!r} ({url}) is not shipped under static/; add it to LOCAL_ASSETS"
             raise UnknownAsset(msg)
         if LOCAL_ASSETS[name]:
             local.append((name, prefix + LOCAL_ASSETS[name]))
@@ -54,7 +61,7 @@ def _local(entries: list[tuple[str, str]], prefix: str) -> list[tuple[str, str]]
 
 def localize_assets(root: folium.Map, *, prefix: str | None = None) -> folium.Map:
     """Point every element of ``root`` at the app's own copies of Leaflet and plugins."""
-    prefix = prefix if prefix is not None else f"/{settings.STATIC_URL.strip('/')}/vendor/"
+    prefix = prefix if prefix is not None else f"/{settings.STATIC_URL.strip('/')}/"
     stack = [root]
     while stack:
         element = stack.pop()
@@ -81,13 +88,24 @@ class Attribution(MacroElement):
         self.text = text
 
 
-def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap: str | None = None) -> folium.Map:
+def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap: str | None = None,
+             with_streets: bool = True, streets_url: str | None = None) -> folium.Map:
     """A Leaflet map with gridmap's basemap setting, the OSM attribution and Chinese UI.
 
-    ``bounds`` is (min_lon, min_lat, max_lon, max_lat) in WGS84 degrees.
+    ``bounds`` is (min_lon, min_lat, max_lon, max_lat) in WGS84 degrees. With the basemap
+    ``none`` the imported street network is drawn as a light background (fetched from
+    ``streets_url``, the app's /maps/streets.geojson by default).
     """
     basemap = basemap or settings.GRIDMAP_BASEMAP
-    m = folium.Map(location=[30.66, 104.08], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=True)
+    if basemap not in BASEMAPS:
+        msg = f"GRIDMAP_BASEMAP={basemap!r} 不支持；可选 {', '.join(BASEMAPS)}"
+        raise ValueError(msg)
+    # Amap tiles are in GCJ-02: the map's CRS shifts the WGS84 data for display only.
+    crs = "GCJ02" if basemap == "amap" else "EPSG3857"
+    m = folium.Map(location=[30.66, 104.08], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=True,
+                   crs=crs)
+    if basemap == "amap":
+        m.default_js = [*m.default_js, ("gcj02_crs", "")]
     # Without a tile layer Leaflet has no zoom range, and clustering needs one.
     m.options.update({"maxZoom": 19, "minZoom": 5})
     if basemap == "osm":
@@ -105,6 +123,11 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
                 name=label,
                 overlay=layer == "cva",
             ).add_to(m)
+    elif basemap == "amap":
+        folium.TileLayer(tiles=AMAP_TILES, subdomains="1234", attr="© 高德地图 AutoNavi", name="高德地图").add_to(m)
+    elif with_streets:
+        LazyGeoJson(streets_url or reverse("streets_geojson"), name="街道（路网背景）", interactive=False,
+                    style={"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}, overlay=False).add_to(m)
     m.get_root().header.add_child(
         Element("<style>.leaflet-container{background:#f4f3ef;font-family:'Noto Sans CJK SC',sans-serif}</style>")
     )

@@ -75,3 +75,22 @@ def test_report_incident_by_clicking_the_map(visit, world):
     assert "西网格" in page.inner_text("#grid")
     v.screenshot("report_incident")
     assert v.outside_requests() == []
+
+
+def test_amap_display_crs_matches_the_importers_gcj02(visit, world, settings):
+    """The browser's GCJ-02 shift (static/gridmap/gcj02-crs.js) agrees with importers.chinese_crs."""
+    from importers.chinese_crs import wgs84_to_gcj02
+
+    settings.GRIDMAP_BASEMAP = "amap"
+    v = visit(world.admin)
+    page = v.open("/maps/overview.html")
+    shifted = page.evaluate("""() => [[104.07, 30.66], [104.12, 30.70], [116.40, 39.90]].map(([lng, lat]) => {
+        const p = L.CRS.GCJ02.projection.project(L.latLng(lat, lng));
+        const g = L.Projection.SphericalMercator.unproject(p);
+        const back = L.CRS.GCJ02.projection.unproject(p);
+        return [g.lng, g.lat, back.lng, back.lat]; })""")
+    for (lng, lat), (glng, glat, blng, blat) in zip([(104.07, 30.66), (104.12, 30.70), (116.40, 39.90)], shifted,
+                                                    strict=True):
+        elng, elat = wgs84_to_gcj02(lng, lat)
+        assert abs(glng - elng) < 1e-7 and abs(glat - elat) < 1e-7
+        assert abs(blng - lng) < 1e-7 and abs(blat - lat) < 1e-7

@@ -30,9 +30,9 @@ def test_overview_map_draws_communities_and_grids_with_local_assets(client):
     assert shows(community.name) and west.code in html and east.code in html
     assert all(shows(label) for label in ("社区边界", "网格", "户数", "图例"))
     assert "OpenStreetMap" in html and "ODbL" in html
-    # No asset from outside the app: every script and stylesheet is under /static/vendor/.
+    # No asset from outside the app: every script and stylesheet is under /static/.
     assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
-    assert assets and all(a.startswith("/static/vendor/") for a in assets), assets
+    assert assets and all(a.startswith("/static/") for a in assets), assets
 
 
 def test_vendor_assets_are_served(client):

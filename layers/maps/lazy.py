@@ -1,0 +1,69 @@
+"""Vector layers fetched by the browser instead of embedded in the page.
+
+Large layers (the street background, tens of thousands of households or incidents) would
+make the HTML heavy; a LazyGeoJson asks the app's API for them after the page loads, and
+with ``by_bbox`` only for the part of the map in view (reloaded when the view moves).
+"""
+
+from __future__ import annotations
+
+import json
+
+from folium.map import Layer
+from jinja2 import Template
+
+
+class LazyGeoJson(Layer):
+    """A GeoJSON layer loaded from ``url`` (same origin, session cookie sent).
+
+    ``style`` is a Leaflet path style; points are drawn as circle markers with it.
+    ``tooltip`` maps property names to Chinese labels.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON(null, {
+            interactive: {{ this.interactive|tojson }},
+            style: function () { return {{ this.style|tojson }}; },
+            pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {{ this.style|tojson }}); },
+            onEachFeature: function (f, layer) {
+                var labels = {{ this.tooltip|tojson }}, rows = [];
+                for (var k in labels) { if (f.properties[k] !== undefined && f.properties[k] !== null) {
+                    rows.push(labels[k] + '：' + f.properties[k]); } }
+                if (rows.length) { layer.bindTooltip(rows.join('<br>')); }
+            }
+        });
+        (function () {
+            var map = {{ this._parent.get_name() }}, layer = {{ this.get_name() }};
+            function load() {
+                var url = {{ this.url|tojson }};
+                {%- if this.by_bbox %}
+                url += (url.indexOf('?') < 0 ? '?' : '&') + 'in_bbox=' + map.getBounds().toBBoxString();
+                {%- endif %}
+                fetch(url, {credentials: 'same-origin'})
+                    .then(function (r) { return r.json(); })
+                    .then(function (data) { layer.clearLayers(); layer.addData(data); });
+            }
+            {%- if this.by_bbox %}
+            map.on('moveend', load);
+            {%- endif %}
+            load();
+        })();
+        {%- if this.show %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {%- endif %}
+        {% endmacro %}"""
+    )
+
+    def __init__(self, url: str, *, name: str, style: dict, tooltip: dict[str, str] | None = None,
+                 by_bbox: bool = False, interactive: bool = True, show: bool = True, overlay: bool = True) -> None:
+        super().__init__(name=name, overlay=overlay, control=True, show=show)
+        self._name = "LazyGeoJson"
+        self.url = url
+        self.style = style
+        self.tooltip = tooltip or {}
+        self.by_bbox = by_bbox
+        self.interactive = interactive
+
+    def __repr__(self) -> str:
+        return f"LazyGeoJson({json.dumps(self.url)})"
