@@ -3,11 +3,10 @@
 import hashlib
 
 from django.db import connection
-from django.views.decorators.http import condition
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import condition
 
 from layers.maps.base import render as render_map
 from layers.maps.overview import overview_map
@@ -27,7 +26,7 @@ def overview_map_html(request: HttpRequest) -> HttpResponse:
 def _streets_etag(request: HttpRequest) -> str:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*), coalesce(max(id), 0), coalesce(sum(length_m), 0) FROM layers_walkedge")
-        return hashlib.sha1(repr(cur.fetchone()).encode()).hexdigest()
+        return hashlib.sha256(repr(cur.fetchone()).encode()).hexdigest()[:32]
 
 
 @condition(etag_func=_streets_etag)
