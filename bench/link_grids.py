@@ -121,10 +121,10 @@ def time_postgis() -> float:
 
 
 def time_geopandas() -> float:
+    import warnings
+
     import geopandas as gpd
     from django.db import connection
-
-    import warnings
 
     warnings.filterwarnings("ignore", message="pandas only supports SQLAlchemy")
     points = gpd.read_postgis("SELECT id, geom FROM layers_household", connection.connection, geom_col="geom")

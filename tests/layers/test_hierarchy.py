@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from layers.models import Community, Grid
 from tests.factories import MIDDLE, NORTH, SOUTH, WEST, box, make_community, make_grid, two_grids
