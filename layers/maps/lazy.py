@@ -37,6 +37,9 @@ class LazyGeoJson(Layer):
             var map = {{ this._parent.get_name() }}, layer = {{ this.get_name() }};
             function load() {
                 var url = {{ this.url|tojson }};
+                {%- if this.min_zoom %}
+                if (map.getZoom() < {{ this.min_zoom }}) { layer.clearLayers(); return; }
+                {%- endif %}
                 {%- if this.by_bbox %}
                 url += (url.indexOf('?') < 0 ? '?' : '&') + 'in_bbox=' + map.getBounds().toBBoxString();
                 {%- endif %}
@@ -56,7 +59,8 @@ class LazyGeoJson(Layer):
     )
 
     def __init__(self, url: str, *, name: str, style: dict, tooltip: dict[str, str] | None = None,
-                 by_bbox: bool = False, interactive: bool = True, show: bool = True, overlay: bool = True) -> None:
+                 by_bbox: bool = False, interactive: bool = True, show: bool = True, overlay: bool = True,
+                 min_zoom: int | None = None) -> None:
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "LazyGeoJson"
         self.url = url
@@ -64,6 +68,8 @@ class LazyGeoJson(Layer):
         self.tooltip = tooltip or {}
         self.by_bbox = by_bbox
         self.interactive = interactive
+        # Below this zoom the layer stays empty (too many features to be useful or fast).
+        self.min_zoom = min_zoom
 
     def __repr__(self) -> str:
         return f"LazyGeoJson({json.dumps(self.url)})"

@@ -8,14 +8,16 @@ from collections.abc import Iterable
 
 import folium
 from django.contrib.gis.db.models import Extent
+from django.db.models import Count, Q
 from django.utils import timezone
 from folium.plugins import MarkerCluster
 
 from layers import lifecycle
 from layers.maps.base import base_map
+from layers.maps.lazy import LazyGeoJson
 from layers.maps.legend import Legend
 from layers.masking import mask_name
-from layers.models import Grid, Household, HouseholdTag, Incident, IncidentStatus
+from layers.models import Grid, HouseholdTag, Incident, IncidentStatus
 
 STATUS_COLOURS = {
     IncidentStatus.REPORTED: "#e31a1c",
@@ -36,21 +38,57 @@ def countdown_text(incident: Incident, *, now=None) -> str:
     return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已超时 {-hours:.0f} 小时"
 
 
-def worker_map(grids: Iterable[Grid], households: Iterable[Household], incidents: Iterable[Incident],
-               *, link_prefix: str = "") -> folium.Map:
+# Above this many households (an administrator looking at a whole district) the points
+# are not embedded: grids show their counts, and points load by bounding box when zoomed in.
+MAX_EMBEDDED_HOUSEHOLDS = 3000
+
+
+def worker_map(grids: Iterable[Grid], households, incidents,
+               *, link_prefix: str = "", max_embedded: int = MAX_EMBEDDED_HOUSEHOLDS) -> folium.Map:
     """Build the map from already-scoped querysets (layers.visibility)."""
-    grids = list(grids)
-    extent = Grid.objects.filter(id__in=[g.id for g in grids]).aggregate(e=Extent("geom"))["e"]
-    m = base_map(bounds=extent)
+    grid_ids = [g.id for g in grids]
+    counted = Grid.objects.filter(id__in=grid_ids).annotate(
+        n_households=Count("households", distinct=True),
+        n_open=Count("incidents", filter=Q(incidents__status__in=lifecycle.OPEN_STATUSES), distinct=True))
+    m = base_map(bounds=counted.aggregate(e=Extent("geom"))["e"])
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": json.loads(g.geom.geojson),
-             "properties": {"name": g.name, "code": g.code}} for g in grids]},
+             "properties": {"name": g.name, "code": g.code, "households": g.n_households, "open": g.n_open}}
+            for g in counted]},
         name="我的网格",
         style_function=lambda f: {"color": "#7f0000", "weight": 2, "fillColor": "#fee8c8", "fillOpacity": 0.3},
-        tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=["网格", "编码"]),
+        tooltip=folium.GeoJsonTooltip(["name", "code", "households", "open"], aliases=["网格", "编码", "户数", "未结事件"]),
     ).add_to(m)
 
+    if households.count() > max_embedded:
+        _household_layers_by_bbox(m)
+    else:
+        _household_layers_embedded(m, households, link_prefix)
+    if incidents.count() > max_embedded:
+        LazyGeoJson("/api/incidents/?page_size=5000&status=" + ",".join(sorted(lifecycle.OPEN_STATUSES)),
+                    name="未结事件（放大后加载）", by_bbox=True, min_zoom=16,
+                    style={"radius": 5, "color": STATUS_COLOURS[IncidentStatus.REPORTED], "weight": 2},
+                    tooltip={"category_name": "类别", "status_label": "状态"}).add_to(m)
+    else:
+        _incident_layer(m, incidents, link_prefix)
+    Legend("图例", [
+        ("#7f0000", "网格边界", "line"),
+        (VULNERABLE_COLOUR, "重点户 (" + "、".join(sorted(HouseholdTag.vulnerable())) + ")", "dot"),
+        (OTHER_COLOUR, "其他户", "dot"),
+        *[(c, f"事件：{IncidentStatus(s).label}", "fill") for s, c in STATUS_COLOURS.items()],
+    ]).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _household_layers_by_bbox(m: folium.Map) -> None:
+    LazyGeoJson("/api/households/?page_size=5000", name="户（放大到街区后加载）", by_bbox=True, min_zoom=17,
+                style={"radius": 3, "color": OTHER_COLOUR, "weight": 1, "fillOpacity": 0.8},
+                tooltip={"address": "地址", "tags": "标签"}).add_to(m)
+
+
+def _household_layers_embedded(m: folium.Map, households, link_prefix: str) -> None:
     vulnerable = MarkerCluster(name="重点户（困难/独居/残疾/高龄）")
     others = MarkerCluster(name="其他户", show=True)
     for h in households:
@@ -66,6 +104,8 @@ def worker_map(grids: Iterable[Grid], households: Iterable[Household], incidents
     vulnerable.add_to(m)
     others.add_to(m)
 
+
+def _incident_layer(m: folium.Map, incidents: Iterable[Incident], link_prefix: str) -> None:
     open_layer = folium.FeatureGroup(name="未结事件")
     now = timezone.now()
     for i in incidents:
@@ -82,11 +122,3 @@ def worker_map(grids: Iterable[Grid], households: Iterable[Household], incidents
             tooltip=f"{i.category.name} · {i.get_status_display()} · {countdown_text(i, now=now)}",
         ).add_to(open_layer)
     open_layer.add_to(m)
-    Legend("图例", [
-        ("#7f0000", "网格边界", "line"),
-        (VULNERABLE_COLOUR, "重点户 (" + "、".join(sorted(HouseholdTag.vulnerable())) + ")", "dot"),
-        (OTHER_COLOUR, "其他户", "dot"),
-        *[(c, f"事件：{IncidentStatus(s).label}", "fill") for s, c in STATUS_COLOURS.items()],
-    ]).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m

@@ -125,3 +125,17 @@ def test_csrf_is_enforced_on_forms(world):
     c.force_login(world.worker_w)
     assert c.post(f"/incidents/{world.iw.id}/", {"to_status": "accepted"}).status_code == 403
     assert c.post("/api/incidents/", {}).status_code == 403
+
+
+def test_large_scopes_load_points_by_bounding_box_instead_of_embedding(world):
+    from layers import visibility
+    from layers.maps.base import render
+    from layers.maps.worker import worker_map
+
+    user = world.admin
+    small = render(worker_map(visibility.visible_grids(user), visibility.visible_households(user),
+                              visibility.visible_incidents(user)))
+    large = render(worker_map(visibility.visible_grids(user), visibility.visible_households(user),
+                              visibility.visible_incidents(user), max_embedded=1))
+    assert "西路1号" in small and "/api/households/" not in small
+    assert "西路1号" not in large and "/api/households/?page_size=5000" in large and "in_bbox" in large
