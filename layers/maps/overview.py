@@ -21,16 +21,27 @@ def _feature(obj, properties: dict) -> dict:
     return {"type": "Feature", "geometry": json.loads(obj.geom.geojson), "properties": properties}
 
 
+def neighbour_colours(geoms: list, palette_size: int) -> list[int]:
+    """Greedy colouring: each polygon gets the first palette index no touching neighbour
+    already has (neighbours: polygons sharing a border), so adjacent grids differ."""
+    colours: list[int] = []
+    for i, g in enumerate(geoms):
+        taken = {colours[j] for j in range(i) if g.intersects(geoms[j])}
+        colours.append(next((c for c in range(palette_size) if c not in taken), i % palette_size))
+    return colours
+
+
 def overview_map() -> folium.Map:
     extent = Community.objects.aggregate(e=Extent("geom"))["e"]
     m = base_map(bounds=extent)
-    grids = Grid.objects.select_related("community").annotate(n_households=Count("households"))
+    grids = list(Grid.objects.select_related("community").annotate(n_households=Count("households")))
+    colours = neighbour_colours([g.geom.buffer(0.00001) for g in grids], len(GRID_COLOURS))
     grid_fc = {
         "type": "FeatureCollection",
         "features": [
             _feature(g, {"code": g.code, "name": g.name, "community": g.community.name,
-                         "households": g.n_households, "colour": GRID_COLOURS[i % len(GRID_COLOURS)]})
-            for i, g in enumerate(grids)
+                         "households": g.n_households, "colour": GRID_COLOURS[c]})
+            for g, c in zip(grids, colours, strict=True)
         ],
     }
     folium.GeoJson(

@@ -46,3 +46,14 @@ def test_admin_uses_the_offline_map_widget(admin_client):
     community, west, _ = two_grids()
     html = admin_client.get(f"/admin/layers/grid/{west.pk}/change/").content.decode()
     assert "/static/vendor/ol/ol.js" in html and "cdn.jsdelivr" not in html
+
+
+def test_neighbouring_grids_get_different_colours():
+    from layers.maps.overview import neighbour_colours
+    from tests.factories import box
+
+    # A row of three touching squares and one apart: neighbours differ, the loner reuses colour 0.
+    geoms = [box(104.0 + 0.01 * i, 30.6, 104.01 + 0.01 * i, 30.61) for i in range(3)] + [box(105, 31, 105.01, 31.01)]
+    colours = neighbour_colours([g.buffer(0.000001) for g in geoms], 12)
+    assert colours[0] != colours[1] and colours[1] != colours[2]
+    assert colours[3] == 0
