@@ -159,7 +159,7 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # DOMAIN.md §4) gives 66.7 m/min (4 km/h).
 GRIDMAP_WALK_SPEED_M_PER_MIN = float(os.environ.get("GRIDMAP_WALK_SPEED_M_PER_MIN", str(1000 / 15)))
 
-# --- walking access: service circles, coverage, siting (layers/access, layers/analysis) ---
+# --- walking access: service circles, coverage, siting (layers/walking, layers/analysis) ---
 # Minutes of the service circles drawn for every facility (GB 50180-2018's 5/10/15-minute levels).
 GRIDMAP_CIRCLE_MINUTES = tuple(int(m) for m in os.environ.get("GRIDMAP_CIRCLE_MINUTES", "5,10,15").split(","))
 # Half width (m) of the band drawn along every reached street piece.

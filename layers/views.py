@@ -46,17 +46,3 @@ def streets_geojson(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="application/geo+json")
     response["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
-
-
-def planner_page(request: HttpRequest) -> HttpResponse:
-    """设施覆盖: wired to layers.maps.planner once the coverage analysis lands."""
-    from django.http import HttpResponseNotFound
-
-    return HttpResponseNotFound("设施覆盖页面尚未启用")
-
-
-def patrol_page(request: HttpRequest) -> HttpResponse:
-    """巡防热点: wired to layers.maps.patrol once the hot-spot analysis lands."""
-    from django.http import HttpResponseNotFound
-
-    return HttpResponseNotFound("巡防热点页面尚未启用")

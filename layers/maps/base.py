@@ -89,12 +89,13 @@ class Attribution(MacroElement):
 
 
 def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap: str | None = None,
-             with_streets: bool = True, streets_url: str | None = None) -> folium.Map:
+             with_streets: bool = True, streets_url: str | None = None, embed_streets: bool = False) -> folium.Map:
     """A Leaflet map with gridmap's basemap setting, the OSM attribution and Chinese UI.
 
     ``bounds`` is (min_lon, min_lat, max_lon, max_lat) in WGS84 degrees. With the basemap
     ``none`` the imported street network is drawn as a light background (fetched from
-    ``streets_url``, the app's /maps/streets.geojson by default).
+    ``streets_url``, the app's /maps/streets.geojson by default); ``embed_streets`` puts
+    the streets inside ``bounds`` into the page instead, for files opened without a server.
     """
     basemap = basemap or settings.GRIDMAP_BASEMAP
     if basemap not in BASEMAPS:
@@ -125,6 +126,9 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
             ).add_to(m)
     elif basemap == "amap":
         folium.TileLayer(tiles=AMAP_TILES, subdomains="1234", attr="© 高德地图 AutoNavi", name="高德地图").add_to(m)
+    elif embed_streets:
+        folium.GeoJson(_streets_in(bounds), name="街道（路网背景）", overlay=False, control=True,
+                       style_function=lambda f: {"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}).add_to(m)
     elif with_streets:
         LazyGeoJson(streets_url or reverse("streets_geojson"), name="街道（路网背景）", interactive=False,
                     style={"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}, overlay=False).add_to(m)
@@ -135,6 +139,22 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
     if bounds:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m
+
+
+def _streets_in(bounds) -> dict:
+    """The walk network inside ``bounds`` (lon/lat degrees, 200 m margin) as GeoJSON."""
+    from django.db import connection
+
+    where, params = "", []
+    if bounds:
+        where, params = "WHERE geom && ST_Expand(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 0.002)", list(bounds)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT ST_AsGeoJSON(geom, 6) FROM layers_walkedge {where}", params)  # noqa: S608
+        rows = cur.fetchall()
+    import json
+
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": json.loads(r[0]), "properties": {}} for r in rows]}
 
 
 def render(m: folium.Map) -> str:

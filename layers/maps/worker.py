@@ -44,13 +44,14 @@ MAX_EMBEDDED_HOUSEHOLDS = 3000
 
 
 def worker_map(grids: Iterable[Grid], households, incidents,
-               *, link_prefix: str = "", max_embedded: int = MAX_EMBEDDED_HOUSEHOLDS) -> folium.Map:
+               *, link_prefix: str = "", max_embedded: int = MAX_EMBEDDED_HOUSEHOLDS,
+               embed_streets: bool = False) -> folium.Map:
     """Build the map from already-scoped querysets (layers.visibility)."""
     grid_ids = [g.id for g in grids]
     counted = Grid.objects.filter(id__in=grid_ids).annotate(
         n_households=Count("households", distinct=True),
         n_open=Count("incidents", filter=Q(incidents__status__in=lifecycle.OPEN_STATUSES), distinct=True))
-    m = base_map(bounds=counted.aggregate(e=Extent("geom"))["e"])
+    m = base_map(bounds=counted.aggregate(e=Extent("geom"))["e"], embed_streets=embed_streets)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": json.loads(g.geom.geojson),

@@ -94,3 +94,44 @@ def test_amap_display_crs_matches_the_importers_gcj02(visit, world, settings):
         elng, elat = wgs84_to_gcj02(lng, lat)
         assert abs(glng - elng) < 1e-7 and abs(glat - elat) < 1e-7
         assert abs(blng - lng) < 1e-7 and abs(blat - lat) < 1e-7
+
+
+def _facility_with_circles(world):
+    from layers.models import Facility, FacilityType
+    from layers.walking.refresh import refresh_pending
+    from tests.factories import point
+
+    Facility.objects.create(type=FacilityType.objects.get(code="kindergarten"), name="测试幼儿园",
+                            geom=point(104.064, 30.654), source="manual")
+    refresh_pending()
+
+
+def test_planner_page_draws_circles_and_coverage(visit, world):
+    _facility_with_circles(world)
+    v = visit(world.planner)
+    page = v.open("/planner/?type=kindergarten")
+    assert "幼儿园" in page.inner_text("h2") and "测试社区" in page.inner_text("#coverage")
+    frame = _map_frame(page, "/planner/map.html")
+    layers = frame.locator(".leaflet-control-layers").inner_text()
+    assert "5分钟服务圈" in layers and "网格覆盖率" in layers and "覆盖空白区" in layers
+    assert _layers(frame)["paths"] >= 3
+    v.screenshot("planner")
+    assert v.errors == [] and v.outside_requests() == []
+
+
+def test_patrol_page_draws_hot_spots(visit, world):
+    v = visit(world.patrol)
+    page = v.open("/patrol/?days=30")
+    frame = _map_frame(page, "/patrol/map.html")
+    layers = frame.locator(".leaflet-control-layers").inner_text()
+    assert "Gi* 热点/冷点" in layers
+    assert _layers(frame)["paths"] >= 2
+    v.screenshot("patrol")
+    assert v.errors == [] and v.outside_requests() == []
+
+
+def test_roles_cannot_open_each_others_pages(visit, world, client):
+    client.force_login(world.worker_w)
+    assert client.get("/planner/").status_code == 403 and client.get("/patrol/").status_code == 403
+    client.force_login(world.planner)
+    assert client.get("/patrol/map.html").status_code == 403 and client.get("/my/").status_code == 403

@@ -56,7 +56,7 @@ FINAL_OK = {IncidentStatus.EVALUATED, IncidentStatus.CLOSED, IncidentStatus.CANC
 def _load(logins: Path, *, force: bool = False) -> str:
     out = io.StringIO()
     with override_settings(PASSWORD_HASHERS=FAST_HASHER):
-        call_command("load_demo", logins=str(logins), force=force, stdout=out)
+        call_command("load_demo", logins=str(logins), force=force, skip_network=True, stdout=out)
     return out.getvalue()
 
 

@@ -11,6 +11,8 @@ from django.db import DatabaseError, transaction
 from layers.demo import DISTRICT_CODE
 from layers.models import District
 
+DEMO_OSM = settings.BASE_DIR / "fixtures" / "osm" / "chengdu_center_2018.osm.bz2"
+
 
 class Command(BaseCommand):
     help = (
@@ -29,6 +31,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="delete the demo rows first and load again")
+        parser.add_argument("--skip-network", action="store_true",
+                            help="do not import the Chengdu walk network nor build the service circles")
         parser.add_argument("--fixtures", default=str(settings.BASE_DIR / "fixtures" / "demo"),
                             help="fixture folder (default fixtures/demo)")
         parser.add_argument("--logins", default=str(settings.VAR_DIR / "demo_logins.txt"),
@@ -62,3 +66,16 @@ class Command(BaseCommand):
         message = (f"demo loaded in {report.seconds:.1f} s; logins in {logins} "
                    f"(`python manage.py demo_logins`); unassigned: {report.unassigned}")
         self.stdout.write(self.style.SUCCESS(message) if not unassigned else self.style.WARNING(message))
+        if not options["skip_network"]:
+            self._network_and_circles()
+
+    def _network_and_circles(self) -> None:
+        """The walk network of the same OSM extract, then every facility's service circles and
+        every household's walking times (the planner's page reads them)."""
+        from django.core.management import call_command
+
+        from layers.models import WalkEdge
+
+        if not WalkEdge.objects.exists():
+            call_command("import_network", str(DEMO_OSM), "--no-refresh", stdout=self.stdout)
+        call_command("build_circles", stdout=self.stdout)

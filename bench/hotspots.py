@@ -1,0 +1,214 @@
+"""Hot spots from the database: 1,000,000 incidents over 10,000 cells, Gi* with 999 permutations,
+our pipeline next to a direct esda.G_Local run on the same counts and weights.
+
+    .venv/bin/python bench/hotspots.py [--incidents 1000000] [--side 100] [--db gridmap_bench_hotspots]
+                                       [--reuse] [--repeats 1]
+
+Builds (unless --reuse finds it) a district of side × side grids of 0.001° (≈ 96 m × 111 m,
+100 communities) in its own database, and incidents drawn like bench/hotspots_core.py (half
+uniform, half from 25 Gaussian clusters of 150–800 m), reported over the last 90 days. Then,
+for grid cells (queen contiguity) and for hexagons sized to give about as many cells:
+
+  ours  = layers.analysis.hotspot_service.hotspots(): the SQL count per cell (zeros included),
+          the weights, and gi_star (esda underneath, n_jobs=1) with classes;
+  esda  = esda.G_Local(counts, w, transform="B", star=True, permutations=999, seed=0) on the
+          same counts and weights, as esda's users call it (keep_simulations=True), n_jobs=1;
+
+and prints both times and their ratio, plus the parts of ours, and for hexagons the SQL
+assignment next to fetching the points and assigning them in Python (cells.hex_axial_coords).
+The database is dropped of its incidents and areas on every build: never point --db at data
+you want to keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+X0, Y0, CELL_DEG = 104.0, 30.6, 0.001
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def build(n_incidents: int, side: int) -> None:
+    from django.db import connection, transaction
+
+    from layers import linking
+
+    ext = side * CELL_DEG
+    block = side // 10
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("TRUNCATE layers_incident, layers_incidenttransition, layers_household RESTART IDENTITY CASCADE")
+        cur.execute("DELETE FROM layers_gridassignment; DELETE FROM layers_grid; DELETE FROM layers_community;"
+                    " DELETE FROM layers_street; DELETE FROM layers_district")  # fmt: skip
+        cur.execute("INSERT INTO layers_district (code, name, geom, source) VALUES ('510104', '基准区', "
+                    "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [X0, Y0, X0 + ext, Y0 + ext])  # fmt: skip
+        district = cur.fetchone()[0]
+        cur.execute("INSERT INTO layers_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
+                    "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326))) RETURNING id", [district, X0, Y0, X0 + ext, Y0 + ext])  # fmt: skip
+        street = cur.fetchone()[0]
+        step = block * CELL_DEG
+        cur.execute(
+            """INSERT INTO layers_community (street_id, code, name, geom)
+               SELECT %s, '510104001' || lpad((r * 10 + c + 1)::text, 3, '0'), '基准社区' || (r * 10 + c + 1),
+                      ST_Multi(ST_MakeEnvelope(%s + c * %s, %s + r * %s, %s + (c + 1) * %s, %s + (r + 1) * %s, 4326))
+                 FROM generate_series(0, 9) r, generate_series(0, 9) c""",
+            [street, X0, step, Y0, step, X0, step, Y0, step],
+        )
+        cur.execute(
+            """INSERT INTO layers_grid (community_id, code, name, geom)
+               SELECT cm.id, cm.code || lpad(((%s - 1 - gy %% %s) * %s + gx %% %s + 1)::text, 3, '0'), '网格',
+                      ST_Multi(ST_MakeEnvelope(%s + gx * %s, %s + gy * %s, %s + (gx + 1) * %s, %s + (gy + 1) * %s, 4326))
+                 FROM (SELECT gx, gy FROM generate_series(0, %s - 1) gx, generate_series(0, %s - 1) gy) cells
+                 JOIN layers_community cm ON cm.code = '510104001' || lpad(((gy / %s) * 10 + gx / %s + 1)::text, 3, '0')""",
+            [block, block, block, block, X0, CELL_DEG, Y0, CELL_DEG, X0, CELL_DEG, Y0, CELL_DEG, side, side,
+             block, block],
+        )  # fmt: skip
+    print(f"areas: 100 communities, {side * side:,} grids in {time.perf_counter() - t0:.1f} s")
+
+    rng = np.random.default_rng(20240601)
+    half = n_incidents // 2
+    centres = rng.uniform((X0, Y0), (X0 + ext, Y0 + ext), (25, 2))
+    sigma_deg = rng.uniform(150.0, 800.0, 25) / 100_000.0  # ≈ metres → degrees at this scale
+    which = rng.choice(25, size=n_incidents - half, p=rng.dirichlet(np.ones(25)))
+    clustered = centres[which] + rng.normal(size=(n_incidents - half, 2)) * sigma_deg[which, None]
+    points = np.vstack([rng.uniform((X0, Y0), (X0 + ext, Y0 + ext), (half, 2)), clustered])
+    outside = (points[:, 0] <= X0) | (points[:, 0] >= X0 + ext) | (points[:, 1] <= Y0) | (points[:, 1] >= Y0 + ext)
+    points[outside] = rng.uniform((X0, Y0), (X0 + ext, Y0 + ext), (int(outside.sum()), 2))  # keep n exactly
+    ages_s = rng.uniform(0, 89 * 86400, len(points))
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.column_stack([points, ages_s]), fmt="%.7f\t%.7f\t%.0f")
+    buffer.seek(0)
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE bench_points (lon float8, lat float8, age_s float8) ON COMMIT DROP")
+        cur.cursor.copy_expert("COPY bench_points FROM STDIN", buffer)
+        cur.execute("SELECT set_config('gridmap.set_based_linking', 'on', true)")  # linked below, in one pass
+        cur.execute(
+            """INSERT INTO layers_incident (geom, category_id, description, address, reported_at, status,
+                                            reporter_name, satisfaction, external_id, synthetic)
+               SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+                      (SELECT id FROM layers_incidentcategory WHERE code = 'security_risk'),
+                      '基准事件', '', now() - make_interval(secs => age_s), 'reported', '', '', '', true
+                 FROM bench_points"""
+        )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute("REINDEX TABLE layers_incident")
+        cur.execute("VACUUM ANALYZE layers_incident")
+    linking.link_all(("incident",))
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE layers_incident")
+    print(f"incidents: {len(points):,} inserted and linked in {time.perf_counter() - t0:.1f} s")
+
+
+def direct_esda(counts: np.ndarray, w: Any, *, keep: bool = True) -> Callable[[], Any]:
+    import esda
+
+    from layers.analysis.hotspots import binary_weights
+
+    wb = binary_weights(w)
+
+    def run() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return esda.G_Local(counts, wb, transform="B", star=True, permutations=999, seed=0,
+                                keep_simulations=keep)  # fmt: skip
+
+    return run
+
+
+def bench_kind(kind: str, size_m: float | None, repeats: int) -> None:
+    from layers.analysis import hotspot_service as hs
+    from layers.analysis.hotspots import gi_star
+    from layers.analysis.incident_counts import IncidentFilter, count_incidents
+
+    flt = IncidentFilter.last_days(365)
+    t_total, result = timed(lambda: hs.hotspots(flt, kind=kind, size_m=size_m, permutations=999, seed=0), repeats)
+    t_count, frame = timed(lambda: count_incidents(flt, kind=kind, size_m=size_m), repeats)
+    t_w, (w, description) = timed(lambda: hs.cell_weights(frame), repeats)
+    counts = frame["count"].to_numpy(dtype=float)
+    t_gi, ours = timed(lambda: gi_star(counts, w, permutations=999, seed=0), repeats)
+    t_esda, ref = timed(direct_esda(counts, w), repeats)
+    t_lean, _ = timed(direct_esda(counts, w, keep=False), repeats)
+    same = np.array_equal(ours.z, ref.Zs) and np.array_equal(result.cells["gi_z"].to_numpy(), ref.Zs)
+    print(f"\n{kind}: {len(frame):,} cells ({description}), {int(counts.sum()):,} incidents counted")
+    print(f"  ours, whole pipeline (hotspots()):  {t_total:6.2f} s")
+    print(f"    SQL count per cell + cells:        {t_count:6.2f} s")
+    print(f"    weights:                            {t_w:6.2f} s")
+    print(f"    gi_star (999 permutations):         {t_gi:6.2f} s")
+    print(f"  esda.G_Local direct, same input:    {t_esda:6.2f} s  (keep_simulations=False: {t_lean:.2f} s)")
+    print(f"  ratio ours pipeline / esda: {t_total / t_esda:.2f}; gi_star / esda: {t_gi / t_esda:.2f}; "
+          f"z identical: {same}")  # fmt: skip
+    print("  classes:", {int(k): int(v) for k, v in zip(*np.unique(ours.classes, return_counts=True), strict=True)})
+    if kind == "hex":
+        from django.conf import settings
+        from django.db import connection
+
+        from layers.analysis.cells import hex_axial_coords
+
+        def python_assign() -> int:
+            where, params = flt.where()
+            sql = f"SELECT ST_X(t.g), ST_Y(t.g) FROM layers_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t WHERE {where}"  # noqa: S608, E501
+            with connection.cursor() as cur:
+                cur.execute(sql, [settings.GRIDMAP_METRIC_SRID, *params])
+                xy = np.array(cur.fetchall(), dtype=float)
+            q, r = hex_axial_coords(xy, size_m=frame.attrs["size_m"])
+            keys, n = np.unique(np.column_stack([q, r]), axis=0, return_counts=True)
+            return len(keys)
+
+        t_py, _ = timed(python_assign, repeats)
+        print(f"  incidents into hexagons: in SQL (count_incidents, cells included) {t_count:.2f} s; fetching "
+              f"the projected points and hex_axial_coords + unique in Python {t_py:.2f} s")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--side", type=int, default=100, help="grids per side (side × side cells)")
+    parser.add_argument("--db", default="gridmap_bench_hotspots")
+    parser.add_argument("--reuse", action="store_true", help="keep the data if it is already there")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    os.environ["GRIDMAP_DB_NAME"] = args.db  # never the working database: build() empties tables
+    from _db import setup_django
+
+    setup_django(args.db)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM layers_grid), (SELECT count(*) FROM layers_incident)")
+        n_grids, n_incidents = cur.fetchone()
+    if not (args.reuse and n_grids == args.side**2 and n_incidents >= 0.99 * args.incidents):
+        build(args.incidents, args.side)
+    try:
+        import numba
+
+        print(f"numba {numba.__version__} is installed (esda uses it for the permutations)")
+    except ImportError:
+        print("numba is not installed (esda runs its permutations in plain numpy)")
+    bench_kind("grid", None, args.repeats)
+    # Hexagons of about the grid cell's area: sqrt(96 m × 111 m / (sqrt(3) / 2)) ≈ 111 m.
+    bench_kind("hex", 111.0, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

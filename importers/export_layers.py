@@ -1,0 +1,140 @@
+"""What each layer exports: its SQL, its columns (the headers importers.columns reads back)
+and how personal values are masked (layers.masking)."""
+
+# SQL here is formatted only with fixed table and column names from this code; values are bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from importers.loaders.households import HEALTH_TAGS
+from layers import masking
+from layers.models import Facility, IncidentStatus
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    kind: str = "text"  # text, int or float
+
+
+@dataclass(frozen=True)
+class ExportLayer:
+    """A layer: ``sql`` selects ``id`` first, the column keys, and ``lon``/``lat`` (points)
+    or ``wkb`` (polygons); rows are ordered by ``order``."""
+
+    name: str
+    singular: str
+    chinese: str
+    sql: str
+    columns: tuple[Column, ...]
+    polygons: bool
+    sheet: str
+    order: str = "code"
+    personal: bool = False
+
+
+_LONLAT = (Column("经度", "lon", "float"), Column("纬度", "lat", "float"))
+
+
+def _boundary(name: str, singular: str, chinese: str, table: str, headers: tuple[str, str, str],
+              parent: tuple[str, str] | None) -> ExportLayer:
+    join, parent_col, cols = "", "", [Column(headers[0], "code"), Column(headers[1], "name")]
+    if parent:
+        join = f"JOIN {parent[0]} p ON p.id = b.{parent[1]}_id"
+        parent_col = ", p.code AS parent_code"
+        cols.append(Column(headers[2], "parent_code"))
+    cols.append(Column("面积(m²)", "area_m2", "float"))
+    sql = (f"SELECT b.id, b.code, b.name{parent_col}, round(ST_Area(b.geom::geography)::numeric, 1)::float8 AS area_m2, "
+           f"ST_AsBinary(b.geom) AS wkb FROM {table} b {join}")
+    return ExportLayer(name, singular, chinese, sql, tuple(cols), True, chinese)
+
+
+LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
+    _boundary("districts", "district", "区", "layers_district", ("区划代码", "名称", ""), None),
+    _boundary("streets", "street", "街道", "layers_street", ("街道编码", "街道名称", "所属区划代码"),
+              ("layers_district", "district")),
+    _boundary("communities", "community", "社区", "layers_community", ("社区编码", "社区名称", "所属街道编码"),
+              ("layers_street", "street")),
+    _boundary("grids", "grid", "网格", "layers_grid", ("网格编码", "网格名称", "所属社区编码"),
+              ("layers_community", "community")),
+    ExportLayer(
+        "facilities", "facility", "设施",
+        "SELECT f.id, f.source_id, f.name, t.name AS type, f.address, f.capacity, f.source, "
+        "ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM layers_facility f JOIN layers_facilitytype t ON t.id = f.type_id",
+        (Column("编号", "source_id"), Column("设施名称", "name"), Column("设施类型", "type"), Column("地址", "address"),
+         Column("容量", "capacity", "int"), Column("来源", "source"), *_LONLAT),
+        False, "设施", order="id",
+    ),
+    ExportLayer(
+        "households", "household", "户",
+        "SELECT h.id, h.external_id, h.head_name, h.address, h.residents, h.phone, h.id_number, "
+        "array_to_string(h.tags, '、') AS tags, h.last_visit::text AS last_visit, g.code AS grid_code, "
+        "g.name AS grid_name, c.name AS community, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat "
+        "FROM layers_household h LEFT JOIN layers_grid g ON g.id = h.grid_id "
+        "LEFT JOIN layers_community c ON c.id = g.community_id",
+        (Column("编号", "external_id"), Column("户主姓名", "head_name"), Column("地址", "address"),
+         Column("人口数", "residents", "int"), Column("联系电话", "phone"), Column("身份证号", "id_number"),
+         Column("标签", "tags"), Column("最近走访", "last_visit"), Column("网格编码", "grid_code"),
+         Column("网格名称", "grid_name"), Column("社区", "community"), *_LONLAT),
+        False, "户籍台账", order="id", personal=True,
+    ),
+    ExportLayer(
+        "incidents", "incident", "事件",
+        "SELECT i.id, i.external_id, k.name AS category, i.status, i.reported_at, i.description, i.address, "
+        "i.reporter_name, i.dispatched_at, i.closed_at, i.satisfaction, g.code AS grid_code, "
+        "ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat FROM layers_incident i "
+        "JOIN layers_incidentcategory k ON k.id = i.category_id LEFT JOIN layers_grid g ON g.id = i.grid_id",
+        (Column("事件编号", "external_id"), Column("事件类型", "category"), Column("状态", "status"),
+         Column("上报时间", "reported_at"), Column("事件描述", "description"), Column("地址", "address"),
+         Column("上报人", "reporter_name"), Column("派遣时间", "dispatched_at"), Column("结案时间", "closed_at"),
+         Column("回访结果", "satisfaction"), Column("网格编码", "grid_code"), *_LONLAT),
+        False, "事件台账", order="id", personal=True,
+    ),
+)}
+
+_SOURCE_LABELS = dict(Facility.Source.choices)
+_STATUS_LABELS = dict(IncidentStatus.choices)
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _mask_tags(tags: str) -> str:
+    words = [w for w in (tags or "").split("、") if w]
+    shown = [w for w in words if w not in HEALTH_TAGS]
+    return "、".join(shown + (["*"] if len(shown) < len(words) else []))
+
+
+def masker(layer: ExportLayer, masked: bool) -> Callable[[dict], dict]:
+    """The function that turns a database row into exported values (masked or not)."""
+
+    def households(row: dict) -> dict:
+        if masked:
+            row["head_name"] = masking.mask_name(row["head_name"])
+            row["phone"] = masking.mask_phone(row["phone"])
+            row["id_number"] = masking.mask_id_number(row["id_number"])
+            row["tags"] = _mask_tags(row["tags"])
+        return row
+
+    def incidents(row: dict) -> dict:
+        row["status"] = _STATUS_LABELS.get(row["status"], row["status"])
+        for key in ("reported_at", "dispatched_at", "closed_at"):
+            row[key] = _local(row[key])
+        if masked:
+            row["reporter_name"] = masking.mask_name(row["reporter_name"])
+        return row
+
+    def facilities(row: dict) -> dict:
+        row["source"] = _SOURCE_LABELS.get(row["source"], row["source"])
+        return row
+
+    return {"households": households, "incidents": incidents, "facilities": facilities}.get(layer.name, lambda r: r)

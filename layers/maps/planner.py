@@ -1,0 +1,177 @@
+"""The planner's map for one facility type: facilities and their walking service circles,
+coverage per grid, the gap areas and the suggested sites (DOMAIN.md §4 and §6).
+
+Straight-line fallback circles (no network loaded, or a facility far from every street)
+are drawn dashed and labelled 直线距离缓冲（未加载路网） / （离路网过远）in the tooltip and
+the legend, never passed off as walking areas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import folium
+from django.conf import settings
+from django.db import connection
+
+from layers.maps.base import base_map
+from layers.maps.legend import Legend
+from layers.models import AccessMethod, FacilityType, SuggestedSite
+from layers.walking import reports
+from layers.walking.refresh import refresh_pending
+
+# Coverage classes (share of households within the threshold) and their colours: a blue
+# sequential ramp (ColorBrewer Blues), so that it does not clash with the facility types'
+# own colours (reds, oranges, greens) used for the circles.
+SHARE_CLASSES: list[tuple[float, str, str]] = [
+    (0.2, "#eff3ff", "< 20%"), (0.4, "#bdd7e7", "20–40%"), (0.6, "#6baed6", "40–60%"),
+    (0.8, "#3182bd", "60–80%"), (1.01, "#08519c", "≥ 80%"),
+]
+NO_HOUSEHOLDS = "#d9d9d9"
+GAP_COLOUR = "#7b3294"
+SITE_COLOUR = "#e7298a"
+CIRCLE_OPACITY = {0: 0.25, 1: 0.12, 2: 0.06}  # innermost (5 minutes) first
+
+
+def share_colour(share: float | None) -> str:
+    if share is None:
+        return NO_HOUSEHOLDS
+    return next(colour for upper, colour, _ in SHARE_CLASSES if share < upper)
+
+
+def _features(sql: str, params: list) -> list[dict]:
+    """GeoJSON features from rows (geojson text, properties json) of a query."""
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [{"type": "Feature", "geometry": json.loads(g), "properties": json.loads(p) if isinstance(p, str) else p}
+                for g, p in cur.fetchall()]
+
+
+def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None, show_gaps: bool = True,
+                show_sites: bool = True, with_streets: bool = True, embed_streets: bool = False) -> folium.Map:
+    """The planner map of ``facility_type_code`` (a FacilityType code).
+
+    ``minutes`` picks the circles drawn (default settings.GRIDMAP_CIRCLE_MINUTES);
+    ``with_streets`` draws base_map's street background (fetched from the app)."""
+    ftype = FacilityType.objects.get(code=facility_type_code)
+    refresh_pending()
+    minutes = sorted(minutes or settings.GRIDMAP_CIRCLE_MINUTES)
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM"
+                    " (SELECT geom FROM layers_grid UNION ALL SELECT geom FROM layers_facility WHERE type_id = %s) a) b",
+                    [ftype.pk])
+        extent = cur.fetchone()
+    m = base_map(bounds=extent if extent and extent[0] is not None else None, with_streets=with_streets,
+                 embed_streets=embed_streets)
+    _grid_layer(ftype).add_to(m)
+    fallback = _circle_layers(m, ftype, minutes)
+    _facility_layer(ftype).add_to(m)
+    if show_gaps:
+        _gap_layer(ftype).add_to(m)
+    if show_sites:
+        _site_layer(ftype).add_to(m)
+    items = [(colour, f"网格覆盖率 {label}", "fill") for _, colour, label in SHARE_CLASSES]
+    items += [(NO_HOUSEHOLDS, "网格内无住户", "fill")]
+    items += [(ftype.color, f"{minute}分钟步行服务圈", "fill") for minute in minutes]
+    items += [("#555555", AccessMethod(method).label + "（虚线）", "line") for method in fallback]
+    items += [(ftype.color, ftype.name, "dot"), (GAP_COLOUR, "覆盖空白区", "fill"), (SITE_COLOUR, "建议选址", "dot")]
+    Legend(f"{ftype.name} · 步行{ftype.threshold_minutes}分钟覆盖", items).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _grid_layer(ftype: FacilityType) -> folium.GeoJson:
+    shares = {r.code: r for r in reports.coverage_rows(level="grid", type_code=ftype.code)}
+    features = _features("SELECT ST_AsGeoJSON(geom, 6), json_build_object('code', code, 'name', name)"
+                         " FROM layers_grid ORDER BY code", [])
+    for f in features:
+        row = shares.get(f["properties"]["code"])
+        share = row.household_share if row else None
+        f["properties"].update({
+            "households": row.households if row else 0, "covered": row.covered_households if row else 0,
+            "share": "—" if share is None else f"{share:.0%}",
+            "focus": "—" if not row or row.focus_share is None else f"{row.focus_share:.0%}",
+            "colour": share_colour(share),
+        })
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=f"网格覆盖率（{ftype.threshold_minutes}分钟）",
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.55, "color": "#666666",
+                                  "weight": 1},
+        tooltip=folium.GeoJsonTooltip(["name", "code", "households", "covered", "share", "focus"],
+                                      aliases=["网格", "编码", "户数", "覆盖户数", "户覆盖率", "重点人群覆盖率"])
+        if features else None,
+    )
+
+
+def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int]) -> list[str]:
+    """One layer per minutes (largest drawn first); returns the fallback methods present."""
+    fallback: set[str] = set()
+    for rank, minute in sorted(enumerate(minutes), key=lambda x: -x[1]):
+        features = _features(
+            """SELECT ST_AsGeoJSON(c.geom, 6), json_build_object(
+                   'facility', f.name, 'minutes', c.minutes, 'method', c.method,
+                   'snap', COALESCE(round(c.snap_distance_m::numeric, 0)::text || ' m', '—'),
+                   'area', round((c.area_m2 / 10000)::numeric, 1)::text || ' 公顷')
+                 FROM layers_facilitycircle c JOIN layers_facility f ON f.id = c.facility_id
+                WHERE f.type_id = %s AND c.minutes = %s ORDER BY f.id""", [ftype.pk, minute])
+        for f in features:
+            method = f["properties"]["method"]
+            f["properties"]["label"] = AccessMethod(method).label
+            if method != AccessMethod.NETWORK:
+                fallback.add(method)
+        opacity = CIRCLE_OPACITY.get(rank, 0.06)
+        colour = ftype.color
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features}, name=f"{minute}分钟服务圈",
+            style_function=lambda f, o=opacity, c=colour: {
+                "fillColor": c, "fillOpacity": o, "color": c if f["properties"]["method"] == "network" else "#555555",
+                "weight": 1.5, "opacity": 0.9, "dashArray": None if f["properties"]["method"] == "network" else "6 4"},
+            # folium refuses tooltip fields on an empty layer (a type with no facility yet).
+            tooltip=folium.GeoJsonTooltip(["facility", "minutes", "label", "snap", "area"],
+                                          aliases=["设施", "分钟", "计算方法", "到路网距离", "面积"]) if features else None,
+        ).add_to(m)
+    return sorted(fallback)
+
+
+def _facility_layer(ftype: FacilityType) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=ftype.name)
+    with connection.cursor() as cur:
+        cur.execute("SELECT f.name, ST_Y(f.geom), ST_X(f.geom), f.synthetic FROM layers_facility f"
+                    " WHERE f.type_id = %s ORDER BY f.id", [ftype.pk])
+        for name, lat, lon, synthetic in cur.fetchall():
+            folium.CircleMarker([lat, lon], radius=6, color="#ffffff", weight=2, fill=True, fill_color=ftype.color,
+                                fill_opacity=1.0, tooltip=f"{name}{'（合成数据）' if synthetic else ''}").add_to(group)
+    return group
+
+
+def _gap_layer(ftype: FacilityType) -> folium.GeoJson:
+    features = [{"type": "Feature", "geometry": json.loads(_geojson(a.geom)),
+                 "properties": {"households": a.households, "residents": a.residents, "focus": a.focus_households}}
+                for a in reports.gap_areas(ftype.code)]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name="覆盖空白区",
+        style_function=lambda f: {"fillColor": GAP_COLOUR, "fillOpacity": 0.2, "color": GAP_COLOUR, "weight": 1.5,
+                                  "dashArray": "3 3"},
+        tooltip=folium.GeoJsonTooltip(["households", "residents", "focus"], aliases=["未覆盖户数", "人口", "重点人群户"])
+        if features else None,
+    )
+
+
+def _geojson(geom) -> str:
+    import shapely
+
+    return shapely.to_geojson(shapely.set_precision(geom, 1e-6))
+
+
+def _site_layer(ftype: FacilityType) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="建议选址")
+    for site in SuggestedSite.objects.filter(facility_type=ftype).order_by("rank"):
+        html = (f'<div style="background:{SITE_COLOUR};color:#fff;border-radius:50%;width:22px;height:22px;'
+                f'line-height:22px;text-align:center;font:bold 12px sans-serif;border:2px solid #fff">{site.rank}</div>')
+        folium.Marker(
+            [site.geom.y, site.geom.x], icon=folium.DivIcon(html=html, icon_size=(22, 22), icon_anchor=(11, 11)),
+            tooltip=(f"建议选址 {site.rank}: 新覆盖 {site.newly_covered_households} 户 / {site.newly_covered_residents} 人"
+                     f"（{site.label}）"),
+        ).add_to(group)
+    return group
