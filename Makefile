@@ -50,8 +50,13 @@ stop:
 fixtures: migrate
 	$(PY) manage.py build_demo
 
+# Benchmarks against the tools a user would otherwise pick (separate bench databases).
 bench: setup db
 	$(PY) bench/link_grids.py
+	$(PY) bench/import_households.py
+	$(PY) bench/circles.py
+	$(PY) bench/hotspots.py
+	$(PY) bench/pages.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
