@@ -90,9 +90,9 @@ def time_postgis_compute() -> float:
     """The same join as link_all, counted but not written."""
     from django.db import connection
 
-    from layers.linking import _RELINK_SQL
+    from layers.linking import relink_sql
 
-    select = _RELINK_SQL.format(table="layers_household").split("UPDATE")[0] + "SELECT count(grid_id) FROM target"
+    select = relink_sql("layers_household").split("UPDATE")[0] + "SELECT count(grid_id) FROM target"
     with connection.cursor() as cur:
         t = time.perf_counter()
         cur.execute(select)

@@ -7,6 +7,7 @@ code; a point outside every grid gets NULL and is reported as unassigned.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -19,7 +20,7 @@ POINT_TABLES = {"household": "layers_household", "incident": "layers_incident"}
 # planner from flattening it into a point-by-point join): PostGIS then prepares each grid
 # polygon once and tests every point in its box against it, ~7× faster than probing the
 # grid index once per point.
-_RELINK_SQL = """
+_RELINK_SQL_TEMPLATE = """
 WITH hit AS (
     SELECT DISTINCT ON (p.id) p.id, g.id AS grid_id
       FROM layers_grid g
@@ -32,6 +33,17 @@ UPDATE {table} p SET grid_id = target.grid_id
   FROM target
  WHERE p.id = target.id AND p.grid_id IS DISTINCT FROM target.grid_id
 """
+
+
+def relink_sql(table: str) -> str:
+    """The set-based re-link statement for a table of points with id, geom and grid_id
+    (layers_household, layers_incident, or an importer's staging table).
+
+    Run it with ``gridmap.set_based_linking`` on in the transaction (see link_all)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):  # a name formatted into SQL: plain identifiers only
+        msg = f"not a plain table name: {table!r}"
+        raise ValueError(msg)
+    return _RELINK_SQL_TEMPLATE.format(table=table)
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ def link_all(kinds: tuple[str, ...] = ("household", "incident")) -> list[LinkCou
         cur.execute("SELECT set_config('jit', 'off', true)")
         for kind in kinds:
             table = POINT_TABLES[kind]
-            cur.execute(_RELINK_SQL.format(table=table))
+            cur.execute(relink_sql(table))
             results.append(LinkCounts(kind, cur.rowcount))
         cur.execute("SELECT set_config('gridmap.set_based_linking', 'off', true)")
     return results

@@ -32,7 +32,7 @@ from importers.report import Report
 
 # The linking rule of layers.linking (smallest covering grid code wins), applied set-based
 # to the staging table before writing; see PointLoader.apply.
-from layers.linking import _RELINK_SQL as RELINK_SQL
+from layers.linking import relink_sql
 
 STAGE = "gridmap_import_stage"
 LINK = "gridmap_import_link"
@@ -270,7 +270,7 @@ class PointLoader(Loader):
                     f"AND s.{self.key_columns[-1]} <> '' AND NOT ({self._moved()}))")
         cur.execute(f"CREATE INDEX ON {LINK} USING gist (geom)")
         cur.execute(f"ANALYZE {LINK}")
-        cur.execute(RELINK_SQL.format(table=LINK))
+        cur.execute(relink_sql(LINK))
 
     @staticmethod
     def _moved() -> str:

@@ -298,8 +298,8 @@ class Household(GridLinked, Synthetic):
     class Meta:
         verbose_name = verbose_name_plural = "户"
         ordering = ["id"]
+        # (grid_id has the index Django gives every foreign key.)
         indexes, constraints = _geometry_rules("household")
-        indexes = [*indexes, models.Index(fields=["grid"], name="household_grid_idx")]
         constraints = [
             *constraints,
             models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="household_external_key"),
