@@ -49,3 +49,12 @@ def world(db):
     w.ie = lifecycle.report(category=category("fire_risk"), description="东边消防", geom=point(104.076, 30.656),
                             at=timezone.now())
     return w
+
+
+def client_for(user):
+    """A Django test client logged in as ``user``."""
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    return c

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from layers.models import Incident
 from tests.factories import category
+from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_report_by_clicking_fills_in_the_grid(world):

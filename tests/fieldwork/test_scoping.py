@@ -9,14 +9,9 @@ import pytest
 from django.test import Client
 
 from fieldwork.models import PiiAccessLog
+from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_api_lists_only_the_workers_grid(world):
