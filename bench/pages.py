@@ -16,6 +16,7 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from _db import setup_django
 
@@ -91,6 +92,63 @@ def api_sizes() -> list[tuple[str, float, int]]:
     return rows
 
 
+FRAMES = {"/": "/maps/overview.html", "/my/": "/my/map.html", "/planner/": "/planner/map.html",
+          "/patrol/": "/patrol/map.html"}
+
+
+def browser_times(db_name: str, runs: int) -> list[tuple[str, str, float]]:
+    """Seconds from navigation until the page's map frame has drawn, in headless Chromium
+    against a local runserver of the bench database (median of ``runs``)."""
+    import os
+    import shutil
+    import subprocess
+
+    from django.contrib.auth.models import User
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    port = "8797"
+    env = {**os.environ, "GRIDMAP_DB_NAME": db_name}
+    server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                              cwd=str(Path(__file__).resolve().parent.parent), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = []
+    try:
+        time.sleep(4)
+        passwords = {}
+        for username in ROLE_PAGES:
+            user = User.objects.get(username=username)
+            passwords[username] = f"bench-{username}-pw-2026"
+            user.set_password(passwords[username])
+            user.save()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu",
+                                        "--disable-background-networking", "--disable-component-update"])
+            for username, paths in ROLE_PAGES.items():
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/accounts/login/")
+                page.fill("#id_username", username)
+                page.fill("#id_password", passwords[username])
+                page.click("button[type=submit]")
+                path = paths[0]
+                times = []
+                for _ in range(runs):
+                    t = time.perf_counter()
+                    page.goto(f"http://127.0.0.1:{port}{path}")
+                    frame_url = FRAMES[path]
+                    page.wait_for_function(
+                        f"[...document.querySelectorAll('iframe')].some(f => f.src.includes('{frame_url}')"
+                        " && f.contentWindow && f.contentWindow.document.querySelector('.leaflet-pane'))",
+                        timeout=120_000)
+                    times.append(time.perf_counter() - t)
+                rows.append((username, path, statistics.median(times)))
+                page.close()
+            browser.close()
+    finally:
+        server.terminate()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=100_000)
@@ -111,6 +169,9 @@ def main() -> None:
     print(f"\n{'API request':<90}{'s':>8}{'JSON bytes':>14}")
     for path, seconds, size in api_sizes():
         print(f"{path:<90}{seconds:>8.3f}{size:>14,}")
+    print(f"\n{'user':<10}{'page':<24}{'browser: map drawn, median s':>30}")
+    for username, path, seconds in browser_times("gridmap_bench_pages", args.runs):
+        print(f"{username:<10}{path:<24}{seconds:>30.2f}")
 
 
 if __name__ == "__main__":
