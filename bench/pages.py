@@ -43,9 +43,11 @@ def scale_up(households: int, incidents: int) -> None:
             cur.execute(f"SELECT count(*) FROM {table}")
             have = cur.fetchone()[0]
             copy = 0
+            cur.execute(f"SELECT count(*) FROM {table} WHERE external_id NOT LIKE '%%-x%%'")
+            originals = cur.fetchone()[0]
             while have < target:
                 copy += 1
-                n = min(have, target - have)
+                n = min(originals, target - have)
                 select_cols = cols.replace("external_id", f"external_id || '-x{copy}'")
                 cur.execute(
                     f"INSERT INTO {table} (geom, {cols}) SELECT ST_Translate(geom, (random() - 0.5) * 0.00006,"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from folium.elements import JSCSSMixin
 from folium.map import Layer
 from jinja2 import Template
 
@@ -73,3 +74,48 @@ class LazyGeoJson(Layer):
 
     def __repr__(self) -> str:
         return f"LazyGeoJson({json.dumps(self.url)})"
+
+
+class ClusteredPoints(JSCSSMixin, Layer):
+    """Many points embedded once as compact GeoJSON and clustered in the browser.
+
+    One element for the whole layer (not one folium marker per point): the page carries
+    only the properties, and the popup is built from ``popup_template`` in the browser,
+    where ``{key}`` is replaced by the (HTML-escaped) property. Each point is a circle
+    marker of ``radius``/``colour``, or of ``radius_key``/``colour_key`` properties.
+    """
+
+    default_js = [("markerclusterjs", "")]
+    default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", "")]
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40});
+        (function () {
+            var tpl = {{ this.popup_template|tojson }};
+            function esc(v) { return String(v === null || v === undefined ? '' : v)
+                .replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }); }
+            L.geoJSON({{ this.data|tojson }}, {
+                pointToLayer: function (f, latlng) {
+                    var p = f.properties;
+                    return L.circleMarker(latlng, {radius: p.radius || {{ this.radius }}, weight: 1,
+                        color: p.colour || {{ this.colour|tojson }}, fillOpacity: 0.8});
+                },
+                onEachFeature: function (f, layer) {
+                    layer.bindPopup(tpl.replace(/\\{(\\w+)\\}/g, function (m, k) { return esc(f.properties[k]); }));
+                }
+            }).eachLayer(function (l) { {{ this.get_name() }}.addLayer(l); });
+        })();
+        {%- if this.show %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {%- endif %}
+        {% endmacro %}"""
+    )
+
+    def __init__(self, features: list[dict], *, name: str, popup_template: str, radius: int = 3,
+                 colour: str = "#2b8cbe", show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "ClusteredPoints"
+        self.data = {"type": "FeatureCollection", "features": features}
+        self.popup_template = popup_template
+        self.radius = radius
+        self.colour = colour

@@ -10,11 +10,10 @@ import folium
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count, Q
 from django.utils import timezone
-from folium.plugins import MarkerCluster
 
 from layers import lifecycle
 from layers.maps.base import base_map
-from layers.maps.lazy import LazyGeoJson
+from layers.maps.lazy import ClusteredPoints, LazyGeoJson
 from layers.maps.legend import Legend
 from layers.masking import mask_name
 from layers.models import Grid, HouseholdTag, Incident, IncidentStatus
@@ -90,20 +89,20 @@ def _household_layers_by_bbox(m: folium.Map) -> None:
 
 
 def _household_layers_embedded(m: folium.Map, households, link_prefix: str) -> None:
-    vulnerable = MarkerCluster(name="重点户（困难/独居/残疾/高龄）")
-    others = MarkerCluster(name="其他户", show=True)
-    for h in households:
-        tags = h.vulnerable_tags
-        popup = (f"<b>{mask_name(h.head_name)}</b> {h.address}<br>人口 {h.residents}"
-                 f"<br>标签：{'、'.join(h.tags) or '无'}<br>最近走访：{h.last_visit or '无记录'}"
-                 f'<br><a href="{link_prefix}/households/{h.pk}/" target="_top">详情</a>')
-        folium.CircleMarker(
-            [h.geom.y, h.geom.x], radius=5 if tags else 3, weight=1,
-            color=VULNERABLE_COLOUR if tags else OTHER_COLOUR, fill=True, fill_opacity=0.8,
-            popup=folium.Popup(popup, max_width=260), tooltip="、".join(tags) if tags else None,
-        ).add_to(vulnerable if tags else others)
-    vulnerable.add_to(m)
-    others.add_to(m)
+    """Households as two clustered layers (vulnerable ones larger and red); names masked."""
+    layers: dict[bool, list[dict]] = {True: [], False: []}
+    for h in households.only("id", "geom", "head_name", "address", "residents", "tags", "last_visit"):
+        vulnerable = bool(h.vulnerable_tags)
+        layers[vulnerable].append({
+            "type": "Feature", "geometry": {"type": "Point", "coordinates": [round(h.geom.x, 6), round(h.geom.y, 6)]},
+            "properties": {"id": h.pk, "n": mask_name(h.head_name), "a": h.address, "r": h.residents,
+                           "t": "、".join(h.tags) or "无", "v": str(h.last_visit or "无记录"),
+                           **({"colour": VULNERABLE_COLOUR, "radius": 5} if vulnerable else {})}})
+    popup = (f"<b>{{n}}</b> {{a}}<br>人口 {{r}}<br>标签：{{t}}<br>最近走访：{{v}}"
+             f'<br><a href="{link_prefix}/households/{{id}}/" target="_top">详情</a>')
+    ClusteredPoints(layers[True], name="重点户（困难/独居/残疾/高龄）", popup_template=popup,
+                    colour=VULNERABLE_COLOUR).add_to(m)
+    ClusteredPoints(layers[False], name="其他户", popup_template=popup, colour=OTHER_COLOUR).add_to(m)
 
 
 def _incident_layer(m: folium.Map, incidents: Iterable[Incident], link_prefix: str) -> None:
