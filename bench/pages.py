@@ -128,6 +128,7 @@ def browser_times(db_name: str, runs: int) -> list[tuple[str, str, float]]:
                                         "--disable-background-networking", "--disable-component-update"])
             for username, paths in ROLE_PAGES.items():
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.set_default_timeout(120_000)
                 page.goto(f"http://127.0.0.1:{port}/accounts/login/")
                 page.fill("#id_username", username)
                 page.fill("#id_password", passwords[username])
@@ -162,6 +163,8 @@ def main() -> None:
 
     call_command("load_demo", "--force", verbosity=0)
     scale_up(args.households, args.incidents)
+    # What an administrator runs after a bulk import: walking times for the new households.
+    call_command("build_circles", verbosity=0)
     from layers.models import Household, Incident
 
     print(f"district: {Household.objects.count():,} households, {Incident.objects.count():,} incidents")
