@@ -145,10 +145,29 @@ def _facility_layer(ftype: FacilityType) -> folium.FeatureGroup:
     return group
 
 
+def _cached_gap_areas(ftype: FacilityType) -> list:
+    """Gap areas are the slow part of the map (seconds for 100,000 households): keep them
+    until the type's walking times, its threshold or the households change."""
+    from django.core.cache import cache
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), max(computed_at) FROM layers_householdaccess WHERE facility_type_id = %s",
+                    [ftype.pk])
+        rows, latest = cur.fetchone()
+        cur.execute("SELECT count(*), max(id) FROM layers_household")
+        households = cur.fetchone()
+    key = f"gridmap:gaps:{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}"
+    areas = cache.get(key)
+    if areas is None:
+        areas = reports.gap_areas(ftype.code)
+        cache.set(key, areas, timeout=24 * 3600)
+    return areas
+
+
 def _gap_layer(ftype: FacilityType) -> folium.GeoJson:
     features = [{"type": "Feature", "geometry": json.loads(_geojson(a.geom)),
                  "properties": {"households": a.households, "residents": a.residents, "focus": a.focus_households}}
-                for a in reports.gap_areas(ftype.code)]
+                for a in _cached_gap_areas(ftype)]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name="覆盖空白区",
         style_function=lambda f: {"fillColor": GAP_COLOUR, "fillOpacity": 0.2, "color": GAP_COLOUR, "weight": 1.5,
