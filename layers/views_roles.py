@@ -70,10 +70,13 @@ def planner_suggest(request: HttpRequest) -> HttpResponse:
 def _patrol_filter(request: HttpRequest):
     from layers.analysis.incident_filter import IncidentFilter, IncidentQueryError, parse_hours
 
-    days = int(request.GET.get("days") or 30)
     categories = tuple(c for c in request.GET.getlist("category") if c)
     hours = request.GET.get("hours") or ""
     try:
+        days_text = request.GET.get("days") or "30"
+        if not days_text.isdigit():
+            return IncidentFilter.last_days(30), f"天数应为正整数 (days must be a whole number), got {days_text!r}"
+        days = int(days_text)
         return IncidentFilter.last_days(days, categories=categories, hours=parse_hours(hours) if hours else None), None
     except (IncidentQueryError, ValueError) as e:
         return IncidentFilter.last_days(30), str(e)
@@ -88,7 +91,8 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
         messages.error(request, error)
     return render(request, "layers/patrol.html", {
         "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": request.GET.urlencode(),
-        "days": int(request.GET.get("days") or 30), "hours": request.GET.get("hours", ""),
+        "days": int(flt.since and ((flt.until or timezone.now()) - flt.since).days or 30),
+        "hours": request.GET.get("hours", ""),
         "chosen": request.GET.getlist("category"), "cell": request.GET.get("cell", "grid"),
         "description": flt.describe_zh(),
     })

@@ -35,6 +35,8 @@ class CircleView(APIView):
             raise ValidationError({"type": "需要设施类型代码 (?type=kindergarten)"})
         circles = FacilityCircle.objects.filter(facility__type__code=code).select_related("facility")
         if minutes := request.query_params.get("minutes"):
+            if not minutes.isdigit():
+                raise ValidationError({"minutes": f"分钟数应为整数 (minutes must be a whole number), got {minutes!r}"})
             circles = circles.filter(minutes=int(minutes))
         features = [{"type": "Feature", "geometry": json.loads(c.geom.geojson), "properties": {
             "facility": c.facility_id, "facility_name": c.facility.name, "minutes": c.minutes, "method": c.method,

@@ -36,3 +36,12 @@ def test_grid_worker_gets_no_district_wide_analysis(world):
     assert c.get("/api/hotspots/").status_code == 403
     assert c.get("/api/coverage/").status_code == 403
     assert c.get("/api/circles/?type=kindergarten").status_code == 403
+
+
+def test_bad_query_values_get_a_clear_answer_not_a_crash(world):
+    c = client_for(world.planner)
+    response = c.get("/api/circles/?type=kindergarten&minutes=abc")
+    assert response.status_code == 400 and "minutes" in response.json()
+    patrol = client_for(world.patrol)
+    page = patrol.get("/patrol/?days=abc")
+    assert page.status_code == 200 and "天数应为正整数" in page.content.decode()
