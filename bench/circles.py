@@ -41,9 +41,9 @@ from django.conf import settings  # noqa: E402
 from osmium.geom import WKBFactory  # noqa: E402
 
 from importers.network import OsmWalkReader  # noqa: E402
-from layers.analysis import coverage, isochrones  # noqa: E402
-from layers.analysis.network_graph import WalkGraph  # noqa: E402
-from layers.catalogue import FACILITY_TYPES  # noqa: E402
+from layers.facilities.analysis import coverage, isochrones  # noqa: E402
+from layers.facilities.analysis.network_graph import WalkGraph  # noqa: E402
+from layers.facilities.catalogue import FACILITY_TYPES  # noqa: E402
 
 DEFAULT_OSM = Path(__file__).resolve().parent.parent / "fixtures" / "osm" / "chengdu_center_2018.osm.bz2"
 

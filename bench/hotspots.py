@@ -51,35 +51,35 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 def build(n_incidents: int, side: int) -> None:
     from django.db import connection, transaction
 
-    from layers import linking
+    from layers.grids import linking
 
     ext = side * CELL_DEG
     block = side // 10
     t0 = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("TRUNCATE layers_incident, layers_incidenttransition, layers_household RESTART IDENTITY CASCADE")
-        cur.execute("DELETE FROM layers_gridassignment; DELETE FROM layers_grid; DELETE FROM layers_community;"
-                    " DELETE FROM layers_street; DELETE FROM layers_district")  # fmt: skip
-        cur.execute("INSERT INTO layers_district (code, name, geom, source) VALUES ('510104', '基准区', "
+        cur.execute("TRUNCATE incidents_incident, incidents_incidenttransition, people_household RESTART IDENTITY CASCADE")
+        cur.execute("DELETE FROM grids_gridassignment; DELETE FROM grids_grid; DELETE FROM grids_community;"
+                    " DELETE FROM grids_street; DELETE FROM grids_district")  # fmt: skip
+        cur.execute("INSERT INTO grids_district (code, name, geom, source) VALUES ('510104', '基准区', "
                     "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [X0, Y0, X0 + ext, Y0 + ext])  # fmt: skip
         district = cur.fetchone()[0]
-        cur.execute("INSERT INTO layers_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
+        cur.execute("INSERT INTO grids_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
                     "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326))) RETURNING id", [district, X0, Y0, X0 + ext, Y0 + ext])  # fmt: skip
         street = cur.fetchone()[0]
         step = block * CELL_DEG
         cur.execute(
-            """INSERT INTO layers_community (street_id, code, name, geom)
+            """INSERT INTO grids_community (street_id, code, name, geom)
                SELECT %s, '510104001' || lpad((r * 10 + c + 1)::text, 3, '0'), '基准社区' || (r * 10 + c + 1),
                       ST_Multi(ST_MakeEnvelope(%s + c * %s, %s + r * %s, %s + (c + 1) * %s, %s + (r + 1) * %s, 4326))
                  FROM generate_series(0, 9) r, generate_series(0, 9) c""",
             [street, X0, step, Y0, step, X0, step, Y0, step],
         )
         cur.execute(
-            """INSERT INTO layers_grid (community_id, code, name, geom)
+            """INSERT INTO grids_grid (community_id, code, name, geom)
                SELECT cm.id, cm.code || lpad(((%s - 1 - gy %% %s) * %s + gx %% %s + 1)::text, 3, '0'), '网格',
                       ST_Multi(ST_MakeEnvelope(%s + gx * %s, %s + gy * %s, %s + (gx + 1) * %s, %s + (gy + 1) * %s, 4326))
                  FROM (SELECT gx, gy FROM generate_series(0, %s - 1) gx, generate_series(0, %s - 1) gy) cells
-                 JOIN layers_community cm ON cm.code = '510104001' || lpad(((gy / %s) * 10 + gx / %s + 1)::text, 3, '0')""",
+                 JOIN grids_community cm ON cm.code = '510104001' || lpad(((gy / %s) * 10 + gx / %s + 1)::text, 3, '0')""",
             [block, block, block, block, X0, CELL_DEG, Y0, CELL_DEG, X0, CELL_DEG, Y0, CELL_DEG, side, side,
              block, block],
         )  # fmt: skip
@@ -104,26 +104,26 @@ def build(n_incidents: int, side: int) -> None:
         cur.cursor.copy_expert("COPY bench_points FROM STDIN", buffer)
         cur.execute("SELECT set_config('gridmap.set_based_linking', 'on', true)")  # linked below, in one pass
         cur.execute(
-            """INSERT INTO layers_incident (geom, category_id, description, address, reported_at, status,
+            """INSERT INTO incidents_incident (geom, category_id, description, address, reported_at, status,
                                             reporter_name, satisfaction, external_id, synthetic)
                SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326),
-                      (SELECT id FROM layers_incidentcategory WHERE code = 'security_risk'),
+                      (SELECT id FROM incidents_incidentcategory WHERE code = 'security_risk'),
                       '基准事件', '', now() - make_interval(secs => age_s), 'reported', '', '', '', true
                  FROM bench_points"""
         )  # fmt: skip
     with connection.cursor() as cur:
-        cur.execute("REINDEX TABLE layers_incident")
-        cur.execute("VACUUM ANALYZE layers_incident")
+        cur.execute("REINDEX TABLE incidents_incident")
+        cur.execute("VACUUM ANALYZE incidents_incident")
     linking.link_all(("incident",))
     with connection.cursor() as cur:
-        cur.execute("VACUUM ANALYZE layers_incident")
+        cur.execute("VACUUM ANALYZE incidents_incident")
     print(f"incidents: {len(points):,} inserted and linked in {time.perf_counter() - t0:.1f} s")
 
 
 def direct_esda(counts: np.ndarray, w: Any, *, keep: bool = True) -> Callable[[], Any]:
     import esda
 
-    from layers.analysis.hotspots import binary_weights
+    from layers.patrols.stats.gistar import binary_weights
 
     wb = binary_weights(w)
 
@@ -137,9 +137,9 @@ def direct_esda(counts: np.ndarray, w: Any, *, keep: bool = True) -> Callable[[]
 
 
 def bench_kind(kind: str, size_m: float | None, repeats: int) -> None:
-    from layers.analysis import hotspot_service as hs
-    from layers.analysis.hotspots import gi_star
-    from layers.analysis.incident_counts import IncidentFilter, count_incidents
+    from layers.patrols import hotspots as hs
+    from layers.patrols.counts import IncidentFilter, count_incidents
+    from layers.patrols.stats.gistar import gi_star
 
     flt = IncidentFilter.last_days(365)
     t_total, result = timed(lambda: hs.hotspots(flt, kind=kind, size_m=size_m, permutations=999, seed=0), repeats)
@@ -163,11 +163,11 @@ def bench_kind(kind: str, size_m: float | None, repeats: int) -> None:
         from django.conf import settings
         from django.db import connection
 
-        from layers.analysis.cells import hex_axial_coords
+        from layers.patrols.stats.cells import hex_axial_coords
 
         def python_assign() -> int:
             where, params = flt.where()
-            sql = f"SELECT ST_X(t.g), ST_Y(t.g) FROM layers_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t WHERE {where}"  # noqa: S608, E501
+            sql = f"SELECT ST_X(t.g), ST_Y(t.g) FROM incidents_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t WHERE {where}"  # noqa: S608, E501
             with connection.cursor() as cur:
                 cur.execute(sql, [settings.GRIDMAP_METRIC_SRID, *params])
                 xy = np.array(cur.fetchall(), dtype=float)
@@ -195,7 +195,7 @@ def main() -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT (SELECT count(*) FROM layers_grid), (SELECT count(*) FROM layers_incident)")
+        cur.execute("SELECT (SELECT count(*) FROM grids_grid), (SELECT count(*) FROM incidents_incident)")
         n_grids, n_incidents = cur.fetchone()
     if not (args.reuse and n_grids == args.side**2 and n_incidents >= 0.99 * args.incidents):
         build(args.incidents, args.side)

@@ -64,8 +64,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import esda
 
-    from layers.analysis.cells import hex_axial_coords, hex_centres_m
-    from layers.analysis.hotspots import distance_band_weights, gi_star
+    from layers.patrols.stats.cells import hex_axial_coords, hex_centres_m
+    from layers.patrols.stats.gistar import distance_band_weights, gi_star
 
     side = args.side
     rows, cols = np.divmod(np.arange(side * side), side)

@@ -49,31 +49,31 @@ def build_grids() -> None:
 
     ext = SIDE * CELL_DEG
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE layers_household, layers_incident, layers_incidenttransition RESTART IDENTITY CASCADE")
-        cur.execute("DELETE FROM layers_gridassignment; DELETE FROM layers_grid; DELETE FROM layers_community;"
-                    " DELETE FROM layers_street; DELETE FROM layers_district")
-        cur.execute("INSERT INTO layers_district (code, name, geom, source) VALUES ('510104', '基准区', "
+        cur.execute("TRUNCATE people_household, incidents_incident, incidents_incidenttransition RESTART IDENTITY CASCADE")
+        cur.execute("DELETE FROM grids_gridassignment; DELETE FROM grids_grid; DELETE FROM grids_community;"
+                    " DELETE FROM grids_street; DELETE FROM grids_district")
+        cur.execute("INSERT INTO grids_district (code, name, geom, source) VALUES ('510104', '基准区', "
                     "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [X0, Y0, X0 + ext, Y0 + ext])
         district = cur.fetchone()[0]
-        cur.execute("INSERT INTO layers_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
+        cur.execute("INSERT INTO grids_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
                     "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326))) RETURNING id",
                     [district, X0, Y0, X0 + ext, Y0 + ext])
         street = cur.fetchone()[0]
         block = SIDE // 10 * CELL_DEG
         cur.execute("""
-            INSERT INTO layers_community (street_id, code, name, geom)
+            INSERT INTO grids_community (street_id, code, name, geom)
             SELECT %s, '510104001' || lpad((r * 10 + c + 1)::text, 3, '0'), '基准社区' || (r * 10 + c + 1),
                    ST_Multi(ST_MakeEnvelope(%s + c * %s, %s + r * %s, %s + (c + 1) * %s, %s + (r + 1) * %s, 4326))
               FROM generate_series(0, 9) r, generate_series(0, 9) c""",
                     [street, X0, block, Y0, block, X0, block, Y0, block])
         cur.execute("""
-            INSERT INTO layers_grid (community_id, code, name, geom)
+            INSERT INTO grids_grid (community_id, code, name, geom)
             SELECT cm.id, cm.code || lpad(((9 - gy %% 10) * 10 + gx %% 10 + 1)::text, 3, '0'), '网格',
                    ST_Multi(ST_MakeEnvelope(%s + gx * %s, %s + gy * %s, %s + (gx + 1) * %s, %s + (gy + 1) * %s, 4326))
               FROM (SELECT gx, gy FROM generate_series(0, %s - 1) gx, generate_series(0, %s - 1) gy) cells
-              JOIN layers_community cm ON cm.code = '510104001' || lpad(((gy / 10) * 10 + gx / 10 + 1)::text, 3, '0')""",
+              JOIN grids_community cm ON cm.code = '510104001' || lpad(((gy / 10) * 10 + gx / 10 + 1)::text, 3, '0')""",
                     [X0, CELL_DEG, Y0, CELL_DEG, X0, CELL_DEG, Y0, CELL_DEG, SIDE, SIDE])
-        cur.execute("ANALYZE layers_grid")
+        cur.execute("ANALYZE grids_grid")
 
 
 def write_ledger(path: Path, rows: int, seed: int = 7) -> None:
@@ -165,8 +165,8 @@ def main() -> None:
         from django.db import connection
 
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE layers_household CASCADE")
-            cur.execute("VACUUM ANALYZE layers_household")
+            cur.execute("TRUNCATE people_household CASCADE")
+            cur.execute("VACUUM ANALYZE people_household")
         trigger = time_importer(path, trigger_linking=True)
     n = args.rows
     print(f"\nimport {n:,} households from CSV")

@@ -26,23 +26,23 @@ def build(n_households: int, side: int) -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE layers_household, layers_incident, layers_incidenttransition RESTART IDENTITY CASCADE")
-        cur.execute("DELETE FROM layers_gridassignment; DELETE FROM layers_grid; DELETE FROM layers_community;"
-                    " DELETE FROM layers_street; DELETE FROM layers_district")
+        cur.execute("TRUNCATE people_household, incidents_incident, incidents_incidenttransition RESTART IDENTITY CASCADE")
+        cur.execute("DELETE FROM grids_gridassignment; DELETE FROM grids_grid; DELETE FROM grids_community;"
+                    " DELETE FROM grids_street; DELETE FROM grids_district")
         x0, y0 = 104.0, 30.6
         ext = side * CELL_DEG
         cur.execute(
-            "INSERT INTO layers_district (code, name, geom, source) VALUES ('510104', '基准区',"
+            "INSERT INTO grids_district (code, name, geom, source) VALUES ('510104', '基准区',"
             " ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [x0, y0, x0 + ext, y0 + ext])
         district = cur.fetchone()[0]
         cur.execute(
-            "INSERT INTO layers_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道',"
+            "INSERT INTO grids_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道',"
             " ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326))) RETURNING id", [district, x0, y0, x0 + ext, y0 + ext])
         street = cur.fetchone()[0]
         block = side // 10  # communities are 10 × 10 blocks of grids
         cur.execute(
             """
-            INSERT INTO layers_community (street_id, code, name, geom)
+            INSERT INTO grids_community (street_id, code, name, geom)
             SELECT %s, '510104001' || lpad((r * 10 + c + 1)::text, 3, '0'), '基准社区' || (r * 10 + c + 1),
                    ST_Multi(ST_MakeEnvelope(%s + c * %s, %s + r * %s, %s + (c + 1) * %s, %s + (r + 1) * %s, 4326))
               FROM generate_series(0, 9) r, generate_series(0, 9) c
@@ -52,11 +52,11 @@ def build(n_households: int, side: int) -> None:
         t = time.perf_counter()
         cur.execute(
             """
-            INSERT INTO layers_grid (community_id, code, name, geom)
+            INSERT INTO grids_grid (community_id, code, name, geom)
             SELECT cm.id, cm.code || lpad(((%s - 1 - gy %% %s) * %s + gx %% %s + 1)::text, 3, '0'), '网格',
                    ST_Multi(ST_MakeEnvelope(%s + gx * %s, %s + gy * %s, %s + (gx + 1) * %s, %s + (gy + 1) * %s, 4326))
               FROM (SELECT gx, gy FROM generate_series(0, %s - 1) gx, generate_series(0, %s - 1) gy) cells
-              JOIN layers_community cm
+              JOIN grids_community cm
                 ON cm.code = '510104001' || lpad(((gy / %s) * 10 + gx / %s + 1)::text, 3, '0')
             """,
             [block, block, block, block, x0, CELL_DEG, y0, CELL_DEG, x0, CELL_DEG, y0, CELL_DEG,
@@ -66,7 +66,7 @@ def build(n_households: int, side: int) -> None:
         t = time.perf_counter()
         cur.execute(
             """
-            INSERT INTO layers_household (geom, address, residents, head_name, id_number, phone, tags,
+            INSERT INTO people_household (geom, address, residents, head_name, id_number, phone, tags,
                                           synthetic, external_id)
             SELECT ST_SetSRID(ST_MakePoint(%s + random() * %s, %s + random() * %s), 4326), '基准地址', 1, '合成',
                    '', '', '{}', true, ''
@@ -80,19 +80,19 @@ def build(n_households: int, side: int) -> None:
               f"({n_households / insert_s:,.0f} rows/s)")
         # After a bulk load, rebuild the GiST indexes: built row by row in random order they
         # are ~3× slower to probe than PostGIS's sorted build.
-        cur.execute("REINDEX TABLE layers_household")
-        cur.execute("REINDEX TABLE layers_grid")
-        cur.execute("VACUUM ANALYZE layers_household")
-        cur.execute("ANALYZE layers_grid")
+        cur.execute("REINDEX TABLE people_household")
+        cur.execute("REINDEX TABLE grids_grid")
+        cur.execute("VACUUM ANALYZE people_household")
+        cur.execute("ANALYZE grids_grid")
 
 
 def time_postgis_compute() -> float:
     """The same join as link_all, counted but not written."""
     from django.db import connection
 
-    from layers.linking import relink_sql
+    from layers.grids.linking import relink_sql
 
-    select = relink_sql("layers_household").split("UPDATE")[0] + "SELECT count(grid_id) FROM target"
+    select = relink_sql("people_household").split("UPDATE")[0] + "SELECT count(grid_id) FROM target"
     with connection.cursor() as cur:
         t = time.perf_counter()
         cur.execute(select)
@@ -105,14 +105,14 @@ def time_postgis_compute() -> float:
 def time_postgis() -> float:
     from django.db import connection, transaction
 
-    from layers import linking
+    from layers.grids import linking
 
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT set_config('gridmap.set_based_linking', 'on', true)")
-        cur.execute("UPDATE layers_household SET grid_id = NULL")
+        cur.execute("UPDATE people_household SET grid_id = NULL")
     with connection.cursor() as cur:
-        cur.execute("REINDEX TABLE layers_household")
-        cur.execute("VACUUM ANALYZE layers_household")
+        cur.execute("REINDEX TABLE people_household")
+        cur.execute("VACUUM ANALYZE people_household")
     t = time.perf_counter()
     changed = linking.link_all(("household",))[0].changed
     seconds = time.perf_counter() - t
@@ -127,8 +127,8 @@ def time_geopandas() -> float:
     from django.db import connection
 
     warnings.filterwarnings("ignore", message="pandas only supports SQLAlchemy")
-    points = gpd.read_postgis("SELECT id, geom FROM layers_household", connection.connection, geom_col="geom")
-    grids = gpd.read_postgis("SELECT id AS grid_id, code, geom FROM layers_grid", connection.connection,
+    points = gpd.read_postgis("SELECT id, geom FROM people_household", connection.connection, geom_col="geom")
+    grids = gpd.read_postgis("SELECT id AS grid_id, code, geom FROM grids_grid", connection.connection,
                              geom_col="geom")
     t = time.perf_counter()
     joined = gpd.sjoin(points, grids, predicate="covered_by", how="left")
@@ -137,7 +137,7 @@ def time_geopandas() -> float:
     seconds = time.perf_counter() - t
     print(f"geopandas sjoin: {len(joined):,} households linked in {seconds:.2f} s (in memory, reading not counted)")
     with connection.cursor() as cur:
-        cur.execute("SELECT id, grid_id FROM layers_household ORDER BY id")
+        cur.execute("SELECT id, grid_id FROM people_household ORDER BY id")
         db = dict(cur.fetchall())
     mismatches = sum(1 for i, g in zip(joined["id"], joined["grid_id"], strict=True) if db[i] != g)
     print(f"agreement check: {mismatches} households differ between PostGIS and geopandas")

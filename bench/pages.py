@@ -34,9 +34,9 @@ def scale_up(households: int, incidents: int) -> None:
 
     with connection.cursor() as cur:
         for table, target, cols in (
-            ("layers_household", households,
+            ("people_household", households,
              "address, residents, head_name, id_number, phone, tags, synthetic, external_id, last_visit"),
-            ("layers_incident", incidents,
+            ("incidents_incident", incidents,
              "external_id, category_id, description, address, reported_at, reporter_id, reporter_name, status, "
              "dispatched_at, closed_at, satisfaction, synthetic"),
         ):
@@ -165,7 +165,8 @@ def main() -> None:
     scale_up(args.households, args.incidents)
     # What an administrator runs after a bulk import: walking times for the new households.
     call_command("build_circles", verbosity=0)
-    from layers.models import Household, Incident
+    from layers.incidents.models import Incident
+    from layers.people.models import Household
 
     print(f"district: {Household.objects.count():,} households, {Incident.objects.count():,} incidents")
     print(f"\n{'user':<10}{'page':<24}{'server median s':>16}{'HTML bytes':>14}")

@@ -54,9 +54,18 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_gis",
     "drf_spectacular",
-    "layers",
+    # Domain apps, lower before higher: a lower app never imports a higher one.
+    "layers.grids",
+    "layers.people",
+    "layers.incidents",
+    "layers.facilities",
+    "layers.patrols",
+    "layers.accounts",
+    "layers.maps",
     "importers",
-    "fieldwork",
+    "layers.api",
+    "layers.pages",
+    "layers.demo",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("layers.api.urls")),
-    path("", include("fieldwork.urls")),
-    path("", include("layers.urls")),
+    path("", include("layers.pages.urls")),
 ]

@@ -23,7 +23,8 @@ from django.db.models import QuerySet
 
 from importers.export_layers import LAYERS, ExportLayer, masker
 from importers.export_writers import WRITERS
-from layers.visibility import can_see_pii, visible_households, visible_incidents
+from layers.accounts.visibility import can_see_pii, visible_households, visible_incidents
+from layers.people.models import PiiAccessLog
 
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".csv": "csv", ".xlsx": "xlsx"}
 BATCH_ROWS = 5000
@@ -79,7 +80,7 @@ def export_layer(name: str, path: str | Path, *, fmt: str | None = None, user=No
     if unmasked and layer.personal and (user is None or not can_see_pii(user)):
         who = f"user {user.get_username()!r}" if user is not None else "no --user"
         raise ExportError(f"--unmasked: {who} may not see full personal data; give --user USERNAME of a user "
-                          "holding layers.view_household_pii (or a superuser)")
+                          "holding people.view_household_pii (or a superuser)")
     masked = layer.personal and not unmasked
     scope = _scope(layer, user)
     writer = WRITERS[fmt](path, layer, masked=masked)
@@ -116,9 +117,6 @@ def _row(names: list[str], values: tuple) -> dict:
 
 
 def _log_pii_export(user, scope: QuerySet | None, path: Path) -> None:
-    """One PiiAccessLog row per household exported in full (fieldwork's access log)."""
-    ids_sql, params = (scope if scope is not None else visible_households(user)).values("id").query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO fieldwork_piiaccesslog (user_id, household_id, at, via) "
-                    f"SELECT %s, h.id, now(), %s FROM layers_household h WHERE h.id IN ({ids_sql})",
-                    [user.pk, f"export_layer {path.name}"[:100], *params])
+    """One personal-data log row per household exported in full."""
+    households = scope if scope is not None else visible_households(user)
+    PiiAccessLog.record(user, households, via=f"export_layer {path.name}")

@@ -12,8 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from importers.loaders.households import HEALTH_TAGS
-from layers import masking
-from layers.models import Facility, IncidentStatus
+from layers.facilities.models import Facility
+from layers.incidents.models import IncidentStatus
+from layers.people import masking
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -58,17 +59,17 @@ def _boundary(name: str, singular: str, chinese: str, table: str, headers: tuple
 
 
 LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
-    _boundary("districts", "district", "区", "layers_district", ("区划代码", "名称", ""), None),
-    _boundary("streets", "street", "街道", "layers_street", ("街道编码", "街道名称", "所属区划代码"),
-              ("layers_district", "district")),
-    _boundary("communities", "community", "社区", "layers_community", ("社区编码", "社区名称", "所属街道编码"),
-              ("layers_street", "street")),
-    _boundary("grids", "grid", "网格", "layers_grid", ("网格编码", "网格名称", "所属社区编码"),
-              ("layers_community", "community")),
+    _boundary("districts", "district", "区", "grids_district", ("区划代码", "名称", ""), None),
+    _boundary("streets", "street", "街道", "grids_street", ("街道编码", "街道名称", "所属区划代码"),
+              ("grids_district", "district")),
+    _boundary("communities", "community", "社区", "grids_community", ("社区编码", "社区名称", "所属街道编码"),
+              ("grids_street", "street")),
+    _boundary("grids", "grid", "网格", "grids_grid", ("网格编码", "网格名称", "所属社区编码"),
+              ("grids_community", "community")),
     ExportLayer(
         "facilities", "facility", "设施",
         "SELECT f.id, f.source_id, f.name, t.name AS type, f.address, f.capacity, f.source, "
-        "ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM layers_facility f JOIN layers_facilitytype t ON t.id = f.type_id",
+        "ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id",
         (Column("编号", "source_id"), Column("设施名称", "name"), Column("设施类型", "type"), Column("地址", "address"),
          Column("容量", "capacity", "int"), Column("来源", "source"), *_LONLAT),
         False, "设施", order="id",
@@ -78,8 +79,8 @@ LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
         "SELECT h.id, h.external_id, h.head_name, h.address, h.residents, h.phone, h.id_number, "
         "array_to_string(h.tags, '、') AS tags, h.last_visit::text AS last_visit, g.code AS grid_code, "
         "g.name AS grid_name, c.name AS community, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat "
-        "FROM layers_household h LEFT JOIN layers_grid g ON g.id = h.grid_id "
-        "LEFT JOIN layers_community c ON c.id = g.community_id",
+        "FROM people_household h LEFT JOIN grids_grid g ON g.id = h.grid_id "
+        "LEFT JOIN grids_community c ON c.id = g.community_id",
         (Column("编号", "external_id"), Column("户主姓名", "head_name"), Column("地址", "address"),
          Column("人口数", "residents", "int"), Column("联系电话", "phone"), Column("身份证号", "id_number"),
          Column("标签", "tags"), Column("最近走访", "last_visit"), Column("网格编码", "grid_code"),
@@ -90,8 +91,8 @@ LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
         "incidents", "incident", "事件",
         "SELECT i.id, i.external_id, k.name AS category, i.status, i.reported_at, i.description, i.address, "
         "i.reporter_name, i.dispatched_at, i.closed_at, i.satisfaction, g.code AS grid_code, "
-        "ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat FROM layers_incident i "
-        "JOIN layers_incidentcategory k ON k.id = i.category_id LEFT JOIN layers_grid g ON g.id = i.grid_id",
+        "ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat FROM incidents_incident i "
+        "JOIN incidents_incidentcategory k ON k.id = i.category_id LEFT JOIN grids_grid g ON g.id = i.grid_id",
         (Column("事件编号", "external_id"), Column("事件类型", "category"), Column("状态", "status"),
          Column("上报时间", "reported_at"), Column("事件描述", "description"), Column("地址", "address"),
          Column("上报人", "reporter_name"), Column("派遣时间", "dispatched_at"), Column("结案时间", "closed_at"),

@@ -310,7 +310,7 @@ def _write(data: WalkNetworkData, *, source: str, counts: ImportCounts) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from layers.models import NetworkState
+    from layers.facilities.models import NetworkState
 
     points = shapely.points(data.node_lonlat)
     lines = data.geometries()
@@ -324,11 +324,11 @@ def _write(data: WalkNetworkData, *, source: str, counts: ImportCounts) -> None:
             data.length_m.tolist(), data.osm_way_id.tolist(), data.highway, data.name, edge_wkb, strict=True)
     ))
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("DELETE FROM layers_walkedge")
-        cur.execute("DELETE FROM layers_walknode")
-        cur.copy_expert("COPY layers_walknode (id, geom) FROM STDIN", nodes)
+        cur.execute("DELETE FROM facilities_walkedge")
+        cur.execute("DELETE FROM facilities_walknode")
+        cur.copy_expert("COPY facilities_walknode (id, geom) FROM STDIN", nodes)
         cur.copy_expert(
-            "COPY layers_walkedge (source, target, cost, reverse_cost, length_m, osm_way_id, highway, name, geom)"
+            "COPY facilities_walkedge (source, target, cost, reverse_cost, length_m, osm_way_id, highway, name, geom)"
             " FROM STDIN", edges)
         state = NetworkState.current(for_update=True)
         state.source = source[-300:]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
-from layers.models import Community, District, Grid, Household, IncidentCategory, Street
+from layers.grids.models import Community, District, Grid, Street
+from layers.incidents.models import IncidentCategory
+from layers.people.models import Household
 
 # A 2 km × 1.1 km community near 春熙路, split in two grids at 104.070 E.
 WEST, EAST, SOUTH, NORTH, MIDDLE = 104.060, 104.080, 30.650, 30.660, 104.070

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from fieldwork.roles import PATROL, PLANNER, WORKER
-from layers import lifecycle
-from layers.models import GridAssignment
+from layers.accounts.roles import PATROL, PLANNER, WORKER
+from layers.grids.models import GridAssignment
+from layers.incidents import lifecycle
 from tests.factories import category, make_household, point, two_grids
 
 
@@ -26,10 +26,12 @@ def world(db):
     # Transactional tests (the browser's live server) flush what migrations seeded.
     from django.apps import apps
 
-    from fieldwork.roles import ensure_roles
-    from layers import catalogue
+    from layers.accounts.roles import ensure_roles
+    from layers.facilities.catalogue import seed_facility_types
+    from layers.incidents.catalogue import seed_incident_categories
 
-    catalogue.seed(apps)
+    seed_facility_types(apps)
+    seed_incident_categories(apps)
     ensure_roles()
     community, west, east = two_grids()
     w = SimpleNamespace(community=community, west=west, east=east)

@@ -33,7 +33,7 @@ from importers.loaders.boundary_levels import LEVELS, Level, geodesic_area_m2, m
 from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.readers.spatial import GisSource
 from importers.report import Report
-from layers.grid_codes import format_code, reading_order
+from layers.grids.codes import format_code, reading_order
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from importers.columns import ColumnMap
 from importers.readers import RowIssue
-from layers.models import Community, District, Grid, Street
+from layers.grids.models import Community, District, Grid, Street
 
 if TYPE_CHECKING:
     from importers.loaders.boundaries import Feature

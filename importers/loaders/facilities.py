@@ -26,7 +26,7 @@ from importers import checks
 from importers.loaders.points import PointLoader, StageColumn
 from importers.readers import Chunk, RowIssue, Source
 from importers.report import Report
-from layers.models import Facility, FacilityType
+from layers.facilities.models import Facility, FacilityType
 
 CHINESE_TYPE_NAMES: dict[str, tuple[str, ...]] = {
     "health_station": ("卫生服务站", "社区卫生服务站", "卫生站", "卫生室", "诊所", "社区诊所"),
@@ -72,7 +72,7 @@ def type_table() -> tuple[dict[str, str], dict[str, int], str]:
 class FacilityLoader(PointLoader):
     layer = "facilities"
     what = "设施 facilities"
-    table = "layers_facility"
+    table = "facilities_facility"
     key_columns = ("source", "source_id")
     key_label = "设施编号"
     needs_key = False

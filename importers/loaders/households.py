@@ -23,7 +23,7 @@ from importers import checks
 from importers.loaders.points import STAGE, PointLoader, StageCheck, StageColumn
 from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.report import Report
-from layers.models import HouseholdTag
+from layers.people.models import HouseholdTag
 
 TAG_ALIASES: dict[str, str] = {
     **{checks.normalise_key(t.value): t.value for t in HouseholdTag},
@@ -69,7 +69,7 @@ def parse_tags(chunk: Chunk, columns) -> tuple[pd.Series, list[RowIssue]]:
 class HouseholdLoader(PointLoader):
     layer = "households"
     what = "户 households"
-    table = "layers_household"
+    table = "people_household"
     columns_spec = (
         StageColumn("external_id", "text", "''", "external_id"),
         StageColumn("address", "text", "''", "address"),

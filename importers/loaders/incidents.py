@@ -25,7 +25,7 @@ from importers import checks
 from importers.loaders.points import STAGE, PointLoader, StageColumn
 from importers.readers import Chunk, RowIssue, Source
 from importers.report import Report
-from layers.models import IncidentCategory, IncidentStatus
+from layers.incidents.models import IncidentCategory, IncidentStatus
 
 STATUS_WORDS: dict[str, str] = {
     "待受理": IncidentStatus.REPORTED, "已上报": IncidentStatus.REPORTED, "上报": IncidentStatus.REPORTED,
@@ -51,7 +51,7 @@ def status_table() -> dict[str, str]:
 class IncidentLoader(PointLoader):
     layer = "incidents"
     what = "事件 incidents"
-    table = "layers_incident"
+    table = "incidents_incident"
     key_label = "事件编号"
     columns_spec = (
         StageColumn("external_id", "text", "''", "external_id"),
@@ -108,7 +108,7 @@ class IncidentLoader(PointLoader):
         if "status" not in self.columns:
             return
         cur.execute(
-            f"INSERT INTO layers_incidenttransition (incident_id, from_status, to_status, at, note) "
+            f"INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
             f"SELECT t.id, t.status, s.status, now(), %s FROM {STAGE} s JOIN {self.table} t ON {self._match()} "
             "WHERE NOT s.rejected AND s.external_id <> '' AND s.status IS NOT NULL AND s.status <> t.status",
             [f"导入 {self.path.name} (imported)"],
@@ -116,7 +116,7 @@ class IncidentLoader(PointLoader):
 
     def insert_sql(self, set_based: bool = False) -> str:
         return (f"WITH ins AS ({super().insert_sql(set_based)} RETURNING id, status, reported_at) "
-                "INSERT INTO layers_incidenttransition (incident_id, from_status, to_status, at, note) "
+                "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
                 "SELECT id, '', status, reported_at, %s FROM ins")
 
     def insert_params(self) -> list[str]:

@@ -32,7 +32,7 @@ from importers.report import Report
 
 # The linking rule of layers.linking (smallest covering grid code wins), applied set-based
 # to the staging table before writing; see PointLoader.apply.
-from layers.linking import relink_sql
+from layers.grids.linking import relink_sql
 
 STAGE = "gridmap_import_stage"
 LINK = "gridmap_import_link"
@@ -165,7 +165,7 @@ class PointLoader(Loader):
             names = self.district_names
             found.append(StageCheck(
                 "outside_district",
-                "NOT EXISTS (SELECT 1 FROM layers_district d WHERE ST_Covers(d.geom, s.geom))",
+                "NOT EXISTS (SELECT 1 FROM grids_district d WHERE ST_Covers(d.geom, s.geom))",
                 "s.lon, s.lat",
                 lambda r: RowIssue(r[0], "geometry", f"{r[1]:.6f}, {r[2]:.6f}",
                                    f"({r[1]:.6f}, {r[2]:.6f}) 在辖区 {names} 之外 (outside the district; wrong --crs? "
@@ -300,9 +300,9 @@ def _district_extent() -> tuple[Extent | None, str]:
     """The padded extent of the districts (for the swapped test) and their names."""
     with connection.cursor() as cur:
         cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                    "(SELECT ST_Extent(geom) AS e FROM layers_district) x")
+                    "(SELECT ST_Extent(geom) AS e FROM grids_district) x")
         row = cur.fetchone()
-        cur.execute("SELECT string_agg(name || ' ' || code, ', ' ORDER BY code) FROM layers_district")
+        cur.execute("SELECT string_agg(name || ' ' || code, ', ' ORDER BY code) FROM grids_district")
         names = cur.fetchone()[0] or ""
     if row is None or row[0] is None:
         return None, ""

@@ -92,7 +92,7 @@ def drop() -> None:
 _FUTURE = f"""
     SELECT s.row_number, s.code, s.name, s.community_id, s.geom FROM {GRID_STAGE} s
     UNION ALL
-    SELECT NULL, g.code, g.name, g.community_id, g.geom FROM layers_grid g
+    SELECT NULL, g.code, g.name, g.community_id, g.geom FROM grids_grid g
      WHERE g.community_id IN (SELECT community_id FROM {GRID_STAGE})
        AND g.id NOT IN (SELECT grid_id FROM {GRID_STAGE} WHERE grid_id IS NOT NULL)
 """
@@ -119,7 +119,7 @@ def outside(tolerance: float) -> list[Outside]:
     sql = f"""
         SELECT * FROM (
             SELECT s.row_number, s.code, c.code, c.name, ST_Area(ST_Difference(s.geom, c.geom)::geography) AS area
-              FROM {GRID_STAGE} s JOIN layers_community c ON c.id = s.community_id
+              FROM {GRID_STAGE} s JOIN grids_community c ON c.id = s.community_id
         ) x WHERE area > %s ORDER BY row_number
     """
     with connection.cursor() as cur:
@@ -133,7 +133,7 @@ def gaps(tolerance: float) -> list[Gap]:
         covered AS (SELECT community_id, ST_Union(geom) AS geom FROM future GROUP BY community_id),
         holes AS (
             SELECT c.code, c.name, (ST_Dump(ST_Difference(c.geom, v.geom))).geom AS geom
-              FROM layers_community c JOIN covered v ON v.community_id = c.id
+              FROM grids_community c JOIN covered v ON v.community_id = c.id
         )
         SELECT code, name, ST_Area(geom::geography) AS area, ST_X(ST_PointOnSurface(geom)),
                ST_Y(ST_PointOnSurface(geom))
@@ -150,7 +150,7 @@ def community_by_location(wkb: bytes) -> tuple[int, str, float] | None:
     sql = """
         WITH g AS (SELECT ST_GeomFromWKB(%s, 4326) AS geom)
         SELECT c.id, c.code, ST_Area(ST_Intersection(c.geom, g.geom)::geography) / NULLIF(ST_Area(g.geom::geography), 0)
-          FROM layers_community c, g WHERE ST_Intersects(c.geom, g.geom)
+          FROM grids_community c, g WHERE ST_Intersects(c.geom, g.geom)
          ORDER BY ST_Area(ST_Intersection(c.geom, g.geom)::geography) DESC LIMIT 1
     """
     with connection.cursor() as cur:
@@ -163,7 +163,7 @@ def same_grid(community_id: int, wkb: bytes, tolerance: float) -> tuple[int, str
     """A stored grid of the community with the same shape (symmetric difference ≤ tolerance m²)."""
     sql = """
         WITH g AS (SELECT ST_GeomFromWKB(%s, 4326) AS geom)
-        SELECT s.id, s.code FROM layers_grid s, g
+        SELECT s.id, s.code FROM grids_grid s, g
          WHERE s.community_id = %s AND ST_Intersects(s.geom, g.geom)
            AND ST_Area(ST_SymDifference(s.geom, g.geom)::geography) <= %s
          ORDER BY s.code LIMIT 1

@@ -1,0 +1,1 @@
+"""The REST API (GeoJSON) under the pages' rights."""

@@ -25,10 +25,10 @@ class CircleView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("type", str, required=True), OpenApiParameter("minutes", int)])
     def get(self, request: Request) -> Response:
-        from layers.models.access import FacilityCircle
-        from layers.walking.refresh import refresh_pending
+        from layers.facilities.models import FacilityCircle
+        from layers.facilities.walking.refresh import refresh_pending
 
-        _require(request, "fieldwork.view_all_grids")
+        _require(request, "accounts.view_all_grids")
         refresh_pending()  # whatever facility or network change is still queued
         code = request.query_params.get("type")
         if not code:
@@ -49,10 +49,10 @@ class CoverageView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("type", str), OpenApiParameter("level", str, enum=["community", "grid"])])
     def get(self, request: Request) -> Response:
-        from layers.walking.refresh import refresh_pending
-        from layers.walking.reports import coverage_rows
+        from layers.facilities.walking.refresh import refresh_pending
+        from layers.facilities.walking.reports import coverage_rows
 
-        _require(request, "fieldwork.view_all_grids")
+        _require(request, "accounts.view_all_grids")
         refresh_pending()
         level = request.query_params.get("level", "community")
         if level not in ("community", "grid"):
@@ -68,11 +68,11 @@ class HotspotView(APIView):
     @extend_schema(parameters=[OpenApiParameter("days", int), OpenApiParameter("category", str),
                                OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"])])
     def get(self, request: Request) -> Response:
-        from layers.analysis import hotspot_service
-        from layers.analysis.incident_filter import IncidentFilter, IncidentQueryError, parse_hours
-        from layers.management.commands._hotspot_options import geojson
+        from layers.patrols import hotspots as hotspot_service
+        from layers.patrols.filters import IncidentFilter, IncidentQueryError, parse_hours
+        from layers.patrols.geojson import geojson
 
-        _require(request, "fieldwork.view_all_incidents")
+        _require(request, "accounts.view_all_incidents")
         params = request.query_params
         try:
             flt = IncidentFilter.last_days(

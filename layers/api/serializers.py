@@ -6,8 +6,11 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from layers import lifecycle
-from layers.models import Community, Facility, Grid, Household, Incident, IncidentStatus, IncidentTransition
+from layers.facilities.models import Facility
+from layers.grids.models import Community, Grid
+from layers.incidents import lifecycle
+from layers.incidents.models import Incident, IncidentStatus, IncidentTransition
+from layers.people.models import Household
 
 
 class CommunitySerializer(GeoFeatureModelSerializer):
@@ -47,7 +50,7 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
                   "tags", "vulnerable_tags", "last_visit", "grid", "grid_code", "synthetic"]
 
     def get_head_name(self, obj: Household) -> str:
-        from layers.masking import mask_name
+        from layers.people.masking import mask_name
 
         return mask_name(obj.head_name)
 

@@ -12,9 +12,12 @@ from rest_framework.response import Response
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from layers import lifecycle, visibility
+from layers.accounts import visibility
 from layers.api import serializers as s
-from layers.models import Community, Facility, Incident
+from layers.facilities.models import Facility
+from layers.grids.models import Community
+from layers.incidents import lifecycle
+from layers.incidents.models import Incident
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -125,7 +128,7 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         incident: Incident = self.get_object()
-        if not request.user.has_perm("layers.change_incident"):
+        if not request.user.has_perm("incidents.change_incident"):
             return Response({"detail": "无权变更事件状态"}, status=status.HTTP_403_FORBIDDEN)
         body = s.TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

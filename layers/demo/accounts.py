@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from layers.models import Grid, GridAssignment
+from layers.grids.models import Grid, GridAssignment
 
 GROUPS = {"admin": "管理员", "planner": "规划人员", "patrol": "巡防", "worker": "网格员"}
 VIEW_GROUPS = ("planner", "patrol")

@@ -19,7 +19,6 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from shapely import MultiPolygon, Polygon
 
-from layers import catalogue
 from layers.demo import (
     ANCHOR_DATE,
     DISTRICT_CODE,
@@ -32,7 +31,8 @@ from layers.demo import (
     people,
 )
 from layers.demo.osm import OsmLayers, read_osm
-from layers.grid_codes import format_code, reading_order
+from layers.grids.codes import format_code, reading_order
+from layers.incidents import catalogue
 
 DISTRICT_NAME = "锦江区"
 N_HOUSEHOLDS = 20_000

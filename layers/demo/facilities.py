@@ -1,5 +1,5 @@
 """Facilities of the demo: real OSM points of interest mapped to the FacilityType codes of
-layers.catalogue, plus synthetic ones for what the 2018 extract lacks (labelled （演示）).
+layers.facilities.catalogue, plus synthetic ones for what the 2018 extract lacks (labelled （演示）).
 
 Coordinates are in metres (UTM 48N) until the fixture writes them.
 

@@ -26,17 +26,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from layers.demo import DISTRICT_CODE, fixture
-from layers.grid_codes import assign_codes
-from layers.models import (
-    Community,
-    District,
-    Facility,
-    FacilityType,
-    Grid,
-    Household,
-    Incident,
-    Street,
-)
+from layers.facilities.models import Facility, FacilityType
+from layers.grids.codes import assign_codes
+from layers.grids.models import Community, District, Grid, Street
+from layers.incidents.models import Incident
+from layers.people.models import Household
 
 HOUSEHOLD_PREFIX = "DEMO-H-"
 INCIDENT_PREFIX = "DEMO-E-"
@@ -151,7 +145,7 @@ def load_facilities(fixture_dir: Path) -> tuple[int, int]:
     types = {t.code: t for t in FacilityType.objects.all()}
     missing = sorted(set(frame["type"]) - set(types))
     if missing:
-        msg = f"facility types {missing} are not in the catalogue (migration 0003 seeds them)"
+        msg = f"facility types {missing} are not in the catalogue (the facilities migration seeds them)"
         raise DemoLoadError(msg)
     existing = set(Facility.objects.filter(source=Facility.Source.OSM).values_list("source_id", flat=True))
     rows = [Facility(type=types[r.type], name=r.name, geom=Point(float(r.lon), float(r.lat), srid=4326),
@@ -198,7 +192,7 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
     with connection.cursor() as cur:
         _stage(cur, fixture_dir, "households.csv.xz")
         cur.execute("""
-            INSERT INTO layers_household (external_id, geom, address, residents, head_name, id_number, phone,
+            INSERT INTO people_household (external_id, geom, address, residents, head_name, id_number, phone,
                                           tags, last_visit, synthetic)
             SELECT external_id, ST_SetSRID(ST_MakePoint(lon, lat), 4326), address, residents, head_name,
                    coalesce(id_number, ''), coalesce(phone, ''), tags::varchar(10)[], last_visit + %s, true
@@ -208,13 +202,13 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
         cur.execute("SELECT count(*) FROM demo_incident")
         staged = cur.fetchone()[0]
         cur.execute("""
-            INSERT INTO layers_incident (external_id, geom, category_id, description, address, reported_at,
+            INSERT INTO incidents_incident (external_id, geom, category_id, description, address, reported_at,
                                          reporter_name, status, dispatched_at, closed_at, satisfaction, synthetic)
             SELECT s.external_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), c.id, s.description,
                    coalesce(s.address, ''), s.reported_at + make_interval(days => %s), coalesce(s.reporter_name, ''),
                    s.status, s.dispatched_at + make_interval(days => %s), s.closed_at + make_interval(days => %s),
                    coalesce(s.satisfaction, ''), true
-              FROM demo_incident s JOIN layers_incidentcategory c ON c.code = s.category
+              FROM demo_incident s JOIN incidents_incidentcategory c ON c.code = s.category
              ORDER BY s.external_id""", [shift_days] * 3)
         counts["incidents"] = cur.rowcount
         if cur.rowcount != staged:
@@ -222,10 +216,10 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
             raise DemoLoadError(msg)
         _stage(cur, fixture_dir, "transitions.csv.xz")
         cur.execute("""
-            INSERT INTO layers_incidenttransition (incident_id, from_status, to_status, at, note)
+            INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)
             SELECT i.id, coalesce(t.from_status, ''), t.to_status, t.at + make_interval(days => %s),
                    coalesce(t.note, '')
-              FROM demo_transition t JOIN layers_incident i ON i.external_id = t.incident
+              FROM demo_transition t JOIN incidents_incident i ON i.external_id = t.incident
              ORDER BY t.incident, t.seq""", [shift_days])
         counts["transitions"] = cur.rowcount
     return counts
@@ -239,22 +233,22 @@ def set_reporters(patrol_user_id: int | None) -> int:
         cur.execute("""
             WITH worker AS (
                 SELECT DISTINCT ON (a.grid_id) a.grid_id, u.id AS user_id, u.last_name || u.first_name AS name
-                  FROM layers_gridassignment a JOIN auth_user u ON u.id = a.user_id
+                  FROM grids_gridassignment a JOIN auth_user u ON u.id = a.user_id
                  WHERE a.role = 'worker' ORDER BY a.grid_id, u.username
             )
-            UPDATE layers_incident i SET reporter_id = w.user_id, reporter_name = w.name
+            UPDATE incidents_incident i SET reporter_id = w.user_id, reporter_name = w.name
               FROM demo_incident c, worker w
              WHERE c.external_id = i.external_id AND c.channel = 'worker' AND w.grid_id = i.grid_id""")
         changed = cur.rowcount
         if patrol_user_id is not None:
             cur.execute("""
-                UPDATE layers_incident i SET reporter_id = u.id, reporter_name = u.last_name || u.first_name
+                UPDATE incidents_incident i SET reporter_id = u.id, reporter_name = u.last_name || u.first_name
                   FROM demo_incident c, auth_user u
                  WHERE c.external_id = i.external_id AND c.channel = 'patrol' AND u.id = %s""", [patrol_user_id])
             changed += cur.rowcount
         cur.execute("""
-            UPDATE layers_incidenttransition t SET by_id = i.reporter_id
-              FROM layers_incident i
+            UPDATE incidents_incidenttransition t SET by_id = i.reporter_id
+              FROM incidents_incident i
              WHERE t.incident_id = i.id AND t.to_status = 'reported' AND i.reporter_id IS NOT NULL
                AND i.external_id LIKE %s""", [INCIDENT_PREFIX + "%"])
     return changed

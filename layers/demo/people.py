@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from layers.demo.land import BUILDING_KINDS, Sites
-from layers.models import HouseholdTag
+from layers.people.models import HouseholdTag
 
 ID_REGION = "510104"
 # Common surnames with their approximate share (%) of the population (Sichuan leans to 罗 何 曾 邓).

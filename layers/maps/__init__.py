@@ -1,0 +1,1 @@
+"""The Folium map builders and their one escaping path."""

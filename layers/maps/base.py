@@ -149,7 +149,7 @@ def _streets_in(bounds) -> dict:
     if bounds:
         where, params = "WHERE geom && ST_Expand(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 0.002)", list(bounds)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT ST_AsGeoJSON(geom, 6) FROM layers_walkedge {where}", params)  # noqa: S608
+        cur.execute(f"SELECT ST_AsGeoJSON(geom, 6) FROM facilities_walkedge {where}", params)  # noqa: S608
         rows = cur.fetchall()
     import json
 

@@ -8,9 +8,9 @@ import folium
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count
 
+from layers.grids.models import Community, Grid
 from layers.maps.base import base_map
 from layers.maps.legend import Legend
-from layers.models import Community, Grid
 
 # Qualitative palette (ColorBrewer Set3) for neighbouring grids.
 GRID_COLOURS = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",

@@ -28,12 +28,12 @@ import shapely.geometry
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from layers.analysis.density import DensityGrid
-from layers.analysis.emerging import CATEGORY_LABELS_ZH
-from layers.analysis.hotspot_service import CLASS_LABELS_ZH, EmergingAnalysis, HotspotResult
-from layers.analysis.patrol_route import PatrolPlan
 from layers.maps.base import base_map
 from layers.maps.legend import Legend
+from layers.patrols.hotspots import CLASS_LABELS_ZH, EmergingAnalysis, HotspotResult
+from layers.patrols.route import PatrolPlan
+from layers.patrols.stats.density import DensityGrid
+from layers.patrols.stats.emerging import CATEGORY_LABELS_ZH
 
 # ESRI's hot spot palette (red = hot, blue = cold, pale = not significant).
 CLASS_COLOURS: dict[int, str] = {

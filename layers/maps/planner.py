@@ -15,11 +15,11 @@ import folium
 from django.conf import settings
 from django.db import connection
 
+from layers.facilities.models import AccessMethod, FacilityType, SuggestedSite
+from layers.facilities.walking import reports
+from layers.facilities.walking.refresh import refresh_pending
 from layers.maps.base import base_map
 from layers.maps.legend import Legend
-from layers.models import AccessMethod, FacilityType, SuggestedSite
-from layers.walking import reports
-from layers.walking.refresh import refresh_pending
 
 # Coverage classes (share of households within the threshold) and their colours: a blue
 # sequential ramp (ColorBrewer Blues), so that it does not clash with the facility types'
@@ -59,7 +59,7 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
     minutes = sorted(minutes or settings.GRIDMAP_CIRCLE_MINUTES)
     with connection.cursor() as cur:
         cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM"
-                    " (SELECT geom FROM layers_grid UNION ALL SELECT geom FROM layers_facility WHERE type_id = %s) a) b",
+                    " (SELECT geom FROM grids_grid UNION ALL SELECT geom FROM facilities_facility WHERE type_id = %s) a) b",
                     [ftype.pk])
         extent = cur.fetchone()
     m = base_map(bounds=extent if extent and extent[0] is not None else None, with_streets=with_streets,
@@ -84,7 +84,7 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
 def _grid_layer(ftype: FacilityType) -> folium.GeoJson:
     shares = {r.code: r for r in reports.coverage_rows(level="grid", type_code=ftype.code)}
     features = _features("SELECT ST_AsGeoJSON(geom, 6), json_build_object('code', code, 'name', name)"
-                         " FROM layers_grid ORDER BY code", [])
+                         " FROM grids_grid ORDER BY code", [])
     for f in features:
         row = shares.get(f["properties"]["code"])
         share = row.household_share if row else None
@@ -113,7 +113,7 @@ def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int]) -> li
                    'facility', f.name, 'minutes', c.minutes, 'method', c.method,
                    'snap', COALESCE(round(c.snap_distance_m::numeric, 0)::text || ' m', '—'),
                    'area', round((c.area_m2 / 10000)::numeric, 1)::text || ' 公顷')
-                 FROM layers_facilitycircle c JOIN layers_facility f ON f.id = c.facility_id
+                 FROM facilities_facilitycircle c JOIN facilities_facility f ON f.id = c.facility_id
                 WHERE f.type_id = %s AND c.minutes = %s ORDER BY f.id""", [ftype.pk, minute])
         for f in features:
             method = f["properties"]["method"]
@@ -137,7 +137,7 @@ def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int]) -> li
 def _facility_layer(ftype: FacilityType) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=ftype.name)
     with connection.cursor() as cur:
-        cur.execute("SELECT f.name, ST_Y(f.geom), ST_X(f.geom), f.synthetic FROM layers_facility f"
+        cur.execute("SELECT f.name, ST_Y(f.geom), ST_X(f.geom), f.synthetic FROM facilities_facility f"
                     " WHERE f.type_id = %s ORDER BY f.id", [ftype.pk])
         for name, lat, lon, synthetic in cur.fetchall():
             folium.CircleMarker([lat, lon], radius=6, color="#ffffff", weight=2, fill=True, fill_color=ftype.color,
@@ -151,10 +151,10 @@ def _cached_gap_areas(ftype: FacilityType) -> list:
     from django.core.cache import cache
 
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*), max(computed_at) FROM layers_householdaccess WHERE facility_type_id = %s",
+        cur.execute("SELECT count(*), max(computed_at) FROM facilities_householdaccess WHERE facility_type_id = %s",
                     [ftype.pk])
         rows, latest = cur.fetchone()
-        cur.execute("SELECT count(*), max(id) FROM layers_household")
+        cur.execute("SELECT count(*), max(id) FROM people_household")
         households = cur.fetchone()
     key = f"gridmap:gaps:{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}"
     areas = cache.get(key)

@@ -11,12 +11,14 @@ from django.contrib.gis.db.models import Extent
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from layers import lifecycle
+from layers.grids.models import Grid
+from layers.incidents import lifecycle
+from layers.incidents.models import Incident, IncidentStatus
 from layers.maps.base import base_map
 from layers.maps.lazy import ClusteredPoints, LazyGeoJson
 from layers.maps.legend import Legend
-from layers.masking import mask_name
-from layers.models import Grid, HouseholdTag, Incident, IncidentStatus
+from layers.people.masking import mask_name
+from layers.people.models import HouseholdTag
 
 STATUS_COLOURS = {
     IncidentStatus.REPORTED: "#e31a1c",

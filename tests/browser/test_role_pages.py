@@ -97,8 +97,8 @@ def test_amap_display_crs_matches_the_importers_gcj02(visit, world, settings):
 
 
 def _facility_with_circles(world):
-    from layers.models import Facility, FacilityType
-    from layers.walking.refresh import refresh_pending
+    from layers.facilities.models import Facility, FacilityType
+    from layers.facilities.walking.refresh import refresh_pending
     from tests.factories import point
 
     Facility.objects.create(type=FacilityType.objects.get(code="kindergarten"), name="测试幼儿园",

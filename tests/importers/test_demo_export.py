@@ -8,7 +8,10 @@ import csv
 import openpyxl
 import pytest
 
-from layers.models import Community, Facility, Grid, Household, Incident
+from layers.facilities.models import Facility
+from layers.grids.models import Community, Grid
+from layers.incidents.models import Incident
+from layers.people.models import Household
 from tests.importers.conftest import DATA, run
 
 pytestmark = pytest.mark.django_db

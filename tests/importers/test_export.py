@@ -9,9 +9,10 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from fieldwork.models import PiiAccessLog
 from importers.models import ImportRun
-from layers.models import GridAssignment, Household, Incident
+from layers.grids.models import GridAssignment
+from layers.incidents.models import Incident
+from layers.people.models import Household, PiiAccessLog
 from tests.importers.conftest import DATA, run
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_unmasked_needs_a_user_with_the_right(ledger, tmp_path):
     User.objects.create_user("clerk")
     result = run("export_layer", "households", tmp_path / "x.xlsx", "--unmasked", "--user", "clerk")
     assert "user 'clerk' may not see full personal data" in result.error
-    assert "layers.view_household_pii" in result.error
+    assert "people.view_household_pii" in result.error
     assert not (tmp_path / "x.xlsx").exists()
     User.objects.create_superuser("boss")
     result = run("export_layer", "households", tmp_path / "x.csv", "--unmasked", "--user", "boss")

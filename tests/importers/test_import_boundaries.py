@@ -7,7 +7,7 @@ import csv
 import pytest
 from django.db import connection
 
-from layers.models import Community, District, Grid, Street
+from layers.grids.models import Community, District, Grid, Street
 from tests.importers.conftest import DATA, run
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,8 @@ def test_hierarchy_from_geojson_geopackage_and_zipped_gauss_kruger_shapefile(che
     assert 104.06 < grid.geom.centroid.x < 104.09 and 30.65 < grid.geom.centroid.y < 30.68
     # The grids tile their communities: every grid lies in its community (within 1 m²).
     with connection.cursor() as cur:
-        cur.execute("SELECT max(ST_Area(ST_Difference(g.geom, c.geom)::geography)) FROM layers_grid g "
-                    "JOIN layers_community c ON c.id = g.community_id")
+        cur.execute("SELECT max(ST_Area(ST_Difference(g.geom, c.geom)::geography)) FROM grids_grid g "
+                    "JOIN grids_community c ON c.id = g.community_id")
         assert cur.fetchone()[0] < 1.0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers.models import Facility
+from layers.facilities.models import Facility
 from tests.importers.conftest import DATA, run
 
 pytestmark = pytest.mark.django_db

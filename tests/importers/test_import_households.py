@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from layers.models import Household
+from layers.people.models import Household
 from tests.importers.conftest import DATA, run
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from layers.models import Incident, IncidentStatus, IncidentTransition
+from layers.incidents.models import Incident, IncidentStatus, IncidentTransition
 from tests.importers.conftest import DATA, run
 
 pytestmark = pytest.mark.django_db

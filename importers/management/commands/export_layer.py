@@ -30,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["geojson", "gpkg", "csv", "xlsx"], help="when the name does not tell")
         parser.add_argument("--user", help="export as this user: only the rows they may see")
         parser.add_argument("--unmasked", action="store_true",
-                            help="full ID numbers, phones and names (needs --user with layers.view_household_pii)")
+                            help="full ID numbers, phones and names (needs --user with people.view_household_pii)")
 
     def handle(self, *args, layer: str, file: str, format: str | None, user: str | None, unmasked: bool,
                **options) -> None:

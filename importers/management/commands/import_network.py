@@ -9,7 +9,7 @@ from importers.network import NetworkImporter, NetworkImportError
 
 class Command(BaseCommand):
     help = (
-        "Replace the walkable street network (layers_walknode / layers_walkedge) with the one read "
+        "Replace the walkable street network (facilities_walknode / facilities_walkedge) with the one read "
         "from an OpenStreetMap file (.osm, .osm.bz2, .osm.gz, .osm.pbf), in one transaction, and "
         "recompute the service circles and walking times it affects."
     )
@@ -39,8 +39,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{prefix}  排除 (excluded) {reason}: {n}")
         if dry_run or no_refresh:
             return
-        from layers.management.commands.build_circles import RawStream
-        from layers.walking.refresh import refresh_pending
+        from layers.facilities.management.commands.build_circles import RawStream
+        from layers.facilities.walking.refresh import refresh_pending
 
         result = refresh_pending(progress=RawStream(self.stderr))
         self.stdout.write(f"已重算 (recomputed): {result.summary()}")

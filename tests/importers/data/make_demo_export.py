@@ -34,7 +34,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
 
     from importers.export import export_layer
-    from layers.models import Community
+    from layers.grids.models import Community
 
     OUT.mkdir(exist_ok=True)
     community = Community.objects.get(code=COMMUNITY)

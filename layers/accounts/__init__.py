@@ -1,0 +1,1 @@
+"""Roles, permissions, who sees which rows, revealing personal data."""

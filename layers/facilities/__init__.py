@@ -1,0 +1,1 @@
+"""Facilities, the walk network, service circles, walking times, coverage and siting."""

@@ -1,0 +1,22 @@
+"""Facilities and walking access to them.
+
+facilities: facility types (the catalogue) and facilities.
+network: the walkable street network for pgRouting.
+access: walking service circles, household walking times, suggested sites.
+"""
+
+from layers.facilities.models.access import (
+    AccessMethod,
+    AccessQueue,
+    FacilityCircle,
+    HouseholdAccess,
+    NetworkState,
+    SuggestedSite,
+)
+from layers.facilities.models.facilities import Facility, FacilityType
+from layers.facilities.models.network import WalkEdge, WalkNode
+
+__all__ = [
+    "AccessMethod", "AccessQueue", "Facility", "FacilityCircle", "FacilityType", "HouseholdAccess",
+    "NetworkState", "SuggestedSite", "WalkEdge", "WalkNode",
+]

@@ -1,0 +1,17 @@
+DROP VIEW IF EXISTS gridmap_household_coverage;
+DROP TRIGGER IF EXISTS walkedge_access_inserted ON facilities_walkedge;
+DROP TRIGGER IF EXISTS walkedge_access_updated ON facilities_walkedge;
+DROP TRIGGER IF EXISTS walkedge_access_deleted ON facilities_walkedge;
+DROP FUNCTION IF EXISTS gridmap_walkedges_inserted();
+DROP FUNCTION IF EXISTS gridmap_walkedges_updated();
+DROP FUNCTION IF EXISTS gridmap_walkedges_deleted();
+DROP FUNCTION IF EXISTS gridmap_queue_network_change(bigint[], bigint[], geometry[]);
+DROP TRIGGER IF EXISTS household_access_inserted ON people_household;
+DROP TRIGGER IF EXISTS household_access_moved ON people_household;
+DROP TRIGGER IF EXISTS household_access_deleted ON people_household;
+DROP FUNCTION IF EXISTS gridmap_households_inserted();
+DROP FUNCTION IF EXISTS gridmap_households_moved();
+DROP FUNCTION IF EXISTS gridmap_households_deleted();
+DROP TRIGGER IF EXISTS facility_access_changed ON facilities_facility;
+DROP FUNCTION IF EXISTS gridmap_facility_changed();
+DROP FUNCTION IF EXISTS gridmap_queue_access(text, bigint[]);

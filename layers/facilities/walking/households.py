@@ -1,0 +1,138 @@
+"""Walking time from every household to the nearest facility of each type, stored in
+facilities_householdaccess. Recomputed set-based per type (one multi-source Dijkstra per type
+for all households); a row is written only where its values change."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from scipy.spatial import cKDTree
+
+from layers.facilities.analysis.coverage import PreparedPoints, nearest_walks_each, prepare
+from layers.facilities.analysis.network_graph import WalkGraph
+from layers.facilities.models import AccessMethod
+from layers.facilities.walking.graph import load_graph, lonlat_to_metric, points_lonlat
+
+
+@dataclass(frozen=True)
+class AccessCounts:
+    """Households and types looked at, and rows inserted or changed."""
+
+    households: int
+    types: int
+    rows_written: int
+
+
+def all_type_ids() -> list[int]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM facilities_facilitytype ORDER BY id")
+        return [r[0] for r in cur.fetchall()]
+
+
+def households_without_access() -> list[int]:
+    """Households lacking a walking-time row for some facility type."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT h.id FROM people_household h"
+            " WHERE (SELECT count(*) FROM facilities_householdaccess a WHERE a.household_id = h.id)"
+            "     < (SELECT count(*) FROM facilities_facilitytype)")
+        return [r[0] for r in cur.fetchall()]
+
+
+def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterable[int] | None = None, *,
+                   progress: Callable[[int], None] | None = None) -> AccessCounts:
+    """Recompute walking times of these types (None: all) for these households (None: all)."""
+    types = sorted(set(type_ids)) if type_ids is not None else all_type_ids()
+    if household_ids is None:
+        hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household ORDER BY id")
+    else:
+        hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household WHERE id = ANY(%s)"
+                                    " ORDER BY id", [sorted(set(household_ids))])
+    if len(hid) == 0 or not types:
+        return AccessCounts(len(hid), len(types), 0)
+    xy = lonlat_to_metric(lonlat)
+    graph = load_graph()
+    tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
+    placed = prepare(graph, graph.snap(xy, snap_tolerance_m=tolerance)) if graph is not None else None
+    speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
+    facilities = [points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE type_id = %s"
+                                " ORDER BY id", [type_id]) for type_id in types]
+    results = walking_distances_each(graph, placed, xy, [lonlat_to_metric(f_lonlat) for _, f_lonlat in facilities])
+    written = 0
+    with transaction.atomic():
+        for type_id, (fid, _), (distance, facility, method, snap) in zip(types, facilities, results, strict=True):
+            facility_ids = np.where(facility >= 0, fid[np.maximum(facility, 0)] if len(fid) else -1, -1)
+            written += _write(hid, type_id, facility_ids, distance, speed, snap, method)
+            if progress:
+                progress(1)
+    return AccessCounts(len(hid), len(types), written)
+
+
+def walking_distances_each(graph: WalkGraph | None, placed: PreparedPoints | None, xy_m: np.ndarray,
+                           facility_sets_xy_m: list[np.ndarray]) -> list[tuple]:
+    """Per facility set (type): (metres or inf, facility index or -1, method, snap distance m)
+    per household. On the network: walks from the snapped household to the nearest snapped
+    facility (facilities off the network cannot be walked to); without one: straight lines."""
+    n = len(xy_m)
+    if graph is None or placed is None:
+        method = np.full(n, AccessMethod.BUFFER.value, dtype=object)
+        out = []
+        for facility_xy_m in facility_sets_xy_m:
+            if len(facility_xy_m) == 0:
+                out.append((np.full(n, np.inf), np.full(n, -1), method, np.full(n, np.nan)))
+            else:
+                d, k = cKDTree(facility_xy_m).query(xy_m)
+                out.append((d, k.astype(np.int64), method, np.full(n, np.nan)))
+        return out
+    tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
+    sources = [graph.snap(f, snap_tolerance_m=tolerance) for f in facility_sets_xy_m]
+    on = placed.points.on_network
+    method = np.where(on, AccessMethod.NETWORK.value, AccessMethod.OFF_NETWORK.value).astype(object)
+    return [(w.distance_m, w.source, method, placed.points.snap_distance_m)
+            for w in nearest_walks_each(graph, placed, sources)]
+
+
+def _write(hid: np.ndarray, type_id: int, facility_ids: np.ndarray, distance: np.ndarray, speed: float,
+           snap: np.ndarray, method: np.ndarray) -> int:
+    finite = np.isfinite(distance)
+    dist_txt = np.where(finite, np.char.mod("%.2f", np.where(finite, distance, 0)), r"\N")
+    min_txt = np.where(finite, np.char.mod("%.4f", np.where(finite, distance / speed, 0)), r"\N")
+    snap_ok = np.isfinite(snap)
+    snap_txt = np.where(snap_ok, np.char.mod("%.2f", np.where(snap_ok, snap, 0)), r"\N")
+    fac_txt = np.where(facility_ids >= 0, facility_ids.astype(str), r"\N")
+    lines = [f"{h}\t{type_id}\t{f}\t{d}\t{m}\t{s}\t{k}\n" for h, f, d, m, s, k in zip(
+        hid.tolist(), fac_txt.tolist(), dist_txt.tolist(), min_txt.tolist(), snap_txt.tolist(), method.tolist(),
+        strict=True)]
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS _access_new")
+        cur.execute(
+            "CREATE TEMP TABLE _access_new (household_id bigint, facility_type_id bigint, facility_id bigint,"
+            " distance_m float8, minutes float8, snap_distance_m float8, method varchar(8)) ON COMMIT DROP")
+        cur.copy_expert("COPY _access_new FROM STDIN", io.StringIO("".join(lines)))
+        # Only rows whose values change are written (and get a new computed_at).
+        cur.execute(
+            """
+            INSERT INTO facilities_householdaccess
+                   (household_id, facility_type_id, facility_id, distance_m, minutes, snap_distance_m, method,
+                    computed_at)
+            SELECT n.household_id, n.facility_type_id, n.facility_id, n.distance_m, n.minutes, n.snap_distance_m,
+                   n.method, now()
+              FROM _access_new n JOIN people_household h ON h.id = n.household_id
+            ON CONFLICT (household_id, facility_type_id) DO UPDATE
+               SET facility_id = EXCLUDED.facility_id, distance_m = EXCLUDED.distance_m,
+                   minutes = EXCLUDED.minutes, snap_distance_m = EXCLUDED.snap_distance_m,
+                   method = EXCLUDED.method, computed_at = EXCLUDED.computed_at
+             WHERE (facilities_householdaccess.facility_id, facilities_householdaccess.distance_m,
+                    facilities_householdaccess.minutes, facilities_householdaccess.snap_distance_m,
+                    facilities_householdaccess.method)
+                   IS DISTINCT FROM
+                   (EXCLUDED.facility_id, EXCLUDED.distance_m, EXCLUDED.minutes, EXCLUDED.snap_distance_m,
+                    EXCLUDED.method)
+            """
+        )
+        return cur.rowcount

@@ -1,0 +1,173 @@
+"""Coverage as coverage_report and the planner map read it, aggregated in SQL over the
+view gridmap_household_coverage (layers/sql/0005_access.sql), plus the gap areas.
+
+A household is covered for a type when its stored walking time is at most the type's
+threshold (FacilityType.threshold_minutes). Priority groups (settings.
+GRIDMAP_COVERAGE_FOCUS_TAGS: 独居老人/高龄 for elderly care, 有幼儿 for kindergartens) are
+counted separately. Call :func:`layers.walking.refresh.refresh_pending` first (the commands
+and the map do) so that nothing queued is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db import connection
+
+from layers.facilities.analysis.coverage import gap_polygons
+from layers.facilities.walking.graph import geoms_to_wgs84, lonlat_to_metric
+
+LEVELS = {"community": ("c.code", "c.name"), "grid": ("g.code", "g.name")}
+
+# Priority tags per type code as a relation the queries join (bound as JSON).
+_FOCUS = ("LEFT JOIN (SELECT key AS code, ARRAY(SELECT jsonb_array_elements_text(value))::varchar[] AS tags"
+          "             FROM jsonb_each(%s::jsonb)) f ON f.code = v.type_code")
+
+
+def _focus_json() -> str:
+    return json.dumps(settings.GRIDMAP_COVERAGE_FOCUS_TAGS, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """Coverage of one facility type in one community or grid (``code`` None: households
+    outside every grid; ``code`` "*": all households)."""
+
+    type_code: str
+    type_name: str
+    threshold_minutes: int
+    code: str | None
+    name: str
+    households: int
+    covered_households: int
+    residents: int
+    covered_residents: int
+    focus_households: int
+    focus_covered: int
+    straight_line: int
+
+    @property
+    def household_share(self) -> float | None:
+        return self.covered_households / self.households if self.households else None
+
+    @property
+    def resident_share(self) -> float | None:
+        return self.covered_residents / self.residents if self.residents else None
+
+    @property
+    def focus_share(self) -> float | None:
+        return self.focus_covered / self.focus_households if self.focus_households else None
+
+
+def coverage_rows(*, level: str = "community", type_code: str | None = None) -> list[CoverageRow]:
+    """Per facility type and community (or grid), then a total ("*") per type."""
+    code_sql, name_sql = LEVELS[level]
+    sql = f"""
+        SELECT v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql},
+               count(*), count(*) FILTER (WHERE v.covered),
+               COALESCE(sum(v.residents), 0), COALESCE(sum(v.residents) FILTER (WHERE v.covered), 0),
+               count(*) FILTER (WHERE v.tags && f.tags),
+               count(*) FILTER (WHERE v.tags && f.tags AND v.covered),
+               count(*) FILTER (WHERE v.method <> 'network'),
+               GROUPING({code_sql}) = 1
+          FROM gridmap_household_coverage v
+          JOIN facilities_facilitytype t ON t.id = v.facility_type_id
+          LEFT JOIN grids_grid g ON g.id = v.grid_id
+          LEFT JOIN grids_community c ON c.id = v.community_id
+          {_FOCUS}
+         WHERE %s::text IS NULL OR v.type_code = %s
+         GROUP BY GROUPING SETS ((t.sort_order, v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql}),
+                                 (t.sort_order, v.type_code, t.name, t.threshold_minutes))
+         ORDER BY t.sort_order, v.type_code, GROUPING({code_sql}) , {code_sql} NULLS LAST
+    """  # noqa: S608 -- code_sql/name_sql come from the fixed LEVELS table
+    with connection.cursor() as cur:
+        cur.execute(sql, [_focus_json(), type_code, type_code])
+        rows = cur.fetchall()
+    out = []
+    for r in rows:
+        total = r[12]
+        code = "*" if total else r[3]
+        name = "合计" if total else (r[4] or "未关联网格")
+        out.append(CoverageRow(r[0], r[1], r[2], code, name, *map(int, r[5:12])))
+    return out
+
+
+@dataclass(frozen=True)
+class CompletenessRow:
+    """Life-circle completeness of a community or grid: per level (5/10/15) the share of
+    households reaching every type of that level within its threshold; ``all_share`` every type."""
+
+    code: str | None
+    name: str
+    households: int
+    level_shares: dict[int, float]
+    all_share: float
+
+
+def completeness_rows(*, level: str = "community") -> list[CompletenessRow]:
+    code_sql, name_sql = LEVELS[level]
+    sql = f"""
+        WITH per_level AS (
+            SELECT v.household_id, {code_sql} AS code, {name_sql} AS name, v.level_minutes,
+                   bool_and(v.covered) AS ok
+              FROM gridmap_household_coverage v
+              LEFT JOIN grids_grid g ON g.id = v.grid_id
+              LEFT JOIN grids_community c ON c.id = v.community_id
+             GROUP BY 1, 2, 3, 4
+        )
+        SELECT code, name, level_minutes, count(*), avg(ok::int)
+          FROM per_level GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT code, name, 0, count(*), avg(ok::int)
+          FROM (SELECT household_id, code, name, bool_and(ok) AS ok FROM per_level GROUP BY 1, 2, 3) a
+         GROUP BY 1, 2
+         ORDER BY 1 NULLS LAST, 3
+    """  # noqa: S608 -- code_sql/name_sql come from the fixed LEVELS table
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        rows = cur.fetchall()
+    result: dict[str | None, CompletenessRow] = {}
+    for code, name, lvl, n, share in rows:
+        entry = result.setdefault(code, CompletenessRow(code, name or "未关联网格", int(n), {}, 0.0))
+        if lvl == 0:
+            result[code] = CompletenessRow(code, entry.name, int(n), entry.level_shares, float(share))
+        else:
+            entry.level_shares[int(lvl)] = float(share)
+    return list(result.values())
+
+
+@dataclass(frozen=True)
+class GapArea:
+    """An area (WGS84 polygon) of households a type leaves uncovered, with counts."""
+
+    geom: shapely.Polygon
+    households: int
+    residents: int
+    focus_households: int
+
+
+def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
+    """The households not covered for ``type_code``, merged into areas (discs of
+    ``buffer_m``, default settings.GRIDMAP_GAP_BUFFER_M, joined where they touch)."""
+    sql = f"""
+        SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && f.tags, false)
+          FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
+          {_FOCUS}
+         WHERE v.type_code = %s AND NOT v.covered
+    """  # noqa: S608 -- _FOCUS is a constant
+    with connection.cursor() as cur:
+        cur.execute(sql, [_focus_json(), type_code])
+        rows = cur.fetchall()
+    if not rows:
+        return []
+    data = np.array(rows, dtype=object)
+    xy = lonlat_to_metric(data[:, :2].astype(float))
+    areas = gap_polygons(xy, data[:, 2].astype(float), data[:, 3].astype(bool),
+                         buffer_m=buffer_m or settings.GRIDMAP_GAP_BUFFER_M)
+    wgs = geoms_to_wgs84(areas.polygons)
+    order = np.argsort(-areas.households, kind="stable")
+    return [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), int(areas.focus[i])) for i in order]

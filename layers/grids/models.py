@@ -1,0 +1,192 @@
+"""The 区 → 街道 → 社区 → 网格 hierarchy, grid assignments, and the model rules every
+spatial table of gridmap shares.
+
+All geometries are stored in WGS84 (SRID 4326), must be valid (a CHECK constraint) and
+carry a named GiST index. Grid topology (inside its community, no overlap with a sibling)
+is checked by the database (layers/grids/sql/0001_topology.sql), so that admin, importers
+and plain SQL follow one rule. Points (households, incidents) are linked to the grid that
+covers them by database triggers: :class:`GridLinked` and layers/grids/sql/0001_grid_for_point.sql.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Q
+
+WGS84 = 4326
+
+
+def geometry_rules(table: str) -> tuple[list, list]:
+    """A named GiST index and a validity constraint for a model's ``geom``."""
+    indexes = [GistIndex(fields=["geom"], name=f"{table}_geom_gist")]
+    constraints = [models.CheckConstraint(condition=Q(geom__isvalid=True), name=f"{table}_geom_valid")]
+    return indexes, constraints
+
+
+def code_rule(table: str, digits: int) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(code__regex=rf"^[0-9]{{{digits}}}$"), name=f"{table}_code_digits")
+
+
+class Synthetic(models.Model):
+    """Rows generated for the demo carry ``synthetic=True`` and are labelled so everywhere."""
+
+    synthetic = models.BooleanField("合成数据", default=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+# --- the administrative hierarchy -----------------------------------------------------------
+
+
+class District(models.Model):
+    """区 (county-level division). ``code`` is its 6-digit GB/T 2260 code, e.g. 510104."""
+
+    code = models.CharField("区划代码", max_length=6, unique=True)
+    name = models.CharField("名称", max_length=100)
+    geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
+    source = models.CharField("来源", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "区"
+        ordering = ["code"]
+        indexes, constraints = geometry_rules("district")
+        constraints = [*constraints, code_rule("district", 6)]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Street(models.Model):
+    """街道 / 乡镇. ``code`` is 9 digits: the district code and a 3-digit street code."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="streets", verbose_name="区")
+    code = models.CharField("街道代码", max_length=9, unique=True)
+    name = models.CharField("名称", max_length=100)
+    geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "街道"
+        ordering = ["code"]
+        indexes, constraints = geometry_rules("street")
+        constraints = [*constraints, code_rule("street", 9)]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Community(models.Model):
+    """社区 / 村. ``code`` is 12 digits: the street code and a 3-digit community code."""
+
+    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities", verbose_name="街道")
+    code = models.CharField("社区代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=100)
+    geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "社区"
+        ordering = ["code"]
+        indexes, constraints = geometry_rules("community")
+        constraints = [*constraints, code_rule("community", 12)]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Grid(models.Model):
+    """网格: the unit grid. ``code`` is the 15-digit unit-grid code (DOMAIN.md §2): the
+    community code and a 3-digit sequence numbered west→east, north→south; generated on
+    save when left empty (layers.grid_codes)."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="grids", verbose_name="社区"
+    )
+    code = models.CharField("网格编码", max_length=15, unique=True, blank=True)
+    name = models.CharField("名称", max_length=100)
+    geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网格"
+        ordering = ["code"]
+        indexes, constraints = geometry_rules("grid")
+        constraints = [*constraints, code_rule("grid", 15)]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """Report what the database would refuse, as form errors (same SQL as the trigger)."""
+        if self.geom is None or self.community_id is None:
+            return
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT gridmap_grid_problems(ST_GeomFromEWKT(%s), %s, %s, %s)",
+                [self.geom.ewkt, self.community_id, self.pk, self.code or None],
+            )
+            problems = cur.fetchone()[0]
+        if problems:
+            raise ValidationError({"geom": problems})
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.code:
+            from layers.grids.codes import next_grid_code
+
+            self.code = next_grid_code(self.community, self.geom)
+        super().save(*args, **kwargs)
+
+
+class GridAssignment(models.Model):
+    """A user's role on a grid: the grid worker (网格员) who owns it, or a deputy."""
+
+    class Role(models.TextChoices):
+        WORKER = "worker", "专职网格员"
+        DEPUTY = "deputy", "兼职网格员"
+        LEADER = "leader", "网格长"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grid_assignments", verbose_name="用户"
+    )
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="assignments", verbose_name="网格")
+    role = models.CharField("角色", max_length=10, choices=Role.choices, default=Role.WORKER)
+    since = models.DateField("起始日期", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网格分配"
+        constraints = [models.UniqueConstraint(fields=["user", "grid"], name="gridassignment_user_grid_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.grid} ({self.get_role_display()})"
+
+
+class GridLinked(models.Model):
+    """A point linked to the grid covering it. ``grid`` is set by the database trigger on
+    every insert and move; NULL means the point lies outside every grid (unassigned)."""
+
+    geom = models.PointField("位置", srid=WGS84, spatial_index=False)
+    grid = models.ForeignKey(
+        Grid,
+        # The database re-links rows when a grid is deleted (trigger), so Django must not.
+        on_delete=models.DO_NOTHING,
+        db_constraint=True,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="%(class)ss",
+        verbose_name="网格",
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # The trigger chose the grid: read it back so the instance tells the truth.
+        self.refresh_from_db(fields=["grid"])
+
+    @property
+    def unassigned(self) -> bool:
+        return self.grid_id is None

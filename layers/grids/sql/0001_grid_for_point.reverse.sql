@@ -1,0 +1,3 @@
+DROP FUNCTION IF EXISTS gridmap_relink_for_grid();
+DROP FUNCTION IF EXISTS gridmap_link_point_row();
+DROP FUNCTION IF EXISTS gridmap_grid_for_point(geometry);

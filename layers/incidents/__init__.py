@@ -1,0 +1,1 @@
+"""Incident categories, incidents and their lifecycle."""

@@ -1,0 +1,107 @@
+"""Incidents (事件): categories, the lifecycle statuses, incidents at points and their
+history. ``status`` is the current step; every change is kept in IncidentTransition
+(layers.incidents.lifecycle moves an incident and writes the history).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+from layers.grids.models import GridLinked, Synthetic, geometry_rules
+
+# --- incidents ------------------------------------------------------------------------------
+
+
+class IncidentCategory(models.Model):
+    """An incident class (DOMAIN.md §3), kept as data. The time limit runs from dispatch."""
+
+    code = models.SlugField("代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=100)
+    color = models.CharField("颜色", max_length=7, default="#e41a1c")
+    time_limit_hours = models.PositiveIntegerField("处置时限(小时)")
+    group = models.CharField("体系", max_length=20, default="社会治理", help_text="数字城管 或 社会治理")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事件类别"
+        ordering = ["group", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$"), name="incidentcategory_color_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentStatus(models.TextChoices):
+    """The incident lifecycle of 数字城管 / 网格化服务管理 (DOMAIN.md §3)."""
+
+    REPORTED = "reported", "信息采集"
+    ACCEPTED = "accepted", "立案"
+    DISPATCHED = "dispatched", "派遣"
+    HANDLING = "handling", "处理中"
+    FEEDBACK = "feedback", "处理反馈"
+    CLOSED = "closed", "核查结案"
+    EVALUATED = "evaluated", "回访评价"
+    CANCELLED = "cancelled", "不予立案"
+
+
+class Incident(GridLinked, Synthetic):
+    """事件 reported at a point. ``status`` is the current step; every change is kept in
+    IncidentTransition (layers.lifecycle moves an incident and writes the history)."""
+
+    external_id = models.CharField("编号", max_length=64, blank=True)
+    category = models.ForeignKey(
+        IncidentCategory, on_delete=models.PROTECT, related_name="incidents", verbose_name="类别"
+    )
+    description = models.TextField("描述")
+    address = models.CharField("地址", max_length=300, blank=True)
+    reported_at = models.DateTimeField("上报时间", db_index=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="上报人"
+    )
+    reporter_name = models.CharField("上报人姓名", max_length=50, blank=True)
+    status = models.CharField("状态", max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED)
+    dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    satisfaction = models.CharField(
+        "回访结果", max_length=4, blank=True, choices=[("满意", "满意"), ("不满意", "不满意")]
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事件"
+        ordering = ["-reported_at"]
+        indexes, constraints = geometry_rules("incident")
+        indexes = [
+            *indexes,
+            models.Index(fields=["grid", "status"], name="incident_grid_status_idx"),
+            models.Index(fields=["category", "reported_at"], name="incident_category_time_idx"),
+        ]
+        constraints = [
+            *constraints,
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="incident_external_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} · {self.reported_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentTransition(models.Model):
+    """One step of an incident's history: who moved it from which status to which, when."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions", verbose_name="事件")
+    from_status = models.CharField("原状态", max_length=12, choices=IncidentStatus.choices, blank=True)
+    to_status = models.CharField("新状态", max_length=12, choices=IncidentStatus.choices)
+    at = models.DateTimeField("时间")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="操作人"
+    )
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事件流转记录"
+        ordering = ["incident", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"

@@ -1,0 +1,166 @@
+"""GeoDjango admin for every layer, with offline map widgets and masked personal data."""
+
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from layers.accounts import visibility
+from layers.facilities.models import Facility, FacilityType
+from layers.grids.models import Community, District, Grid, GridAssignment, Street
+from layers.incidents.models import Incident, IncidentCategory, IncidentTransition
+from layers.maps.widgets import OfflineOSMWidget
+from layers.people import masking
+from layers.people.models import Household, PiiAccessLog, Visit
+
+
+class MapAdmin(GISModelAdmin):
+    gis_widget = OfflineOSMWidget
+
+
+@admin.register(District)
+class DistrictAdmin(MapAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Street)
+class StreetAdmin(MapAdmin):
+    list_display = ["code", "name", "district"]
+    list_filter = ["district"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Community)
+class CommunityAdmin(MapAdmin):
+    list_display = ["code", "name", "street"]
+    list_filter = ["street"]
+    search_fields = ["code", "name"]
+
+
+class AssignmentInline(admin.TabularInline):
+    model = GridAssignment
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Grid)
+class GridAdmin(MapAdmin):
+    list_display = ["code", "name", "community"]
+    list_filter = ["community__street", "community"]
+    search_fields = ["code", "name"]
+    inlines = [AssignmentInline]
+
+    def get_queryset(self, request):
+        return visibility.visible_grids(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A code is an identifier: left empty it is generated, once set it stays.
+        return ["code"] if obj and obj.code else []
+
+
+@admin.register(GridAssignment)
+class GridAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "grid", "role", "since"]
+    list_filter = ["role", "grid__community"]
+    autocomplete_fields = ["user", "grid"]
+
+
+@admin.register(FacilityType)
+class FacilityTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level_minutes", "threshold_minutes", "color", "sort_order"]
+    list_editable = ["threshold_minutes", "color", "sort_order"]
+
+
+@admin.register(Facility)
+class FacilityAdmin(MapAdmin):
+    list_display = ["name", "type", "source", "source_id", "synthetic"]
+    list_filter = ["type", "source", "synthetic"]
+    search_fields = ["name", "address", "source_id"]
+
+
+@admin.register(Household)
+class HouseholdAdmin(MapAdmin):
+    """Scoped like every other view (layers.visibility); full personal data only for
+    users allowed to see it, and each opened record is logged."""
+
+    list_display = ["id", "masked_head", "address", "residents", "masked_id_number", "masked_phone", "tags",
+                    "grid", "synthetic"]
+    list_filter = ["grid__community", "synthetic"]
+    search_fields = ["address", "external_id"]
+    readonly_fields = ["grid"]
+
+    def get_queryset(self, request):
+        return visibility.visible_households(request.user)
+
+    def get_exclude(self, request, obj=None):
+        return [] if visibility.can_see_pii(request.user) else ["id_number", "phone", "head_name"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if visibility.can_see_pii(request.user) and request.method == "GET":
+            from layers.accounts.pii import reveal
+
+            reveal(request.user, int(object_id), via="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="户主")
+    def masked_head(self, obj: Household) -> str:
+        return masking.mask_name(obj.head_name)
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj: Household) -> str:
+        return obj.id_number_masked
+
+    @admin.display(description="联系电话")
+    def masked_phone(self, obj: Household) -> str:
+        return obj.phone_masked
+
+
+class TransitionInline(admin.TabularInline):
+    model = IncidentTransition
+    extra = 0
+    readonly_fields = ["from_status", "to_status", "at", "by", "note"]
+    can_delete = False
+
+
+@admin.register(Incident)
+class IncidentAdmin(MapAdmin):
+    list_display = ["id", "category", "status", "reported_at", "grid", "synthetic"]
+    list_filter = ["category", "status", "synthetic", "grid__community"]
+    search_fields = ["description", "address", "external_id"]
+    date_hierarchy = "reported_at"
+    readonly_fields = ["grid"]
+    inlines = [TransitionInline]
+
+    def get_queryset(self, request):
+        return visibility.visible_incidents(request.user)
+
+
+@admin.register(IncidentCategory)
+class IncidentCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "group", "time_limit_hours", "color"]
+    list_editable = ["time_limit_hours", "color"]
+
+
+@admin.register(PiiAccessLog)
+class PiiAccessLogAdmin(admin.ModelAdmin):
+    """Read-only: the log is evidence, nobody edits or deletes it."""
+
+    list_display = ["at", "user", "household", "via"]
+    list_filter = ["via"]
+    search_fields = ["user__username", "household__address"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = ["visited_at", "kind", "user", "household"]
+    list_filter = ["kind"]
+    raw_id_fields = ["household"]

@@ -1,0 +1,28 @@
+from django import forms
+
+from layers.incidents.models import IncidentCategory
+from layers.people.models import Visit
+
+
+class VisitForm(forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = ["kind", "visited_at", "note"]
+        widgets = {"visited_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+
+class ReportIncidentForm(forms.Form):
+    """An incident at a point picked on the map (or typed), in WGS84 degrees."""
+
+    category = forms.ModelChoiceField(IncidentCategory.objects.all(), label="事件类别")
+    description = forms.CharField(label="事件描述", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    address = forms.CharField(label="地址", required=False, max_length=300)
+    lon = forms.FloatField(label="经度", min_value=73, max_value=136)
+    lat = forms.FloatField(label="纬度", min_value=3, max_value=54)
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.CharField(widget=forms.HiddenInput)
+    note = forms.CharField(label="说明", required=False, max_length=300)
+    satisfaction = forms.ChoiceField(label="回访结果", required=False,
+                                     choices=[("", "—"), ("满意", "满意"), ("不满意", "不满意")])

@@ -1,0 +1,17 @@
+"""Template filters: masking for display, and small helpers."""
+
+from django import template
+
+from layers.people import masking
+
+register = template.Library()
+
+
+@register.filter
+def mask_name(value: str) -> str:
+    return masking.mask_name(value)
+
+
+@register.filter
+def make_list_words(value: str) -> list[str]:
+    return value.split()

@@ -1,0 +1,161 @@
+"""The grid worker's pages (我的网格): map, household list and record, visits, incident
+reporting and the incident lifecycle. Every object comes through layers.visibility, so
+another grid's household or incident answers 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.gis.geos import Point
+from django.core.paginator import Paginator
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from layers.accounts import visibility
+from layers.accounts.pii import reveal
+from layers.incidents import lifecycle
+from layers.incidents.models import IncidentStatus
+from layers.maps.base import render as render_map
+from layers.maps.worker import countdown_text, worker_map
+from layers.pages.forms import ReportIncidentForm, TransitionForm, VisitForm
+from layers.people.models import Household
+
+worker_required = permission_required("people.view_household", raise_exception=True)
+
+
+def _open_incidents(user):
+    return (visibility.visible_incidents(user).filter(status__in=lifecycle.OPEN_STATUSES)
+            .select_related("category", "grid").order_by("reported_at"))
+
+
+@login_required
+@worker_required
+def my_grids(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    households = (visibility.visible_households(user).select_related("grid")
+                  .annotate(last_visit_at=Max("visits__visited_at")).order_by("grid__code", "address"))
+    if tag := request.GET.get("tag"):
+        households = households.filter(tags__contains=[tag])
+    page = Paginator(households, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    incidents = [(i, countdown_text(i, now=now), lifecycle.is_overdue(i, now=now)) for i in _open_incidents(user)]
+    return render(request, "pages/my_grids.html", {
+        "grids": visibility.visible_grids(user).select_related("community"),
+        "page": page, "incidents": incidents, "tag": tag or "",
+    })
+
+
+@login_required
+@worker_required
+@xframe_options_sameorigin
+def my_map(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    m = worker_map(visibility.visible_grids(user), visibility.visible_households(user), _open_incidents(user))
+    return HttpResponse(render_map(m))
+
+
+@login_required
+@worker_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_object_or_404(visibility.visible_households(request.user).select_related("grid"), pk=pk)
+    return render(request, "pages/household.html", {
+        "h": household, "visits": household.visits.select_related("user")[:20], "form": VisitForm(),
+        "can_reveal": visibility.can_see_pii(request.user),
+    })
+
+
+@login_required
+@worker_required
+@require_POST
+def household_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Full ID number and phone, shown once and logged (who, when, which record)."""
+    household = reveal(request.user, pk, via="page")
+    return render(request, "pages/household.html", {
+        "h": household, "visits": household.visits.select_related("user")[:20], "form": VisitForm(),
+        "revealed": True, "can_reveal": True,
+    })
+
+
+@login_required
+@permission_required("people.add_visit", raise_exception=True)
+@require_POST
+def household_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_object_or_404(visibility.visible_households(request.user), pk=pk)
+    form = VisitForm(request.POST)
+    if form.is_valid():
+        visit = form.save(commit=False)
+        visit.household, visit.user = household, request.user
+        visit.save()
+        Household.objects.filter(pk=pk).update(last_visit=timezone.localtime(visit.visited_at).date())
+        messages.success(request, "走访记录已保存")
+    else:
+        messages.error(request, f"走访记录有误：{form.errors.as_text()}")
+    return redirect("household", pk=pk)
+
+
+@login_required
+@permission_required("incidents.add_incident", raise_exception=True)
+def report_incident(request: HttpRequest) -> HttpResponse:
+    form = ReportIncidentForm(request.POST or None, initial=request.GET or None)
+    if request.method == "POST" and form.is_valid():
+        point = Point(form.cleaned_data["lon"], form.cleaned_data["lat"], srid=4326)
+        if not visibility.visible_grids(request.user).filter(geom__covers=point).exists():
+            form.add_error(None, "该位置不在您负责的网格内，请在地图上重新选择。")
+        else:
+            incident = lifecycle.report(
+                by=request.user, reporter_name=request.user.get_username(), geom=point,
+                category=form.cleaned_data["category"], description=form.cleaned_data["description"],
+                address=form.cleaned_data["address"])
+            incident.refresh_from_db()
+            messages.success(request, f"事件已上报，所属网格：{incident.grid}")
+            return redirect("incident", pk=incident.pk)
+    grids = visibility.visible_grids(request.user)
+    return render(request, "pages/report.html", {"form": form, "grids_geojson": _grids_geojson(grids)})
+
+
+def _grids_geojson(grids) -> dict:
+    import json
+
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(g.geom.geojson), "properties": {"name": g.name, "code": g.code}}
+        for g in grids]}
+
+
+@login_required
+def grid_at(request: HttpRequest) -> JsonResponse:
+    """The user's grid covering a point (?lon=&lat=), for the report form; 404 outside."""
+    try:
+        point = Point(float(request.GET["lon"]), float(request.GET["lat"]), srid=4326)
+    except (KeyError, ValueError):
+        return JsonResponse({"error": "需要 lon 和 lat 参数（WGS84 度）"}, status=400)
+    grid = visibility.visible_grids(request.user).filter(geom__covers=point).order_by("code").first()
+    if grid is None:
+        return JsonResponse({"error": "该位置不在您可管理的网格内"}, status=404)
+    return JsonResponse({"code": grid.code, "name": grid.name, "community": grid.community.name})
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(visibility.visible_incidents(request.user).select_related("category", "grid"), pk=pk)
+    can_change = request.user.has_perm("incidents.change_incident")
+    if request.method == "POST":
+        if not can_change:
+            return HttpResponse("无权变更事件状态", status=403)
+        form = TransitionForm(request.POST)
+        if form.is_valid():
+            try:
+                lifecycle.move(incident, form.cleaned_data["to_status"], by=request.user,
+                               note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"])
+                messages.success(request, f"状态已更新为「{incident.get_status_display()}」")
+            except (lifecycle.TransitionError, ValueError) as e:
+                messages.error(request, str(e))
+        return redirect("incident", pk=pk)
+    steps = [(s, IncidentStatus(s).label) for s in lifecycle.allowed_next(incident.status)] if can_change else []
+    return render(request, "pages/incident.html", {
+        "i": incident, "history": incident.transitions.select_related("by"), "steps": steps,
+        "countdown": countdown_text(incident) if incident.status in lifecycle.OPEN_STATUSES else "",
+    })

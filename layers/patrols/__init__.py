@@ -1,0 +1,1 @@
+"""Incident hot spots (statistics, queries, service) and patrol plans."""

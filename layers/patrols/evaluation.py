@@ -1,0 +1,120 @@
+"""Is the hot spot map any good? Flag cells from incidents before a day, count later incidents.
+
+Two ways of flagging the same share of the study area (``area_share``, e.g. 5 %), judged on
+the incidents of the ``test_days`` from the day on:
+
+- Gi*: the cells with the highest positive Gi* z-score over the ``train_days`` before the
+  day (what the hot spot map shows, hottest first);
+- naive baseline: the cells with the most incidents in the ``baseline_days`` (a month)
+  before the day.
+
+Cells are taken in decreasing score while their total area stays within ``area_share`` of
+the study area (``evaluation.top_cells_by_area_share``; ties keep the cells' order, i.e.
+grid code or hexagon row), so the flagged share can be a little below ``area_share`` and
+differs between the two methods when cells differ in size. Both are scored by hit rate,
+area share and the Prediction Accuracy Index PAI = hit rate / area share (DOMAIN.md §5).
+Areas are the grids' areas, or the part of each hexagon inside the study area.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from layers.patrols.counts import IncidentFilter, IncidentQueryError, count_incidents, local_zone
+from layers.patrols.hotspots import gi_for_cells
+from layers.patrols.stats.pai import PAIResult, prediction_accuracy, top_cells_by_area_share
+
+
+@dataclass(frozen=True)
+class MethodScore:
+    """One way of flagging cells: its Chinese name, the flagged cell ids, and its PAI figures.
+    ``n_significant`` is how many flagged cells are Gi* hot spots at 90 % or more (Gi* only)."""
+
+    name_zh: str
+    cells: tuple[str, ...]
+    score: PAIResult
+    n_significant: int | None = None
+
+
+@dataclass(frozen=True)
+class HotspotEvaluation:
+    """The two methods judged on the same later incidents."""
+
+    train_until: dt.date
+    kind: str
+    area_share: float
+    train: IncidentFilter
+    baseline: IncidentFilter
+    test: IncidentFilter
+    n_train: int
+    n_baseline: int
+    gi: MethodScore
+    naive: MethodScore
+
+
+def _flag(scores: pd.Series, areas: pd.Series, area_share: float) -> list[str]:
+    positive = scores[scores > 0]
+    if positive.empty:
+        return []
+    return [str(c) for c in top_cells_by_area_share(positive, areas, area_share=area_share)]
+
+
+def evaluate(
+    train_until: dt.date,
+    *,
+    area_share: float = 0.05,
+    train_days: int = 90,
+    baseline_days: int = 30,
+    test_days: int = 30,
+    kind: str = "grid",
+    size_m: float | None = None,
+    categories: tuple[str, ...] = (),
+    district: str | None = None,
+    permutations: int | None = None,
+    seed: int | None = 0,
+    fdr: float | None = None,
+) -> HotspotEvaluation:
+    """Gi*-flagged cells and the naive last-month cells, scored on the later incidents.
+
+    The day ``train_until`` starts at local midnight: training uses incidents before it,
+    the test period starts with it.
+    """
+    if not 0 < area_share <= 1:
+        msg = f"面积比例应在 (0, 1] 之间 (area share must be in (0, 1]), got {area_share}"
+        raise IncidentQueryError(msg)
+    cut = dt.datetime.combine(train_until, dt.time(), local_zone())
+    common = {"categories": tuple(categories), "district": district}
+    train = IncidentFilter(since=cut - dt.timedelta(days=train_days), until=cut, **common)
+    baseline = IncidentFilter(since=cut - dt.timedelta(days=baseline_days), until=cut, **common)
+    test = IncidentFilter(since=cut, until=cut + dt.timedelta(days=test_days), **common)
+
+    train_counts = count_incidents(train, kind=kind, size_m=size_m)
+    base_counts = count_incidents(baseline, kind=kind, size_m=size_m)
+    test_counts = count_incidents(test, kind=kind, size_m=size_m)
+    if test_counts["count"].sum() == 0:
+        msg = f"{test.describe_zh()} 期间没有事件，无法检验 (no incidents in the test period)"
+        raise IncidentQueryError(msg)
+    if train_counts["count"].sum() == 0:
+        msg = f"{train.describe_zh()} 期间没有事件，无法标记热点 (no incidents in the training period)"
+        raise IncidentQueryError(msg)
+
+    ids = train_counts["cell_id"].astype(str).to_numpy()
+    areas = pd.Series(train_counts["area_m2"].to_numpy(dtype=float), index=ids)
+    later = np.repeat(ids, test_counts["count"].to_numpy())
+
+    gi = gi_for_cells(train_counts, permutations=permutations, seed=seed, fdr=fdr).cells
+    z = pd.Series(np.nan_to_num(gi["gi_z"].to_numpy(dtype=float), nan=-np.inf), index=ids)
+    gi_cells = _flag(z, areas, area_share)
+    significant = int((gi.set_index(ids).loc[gi_cells, "gi_class"] > 0).sum()) if gi_cells else 0
+    naive_cells = _flag(pd.Series(base_counts["count"].to_numpy(dtype=float), index=ids), areas, area_share)
+
+    return HotspotEvaluation(
+        train_until=train_until, kind=kind, area_share=area_share, train=train, baseline=baseline, test=test,
+        n_train=int(train_counts["count"].sum()), n_baseline=int(base_counts["count"].sum()),
+        gi=MethodScore("Gi* 热点", tuple(gi_cells), prediction_accuracy(gi_cells, areas, later), significant),
+        naive=MethodScore("上月事件最多", tuple(naive_cells), prediction_accuracy(naive_cells, areas, later)),
+    )  # fmt: skip

@@ -1,0 +1,256 @@
+"""Incident hot spots from the database: counts → weights → Gi* classes, the kernel density
+heat surface and emerging hot spots (the glue between ``incident_counts`` and the pure
+statistics of ``hotspots``, ``emerging`` and ``density``).
+
+Weights (binary; Gi* adds the focal cell itself, esda ``star=True``)
+    grid cells (网格): queen contiguity, i.e. two grids are neighbours when their borders
+        share at least one point. Built by ``libpysal.weights.fuzzy_contiguity`` on the
+        polygons in the metric CRS grown by ``GRID_CONTIGUITY_BUFFER_M`` (0.5 m, so gaps
+        under 1 m still join): grid borders drawn in WGS84 are not exactly shared once
+        projected (T-junctions, sub-metre slivers, corners that differ in the last bit).
+        On the demo district libpysal's vertex-based ``Queen`` misses 1 of 126 neighbour
+        pairs and its strict (shapely ``touches``) contiguity misses 6; the buffered test
+        finds them all.
+    hexagons: distance band of 1.01 × the centre spacing ``size_m``: exactly the 6 adjacent
+        hexagons (the next ring starts at √3 × size_m).
+
+Classes: ±3/±2/±1 = hot/cold spot at 99/95/90 %, 0 = not significant (``hotspots.classify_gi``:
+|z| above 2.58/1.96/1.65 AND the two-sided permutation p below 0.01/0.05/0.10), optionally
+after a Benjamini–Hochberg false discovery rate on the permutation p-values.
+
+Heat surface: ``density.kde_quartic`` on the filtered incidents in metres, bandwidth by the
+Silverman-type rule documented there unless ``bandwidth_m`` (or settings.GRIDMAP_KDE_BANDWIDTH_M)
+is given; the surface covers the study area grown by the bandwidth.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+from libpysal.weights import W, fuzzy_contiguity
+
+from layers.patrols.counts import (
+    IncidentFilter,
+    IncidentQueryError,
+    bin_edges,
+    count_incidents,
+    count_incidents_by_bin,
+    incident_points,
+    study_area_m,
+)
+from layers.patrols.stats.density import DensityGrid, kde_quartic
+from layers.patrols.stats.emerging import CATEGORY_LABELS_ZH, EmergingResult, emerging_hotspots
+from layers.patrols.stats.gistar import distance_band_weights, gi_star
+
+GRID_CONTIGUITY_BUFFER_M = 0.5
+HEX_BAND_FACTOR = 1.01
+CLASS_LABELS_ZH: dict[int, str] = {
+    3: "热点 99%", 2: "热点 95%", 1: "热点 90%", 0: "不显著", -1: "冷点 90%", -2: "冷点 95%", -3: "冷点 99%",
+}  # fmt: skip
+"""Chinese label of each Gi* class."""
+MAX_KDE_CELLS = 1_000_000
+
+
+def cell_weights(frame: gpd.GeoDataFrame) -> tuple[W, str]:
+    """Binary weights for the cells of ``frame`` (ids 0..n-1 in row order) and how they were built."""
+    kind = frame.attrs.get("kind")
+    if kind == "grid":
+        shapes = gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), crs=frame.crs)  # fuzzy_contiguity edits its input
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The inplace keyword")  # inside libpysal, pandas ≥ 3.1
+            w = fuzzy_contiguity(shapes, buffering=True, buffer=GRID_CONTIGUITY_BUFFER_M, predicate="intersects",
+                                 silence_warnings=True)  # fmt: skip
+        return w, f"网格 queen 邻接 (边界共点, 容差 {2 * GRID_CONTIGUITY_BUFFER_M:g} m)"
+    if kind == "hex":
+        size_m = float(frame.attrs["size_m"])
+        centres = frame.geometry.centroid
+        xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
+        threshold_m = HEX_BAND_FACTOR * size_m
+        w = distance_band_weights(xy, threshold_m=threshold_m)
+        return w, f"六边形 {size_m:g} m, 距离带 {threshold_m:g} m (相邻 6 格)"
+    msg = f"frame.attrs['kind'] must be 'grid' or 'hex', got {kind!r}"
+    raise ValueError(msg)
+
+
+@dataclass(frozen=True, eq=False)
+class HotspotResult:
+    """Gi* per cell. ``cells`` is the counts frame (metric CRS) plus ``gi_z``, ``gi_p_sim``,
+    ``gi_p_norm``, ``gi_class`` (-3..3), ``gi_island`` and ``gi_label`` (Chinese class name)."""
+
+    cells: gpd.GeoDataFrame
+    weights_description: str
+    permutations: int
+    fdr: float | None
+
+    @property
+    def kind(self) -> str:
+        return self.cells.attrs["kind"]
+
+    @property
+    def filter(self) -> IncidentFilter:
+        return self.cells.attrs["filter"]
+
+    @property
+    def n_incidents(self) -> int:
+        return int(self.cells["count"].sum())
+
+    def class_counts(self) -> dict[int, int]:
+        """Number of cells in each class 3..-3 (all seven keys)."""
+        counts = self.cells["gi_class"].value_counts()
+        return {k: int(counts.get(k, 0)) for k in CLASS_LABELS_ZH}
+
+    def ranked(self) -> gpd.GeoDataFrame:
+        """Cells hottest first: by class, then z-score, then count."""
+        z = self.cells["gi_z"].fillna(-np.inf)
+        order = np.lexsort((-self.cells["count"].to_numpy(), -z.to_numpy(), -self.cells["gi_class"].to_numpy()))
+        return self.cells.iloc[order]
+
+
+def gi_for_cells(
+    frame: gpd.GeoDataFrame, *, permutations: int | None = None, seed: int | None = None, fdr: float | None = None
+) -> HotspotResult:
+    """Gi* on a counts frame of ``incident_counts`` (never modified; a copy is returned)."""
+    permutations = permutations or settings.GRIDMAP_HOTSPOT_PERMUTATIONS
+    if len(frame) == 0:
+        msg = "研究区内没有网格 (no grids in the study area): import boundaries or run load_demo first"
+        raise IncidentQueryError(msg)
+    w, description = cell_weights(frame)
+    result = gi_star(frame["count"].to_numpy(dtype=float), w, permutations=permutations, seed=seed, fdr=fdr)
+    out = frame.copy()
+    out["gi_z"] = result.z
+    out["gi_p_sim"] = result.p_sim
+    out["gi_p_norm"] = result.p_norm
+    out["gi_class"] = result.classes
+    out["gi_island"] = result.islands
+    out["gi_label"] = [CLASS_LABELS_ZH[int(c)] for c in result.classes]
+    out.attrs = dict(frame.attrs)
+    return HotspotResult(cells=out, weights_description=description, permutations=permutations, fdr=fdr)
+
+
+def hotspots(
+    flt: IncidentFilter,
+    *,
+    kind: str = "grid",
+    size_m: float | None = None,
+    permutations: int | None = None,
+    seed: int | None = None,
+    fdr: float | None = None,
+) -> HotspotResult:
+    """Gi* hot and cold spots of the filtered incidents per grid cell or hexagon.
+
+    ``seed`` None uses settings.GRIDMAP_HOTSPOT_SEED; ``fdr`` is the Benjamini–Hochberg rate
+    (e.g. 0.05) or None for none.
+    """
+    frame = count_incidents(flt, kind=kind, size_m=size_m)
+    seed = settings.GRIDMAP_HOTSPOT_SEED if seed is None else seed
+    return gi_for_cells(frame, permutations=permutations, seed=seed, fdr=fdr)
+
+
+def hottest_cells(result: HotspotResult, top_n: int) -> gpd.GeoDataFrame:
+    """The ``top_n`` cells a patrol should visit: cells with incidents, by Gi* class (99 %
+    hot spots first), then by their own count, then by z-score.
+
+    Within a class the count decides, not z: z is high for a quiet cell wedged between busy
+    ones, and a patrol is better spent where the incidents themselves happen. When there are
+    fewer than ``top_n`` significant hot spots, the next cells fill the list (their
+    ``gi_class`` says they are not significant).
+    """
+    if top_n < 1:
+        msg = f"巡逻点数应为正数 (top must be positive), got {top_n}"
+        raise IncidentQueryError(msg)
+    c = result.cells[result.cells["count"] > 0]
+    z = c["gi_z"].fillna(-np.inf).to_numpy()
+    order = np.lexsort((-z, -c["count"].to_numpy(), -c["gi_class"].to_numpy()))
+    return c.iloc[order[:top_n]]
+
+
+# --- heat surface ---------------------------------------------------------------------------------
+
+
+def density_surface(
+    flt: IncidentFilter, *, bandwidth_m: float | None = None, cell_size_m: float | None = None
+) -> DensityGrid | None:
+    """Quartic kernel density (incidents per km²) of the filtered incidents, or None when
+    there are fewer than two. Cells default to a fifth of the bandwidth (coarser if the
+    grid would exceed a million cells)."""
+    points = incident_points(flt)
+    if len(points) < 2:
+        return None
+    xy = points[["x_m", "y_m"]].to_numpy(dtype=float)
+    bandwidth_m = bandwidth_m or settings.GRIDMAP_KDE_BANDWIDTH_M
+    if bandwidth_m is None:
+        from layers.patrols.stats.density import silverman_bandwidth_m
+
+        try:
+            bandwidth_m = silverman_bandwidth_m(xy)
+        except ValueError:  # all incidents at one place: no spread to measure
+            bandwidth_m = float(settings.GRIDMAP_HEX_SIZE_M)
+    area = study_area_m(district=flt.district)
+    x0, y0, x1, y1 = area.bounds if area is not None else (*xy.min(axis=0), *xy.max(axis=0))
+    bounds = (x0 - bandwidth_m, y0 - bandwidth_m, x1 + bandwidth_m, y1 + bandwidth_m)
+    area_m2 = (bounds[2] - bounds[0]) * (bounds[3] - bounds[1])
+    cell = max(cell_size_m or bandwidth_m / 5.0, math.sqrt(area_m2 / MAX_KDE_CELLS))
+    return kde_quartic(xy, bandwidth_m=bandwidth_m, cell_size_m=cell, bounds_m=bounds)
+
+
+# --- emerging hot spots ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class EmergingAnalysis:
+    """Emerging hot spots per cell. ``cells`` is the counts frame plus ``category`` (code of
+    ``emerging.CATEGORIES``), ``category_zh``, ``trend_z``/``trend_p`` (Mann–Kendall on the
+    Gi* z-scores), ``hot_bins`` and ``cold_bins`` (bins with a significant spot)."""
+
+    cells: gpd.GeoDataFrame
+    edges: list
+    bin_kind: str
+    result: EmergingResult
+    weights_description: str
+
+
+def emerging(
+    flt: IncidentFilter,
+    *,
+    kind: str = "grid",
+    size_m: float | None = None,
+    bin_kind: str | None = None,
+    n_bins: int | None = None,
+    permutations: int | None = None,
+    seed: int | None = None,
+    alpha: float = 0.10,
+    fdr: float | None = None,
+) -> EmergingAnalysis:
+    """Emerging hot spots over ``n_bins`` weekly or monthly bins ending at ``flt.until``
+    (default now); the filter's ``since`` is ignored (the bins set the window)."""
+    bin_kind = bin_kind or settings.GRIDMAP_EMERGING_BIN
+    n_bins = n_bins or settings.GRIDMAP_EMERGING_BINS
+    edges = bin_edges(flt.until or timezone.now(), bin_kind=bin_kind, n_bins=n_bins)
+    frame, cube = count_incidents_by_bin(flt, edges, kind=kind, size_m=size_m)
+    if len(frame) == 0:
+        msg = "研究区内没有网格 (no grids in the study area)"
+        raise IncidentQueryError(msg)
+    w, description = cell_weights(frame)
+    try:
+        result = emerging_hotspots(
+            cube, w, permutations=permutations or settings.GRIDMAP_HOTSPOT_PERMUTATIONS,
+            seed=settings.GRIDMAP_HOTSPOT_SEED if seed is None else seed, alpha=alpha, fdr=fdr,
+        )  # fmt: skip
+    except ValueError as e:
+        raise IncidentQueryError(f"时空热点分析参数无效 (emerging hot spots): {e}") from e
+    level = {0.10: 1, 0.05: 2, 0.01: 3}[round(alpha, 2)]
+    out = frame.copy()
+    out["category"] = result.categories
+    out["category_zh"] = [CATEGORY_LABELS_ZH[c] for c in result.categories]
+    out["trend_z"] = result.trend.z
+    out["trend_p"] = result.trend.p
+    out["hot_bins"] = (result.classes >= level).sum(axis=0)
+    out["cold_bins"] = (result.classes <= -level).sum(axis=0)
+    out.attrs = dict(frame.attrs)
+    return EmergingAnalysis(cells=out, edges=edges, bin_kind=bin_kind, result=result, weights_description=description)

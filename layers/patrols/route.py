@@ -1,0 +1,276 @@
+"""Patrol plans: the hottest cells for the chosen hours, walked in a good order along the streets.
+
+1. Stops: ``hotspot_service.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
+   spots first, then by count and z-score). Each stop is placed at the incident of that cell
+   nearest to the mean position of the cell's incidents (where things happen, not the
+   middle of a large grid), or at the cell's centre if the cell has none in the filter.
+2. Snapping: every place goes to the nearest node (WalkNode) of the largest connected part
+   of the walk network (``pgr_connectedComponents``), so that all stops can reach each
+   other; ``snap_m`` is the straight-line distance from the place to that node.
+3. Walking distances between all places: ``pgr_dijkstraCostMatrix`` on WalkEdge
+   (cost/reverse_cost in metres, directed: one-way footways are respected).
+4. Order: ``routing_order.visiting_order`` (nearest neighbour improved by 2-opt); an open
+   route from the start point if one is given, otherwise from the best end.
+5. Legs: ``pgr_dijkstra`` between consecutive places; each leg's geometry is the WalkEdge
+   lines of its path, turned to the walking direction and joined, so the route follows
+   the streets exactly. Length = sum of the edge costs; time = length / walking speed
+   (settings.GRIDMAP_WALK_SPEED_M_PER_MIN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from django.conf import settings
+from django.db import connection
+
+from layers.patrols.counts import incident_points
+from layers.patrols.hotspots import HotspotResult, hottest_cells
+from layers.patrols.stats.cells import hex_axial_coords
+from layers.patrols.stats.routing_order import visiting_order
+
+NO_NETWORK_MESSAGE = "未加载步行路网：先运行 python manage.py import_network FILE"
+EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM facilities_walkedge"
+UNREACHABLE_M = 1e9  # stands for "no walk" in the matrix handed to visiting_order
+
+
+class PatrolPlanError(RuntimeError):
+    """A patrol plan cannot be made; the message says why (Chinese first)."""
+
+
+class NoNetworkError(PatrolPlanError):
+    """The walk network is empty."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_NETWORK_MESSAGE)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A place of the route. ``number`` is 1..N in visiting order (0: the start point)."""
+
+    number: int
+    cell_id: str
+    name: str
+    count: int
+    gi_class: int
+    gi_z: float
+    node_id: int
+    lon: float
+    lat: float
+    snap_m: float
+
+
+@dataclass(frozen=True)
+class Leg:
+    """The walk from stop ``from_number`` to ``to_number``: ``length_m``, the WalkEdge ids
+    in walking order and the line in WGS84 (None when both stops share a node)."""
+
+    from_number: int
+    to_number: int
+    length_m: float
+    edge_ids: tuple[int, ...]
+    line: shapely.LineString | None
+
+
+@dataclass(frozen=True)
+class PatrolPlan:
+    """Stops in visiting order, the legs between them and the totals."""
+
+    start: Stop | None
+    stops: tuple[Stop, ...]
+    legs: tuple[Leg, ...]
+    length_m: float
+    walk_minutes: float
+    speed_m_per_min: float
+    closed: bool
+    warnings: tuple[str, ...]
+
+    @property
+    def places(self) -> tuple[Stop, ...]:
+        return ((self.start,) if self.start else ()) + self.stops
+
+    def route_line(self) -> shapely.MultiLineString:
+        """All legs as one MultiLineString in WGS84 (lon, lat)."""
+        return shapely.MultiLineString([leg.line for leg in self.legs if leg.line is not None])
+
+
+def _check_network() -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM facilities_walkedge)")
+        if not cur.fetchone()[0]:
+            raise NoNetworkError
+
+
+def _stop_points_m(result: HotspotResult, chosen: pd.DataFrame) -> np.ndarray:
+    """(n, 2) metric position of each chosen cell's stop (see the module docstring)."""
+    points = incident_points(result.filter)
+    if result.kind == "hex" and len(points):
+        q, r = hex_axial_coords(points[["x_m", "y_m"]].to_numpy(), size_m=float(result.cells.attrs["size_m"]))
+        keys = pd.Series([f"{a}:{b}" for a, b in zip(q.tolist(), r.tolist(), strict=True)], index=points.index)
+    else:
+        keys = points["grid"] if len(points) else pd.Series(dtype=object)
+    out = []
+    for cell_id, geom in zip(chosen["cell_id"], chosen.geometry, strict=True):
+        xy = points.loc[keys == cell_id, ["x_m", "y_m"]].to_numpy(dtype=float)
+        if len(xy):
+            out.append(xy[np.argmin(((xy - xy.mean(axis=0)) ** 2).sum(axis=1))])
+        else:
+            centre = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
+            out.append((centre.x, centre.y))
+    return np.asarray(out, dtype=float).reshape(-1, 2)
+
+
+_SNAP_SQL = """
+WITH comp AS MATERIALIZED (SELECT node, component FROM pgr_connectedComponents(%s)),
+big AS (SELECT component FROM comp GROUP BY component ORDER BY count(*) DESC, component LIMIT 1),
+pts AS (SELECT ord, ST_SetSRID(ST_MakePoint(x, y), 4326) AS g
+          FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(x, y, ord))
+SELECT s.id, ST_X(s.geom), ST_Y(s.geom), ST_Distance(s.geom::geography, pts.g::geography)
+  FROM pts CROSS JOIN LATERAL (
+       SELECT n.id, n.geom FROM facilities_walknode n
+        WHERE n.id IN (SELECT node FROM comp WHERE component = (SELECT component FROM big))
+        ORDER BY n.geom <-> pts.g LIMIT 1) s
+ ORDER BY pts.ord
+"""
+
+
+def snap_to_network(lon_lat: np.ndarray) -> list[tuple[int, float, float, float]]:
+    """(node id, lon, lat, distance m) of the nearest node of the largest connected part,
+    for each (lon, lat) row."""
+    lon_lat = np.asarray(lon_lat, dtype=float).reshape(-1, 2)
+    with connection.cursor() as cur:
+        cur.execute(_SNAP_SQL, [EDGES_SQL, lon_lat[:, 0].tolist(), lon_lat[:, 1].tolist()])
+        rows = cur.fetchall()
+    if len(rows) != len(lon_lat):
+        raise NoNetworkError
+    return [(int(a), float(b), float(c), float(d)) for a, b, c, d in rows]
+
+
+def walk_matrix_m(node_ids: list[int]) -> np.ndarray:
+    """(n, n) walking distances in metres between nodes (pgr_dijkstraCostMatrix, directed);
+    UNREACHABLE_M where there is no walk."""
+    unique = sorted(set(node_ids))
+    d = np.full((len(node_ids), len(node_ids)), UNREACHABLE_M)
+    found: dict[tuple[int, int], float] = {}
+    if len(unique) > 1:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCostMatrix(%s, %s::bigint[], directed => true)",
+                [EDGES_SQL, unique],
+            )
+            found = {(int(a), int(b)): float(c) for a, b, c in cur.fetchall()}
+    for i, a in enumerate(node_ids):
+        for j, b in enumerate(node_ids):
+            d[i, j] = 0.0 if a == b else found.get((a, b), UNREACHABLE_M)
+    return d
+
+
+def walk_leg(from_node: int, to_node: int) -> tuple[float, tuple[int, ...], shapely.LineString | None]:
+    """Length (m), edge ids and WGS84 line of the shortest walk (pgr_dijkstra, directed)."""
+    if from_node == to_node:
+        return 0.0, (), None
+    sql = """
+        SELECT d.edge, d.cost,
+               ST_AsBinary(CASE WHEN d.node = e.source THEN e.geom ELSE ST_Reverse(e.geom) END)
+          FROM pgr_dijkstra(%s, %s::bigint, %s::bigint, directed => true) d
+          JOIN facilities_walkedge e ON e.id = d.edge
+         ORDER BY d.path_seq
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, [EDGES_SQL, from_node, to_node])
+        rows = cur.fetchall()
+    if not rows:
+        msg = f"路网节点 {from_node} 到 {to_node} 之间没有可步行的路径 (no walk between the nodes)"
+        raise PatrolPlanError(msg)
+    coords = [shapely.get_coordinates(shapely.from_wkb(bytes(row[2]))) for row in rows]
+    joined = np.vstack([coords[0], *(c[1:] for c in coords[1:])])
+    return float(sum(row[1] for row in rows)), tuple(int(row[0]) for row in rows), shapely.LineString(joined)
+
+
+def street_lines(bounds: tuple[float, float, float, float]) -> shapely.MultiLineString:
+    """WalkEdge lines (WGS84) meeting the box (min_lon, min_lat, max_lon, max_lat), for maps."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_AsBinary(geom) FROM facilities_walkedge WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+            [float(b) for b in bounds],
+        )
+        return shapely.MultiLineString([shapely.from_wkb(bytes(row[0])) for row in cur.fetchall()])
+
+
+def plan_patrol(
+    result: HotspotResult,
+    *,
+    top_n: int | None = None,
+    start_lon_lat: tuple[float, float] | None = None,
+    return_to_start: bool = False,
+) -> PatrolPlan:
+    """A walking route through the ``top_n`` hottest cells of ``result`` (see module docstring).
+
+    ``start_lon_lat`` is an optional start point (WGS84 lon, lat); ``return_to_start``
+    closes the round back to the start (or to the first stop without one).
+    """
+    _check_network()
+    top_n = top_n or settings.GRIDMAP_PATROL_STOPS
+    chosen = hottest_cells(result, top_n)
+    if chosen.empty:
+        msg = f"所选条件下没有事件，无法生成巡逻路线 (no incidents for {result.filter.describe_zh()})"
+        raise PatrolPlanError(msg)
+    to_wgs84 = pyproj.Transformer.from_crs(result.cells.crs, 4326, always_xy=True)
+    xy = _stop_points_m(result, chosen)
+    lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
+    places = np.column_stack([lon, lat])
+    if start_lon_lat is not None:
+        places = np.vstack([np.asarray(start_lon_lat, dtype=float), places])
+    snapped = snap_to_network(places)
+    nodes = [s[0] for s in snapped]
+    d = walk_matrix_m(nodes)
+    has_start = start_lon_lat is not None
+    order = visiting_order(d, start=0 if has_start or return_to_start else None, return_to_start=return_to_start)
+    path = [*order, order[0]] if return_to_start else order
+
+    offset = 1 if has_start else 0
+    rows = list(chosen.itertuples(index=False))
+    stops: dict[int, Stop] = {}
+    for number, place in enumerate(p for p in order if p >= offset):
+        row = rows[place - offset]
+        node, node_lon, node_lat, snap_m = snapped[place]
+        stops[place] = Stop(number + 1, str(row.cell_id), str(row.name), int(row.count), int(row.gi_class),
+                            float(row.gi_z), node, node_lon, node_lat, snap_m)  # fmt: skip
+    start = None
+    if has_start:
+        node, node_lon, node_lat, snap_m = snapped[0]
+        start = Stop(0, "", "起点", 0, 0, float("nan"), node, node_lon, node_lat, snap_m)
+        stops[0] = start
+
+    legs = []
+    for a, b in zip(path, path[1:], strict=False):
+        if d[a, b] >= UNREACHABLE_M:
+            msg = (f"第 {stops[a].number} 站到第 {stops[b].number} 站之间没有可步行的路径 (单向路段?) "
+                   f"(no walk from stop {stops[a].number} to {stops[b].number})")  # fmt: skip
+            raise PatrolPlanError(msg)
+        length_m, edges, line = walk_leg(nodes[a], nodes[b])
+        legs.append(Leg(stops[a].number, stops[b].number, length_m, edges, line))
+
+    warnings = [f"第 {s.number} 站离最近路网节点 {s.snap_m:.0f} m (stop {s.number} is {s.snap_m:.0f} m off the network)"
+                for s in stops.values() if s.snap_m > settings.GRIDMAP_PATROL_SNAP_WARN_M]  # fmt: skip
+    n_hot = int((chosen["gi_class"] > 0).sum())
+    if n_hot < len(chosen):
+        warnings.append(f"显著热点只有 {n_hot} 个，其余 {len(chosen) - n_hot} 站按事件数补足 "
+                        f"(only {n_hot} significant hot spots; the other stops are the busiest other cells)")  # fmt: skip
+    total_m = float(sum(leg.length_m for leg in legs))
+    speed = float(settings.GRIDMAP_WALK_SPEED_M_PER_MIN)
+    return PatrolPlan(
+        start=start,
+        stops=tuple(sorted((s for s in stops.values() if s.number > 0), key=lambda s: s.number)),
+        legs=tuple(legs),
+        length_m=total_m,
+        walk_minutes=total_m / speed,
+        speed_m_per_min=speed,
+        closed=return_to_start,
+        warnings=tuple(warnings),
+    )

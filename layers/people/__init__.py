@@ -1,0 +1,1 @@
+"""Households, their tags, visits, masking and the personal-data view log."""

@@ -1,0 +1,144 @@
+"""Households (户), their tags, the grid worker's visits (走访记录) and the log of who
+viewed full personal data.
+
+ID number and phone are stored in full and shown masked (layers.people.masking) unless the
+viewer holds ``people.view_household_pii``; every such view is written to
+:class:`PiiAccessLog` by :meth:`PiiAccessLog.record`, its one writer.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Q
+from psycopg2 import sql
+
+from layers.grids.models import GridLinked, Synthetic, geometry_rules
+from layers.people import masking
+
+# --- households -----------------------------------------------------------------------------
+
+
+class HouseholdTag(models.TextChoices):
+    """Household tags kept under dynamic management (DOMAIN.md §2)."""
+
+    DIBAO = "低保", "低保户"
+    TEKUN = "特困", "特困供养"
+    CANJI = "残疾", "残疾人"
+    DUJU = "独居老人", "独居/空巢老人"
+    GAOLING = "高龄", "高龄(80岁以上)"
+    LIUDONG = "流动人口", "流动人口"
+    SHIYE = "下岗失业", "下岗失业"
+    MANBING = "慢性病", "慢性病"
+    YOUER = "有幼儿", "有学龄前儿童"
+
+    @classmethod
+    def vulnerable(cls) -> set[str]:
+        """Tags that mark a household for priority visits and service coverage."""
+        return {cls.DIBAO, cls.TEKUN, cls.CANJI, cls.DUJU, cls.GAOLING}
+
+
+class Household(GridLinked, Synthetic):
+    """户: a household at an address point. ID number and phone are stored in full and
+    shown masked (layers.people.masking) unless the viewer holds ``people.view_household_pii``."""
+
+    external_id = models.CharField("编号", max_length=64, blank=True)
+    address = models.CharField("地址", max_length=300)
+    residents = models.PositiveSmallIntegerField("人口数", default=1)
+    head_name = models.CharField("户主姓名", max_length=50)
+    id_number = models.CharField("身份证号", max_length=18, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=10, choices=HouseholdTag.choices), default=list, blank=True, verbose_name="标签"
+    )
+    last_visit = models.DateField("最近走访", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户"
+        ordering = ["id"]
+        # (grid_id has the index Django gives every foreign key.)
+        indexes, constraints = geometry_rules("household")
+        constraints = [
+            *constraints,
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="household_external_key"),
+            models.CheckConstraint(condition=Q(residents__gte=1), name="household_residents_positive"),
+        ]
+        permissions = [("view_household_pii", "可查看户的完整身份证号和电话")]
+
+    def __str__(self) -> str:
+        return f"{masking.mask_name(self.head_name)} · {self.address}"
+
+    @property
+    def id_number_masked(self) -> str:
+        return masking.mask_id_number(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return masking.mask_phone(self.phone)
+
+    @property
+    def vulnerable_tags(self) -> list[str]:
+        return [t for t in self.tags if t in HouseholdTag.vulnerable()]
+
+
+class Visit(models.Model):
+    """A grid worker's visit to a household."""
+
+    class Kind(models.TextChoices):
+        ROUTINE = "routine", "日常走访"
+        CARE = "care", "帮扶慰问"
+        CHECK = "check", "信息核查"
+        FOLLOWUP = "followup", "事件回访"
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits", verbose_name="户")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="网格员")
+    visited_at = models.DateTimeField("走访时间")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.ROUTINE)
+    note = models.TextField("记录", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "走访记录"
+        ordering = ["-visited_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.visited_at:%Y-%m-%d}"
+
+
+class PiiAccessLog(models.Model):
+    """One view of a household's full personal data (ID number, phone): who, when, which.
+
+    Written only by :meth:`record` (for a page, the API or the admin through
+    layers.accounts.pii.reveal, for an export once per household exported); readable by
+    administrators only; never edited.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="查看人")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, verbose_name="户")
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    via = models.CharField("途径", max_length=100, help_text="页面、接口或导出")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "个人信息查看记录"
+        ordering = ["-at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.household_id} · {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, user, households: models.QuerySet | list, *, via: str) -> int:
+        """Log that ``user`` saw the full personal data of ``households`` through ``via``;
+        returns how many rows were written. A queryset is logged with one INSERT … SELECT,
+        so an export of 100,000 households costs one statement."""
+        via = via[:100]
+        if not isinstance(households, models.QuerySet):
+            return len(cls.objects.bulk_create([cls(user=user, household=h, via=via) for h in households]))
+        ids_sql, params = households.values("id").query.sql_with_params()
+        statement = sql.SQL(
+            "INSERT INTO {log} (user_id, household_id, at, via) SELECT %s, h.id, now(), %s FROM ({ids}) h"
+        ).format(log=sql.Identifier(cls._meta.db_table), ids=sql.SQL(ids_sql))
+        with connection.cursor() as cur:
+            cur.execute(statement, [user.pk, via, *params])
+            return cur.rowcount

@@ -1,4 +1,0 @@
-DROP TRIGGER IF EXISTS grid_check_topology ON layers_grid;
-DROP FUNCTION IF EXISTS gridmap_check_grid_row();
-DROP FUNCTION IF EXISTS gridmap_grid_problems(geometry, bigint, bigint, text);
-DROP FUNCTION IF EXISTS gridmap_topology_tolerance_m2();

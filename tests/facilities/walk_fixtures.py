@@ -1,0 +1,142 @@
+"""Hand-built walk networks for the access tests, and an independent reference computation.
+
+Networks are drawn in metres on a local plane (x east, y north) around a Chengdu origin and
+written to facilities_walknode / facilities_walkedge as the importer writes them (WGS84 geometry,
+length on the ellipsoid). :func:`reference_walks` recomputes walking distances with
+networkx from the database rows and PostGIS snapping, sharing no code with layers.analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+from django.contrib.gis.geos import LineString, Point
+from django.db import connection
+from pyproj import Geod, Transformer
+
+from layers.facilities.models import Facility, FacilityType, WalkEdge, WalkNode
+from layers.people.models import Household
+
+METRIC = 32648
+_to_metric = Transformer.from_crs(4326, METRIC, always_xy=True)
+_to_wgs84 = Transformer.from_crs(METRIC, 4326, always_xy=True)
+ORIGIN = _to_metric.transform(104.07, 30.66)
+GEOD = Geod(ellps="WGS84")
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    """Local metres → lon/lat."""
+    return _to_wgs84.transform(ORIGIN[0] + x, ORIGIN[1] + y)
+
+
+def point(x: float, y: float) -> Point:
+    return Point(*lonlat(x, y), srid=4326)
+
+
+def build_network(nodes: dict[str, tuple[float, float]], edges: Iterable[tuple]) -> dict[str, int]:
+    """Write a network. ``edges`` are (a, b) or (a, b, oneway) with oneway 'forward' (only
+    a→b walkable) or 'backward'; returns node name → id."""
+    ids = {name: k + 1 for k, name in enumerate(nodes)}
+    WalkNode.objects.bulk_create([WalkNode(id=ids[n], geom=point(*xy)) for n, xy in nodes.items()])
+    rows = []
+    for edge in edges:
+        a, b, oneway = (*edge, None)[:3]
+        (lon1, lat1), (lon2, lat2) = lonlat(*nodes[a]), lonlat(*nodes[b])
+        length = GEOD.line_length([lon1, lon2], [lat1, lat2])
+        rows.append(WalkEdge(source=ids[a], target=ids[b], length_m=length, highway="footway",
+                             cost=-1 if oneway == "backward" else length,
+                             reverse_cost=-1 if oneway == "forward" else length,
+                             geom=LineString((lon1, lat1), (lon2, lat2), srid=4326)))
+    WalkEdge.objects.bulk_create(rows)
+    return ids
+
+
+def ftype(code: str = "kindergarten") -> FacilityType:
+    return FacilityType.objects.get(code=code)
+
+
+def add_facility(x: float, y: float, code: str = "kindergarten", name: str = "设施") -> Facility:
+    return Facility.objects.create(type=ftype(code), name=name, geom=point(x, y))
+
+
+def add_household(x: float, y: float, *, tags: list[str] | None = None, residents: int = 1,
+                  address: str = "测试路") -> Household:
+    return Household.objects.create(geom=point(x, y), address=address, head_name="张三", residents=residents,
+                                    tags=tags or [])
+
+
+# --- the independent reference -------------------------------------------------------------------
+
+
+def snap_in_postgis(lon: float, lat: float) -> tuple[int, int, int, float, float, float, float]:
+    """Nearest edge by PostGIS (in EPSG:32648): (edge id, source, target, cost, reverse_cost,
+    fraction along the edge, snap distance m)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) AS g)
+            SELECT e.id, e.source, e.target, e.cost, e.reverse_cost,
+                   ST_LineLocatePoint(ST_Transform(e.geom, %s), p.g), ST_Distance(ST_Transform(e.geom, %s), p.g)
+              FROM facilities_walkedge e, p
+             ORDER BY ST_Distance(ST_Transform(e.geom, %s), p.g), e.id LIMIT 1
+            """, [lon, lat, METRIC, METRIC, METRIC, METRIC])
+        return cur.fetchone()
+
+
+def walk_digraph() -> nx.DiGraph:
+    """The walk network from the database rows: an arc per walkable direction (cheapest of
+    parallel edges), weight = metres."""
+    g = nx.DiGraph()
+    with connection.cursor() as cur:
+        cur.execute("SELECT source, target, cost, reverse_cost FROM facilities_walkedge")
+        for s, t, c, r in cur.fetchall():
+            for a, b, w in ((s, t, c), (t, s, r)):
+                if w >= 0 and a != b and (not g.has_edge(a, b) or g[a][b]["weight"] > w):
+                    g.add_edge(a, b, weight=w)
+    return g
+
+
+def _attach(g: nx.DiGraph, name, snap, *, towards: bool) -> None:
+    """Add a point on an edge as node ``name``: arcs to (towards=False) or from its ends."""
+    _, s, t, c, r, f, _ = snap
+    if towards:  # walks from the ends to the point
+        if c >= 0:
+            g.add_edge(s, name, weight=f * c)
+        if r >= 0:
+            g.add_edge(t, name, weight=(1 - f) * r)
+    else:  # walks from the point to the ends
+        if r >= 0:
+            g.add_edge(name, s, weight=f * r)
+        if c >= 0:
+            g.add_edge(name, t, weight=(1 - f) * c)
+
+
+def reference_walks(facilities: list[tuple[float, float]], points: list[tuple[float, float]],
+                    g: nx.DiGraph | None = None) -> list[float]:
+    """Walk in metres from each point (lon/lat) to the nearest facility (lon/lat), by
+    networkx on the database network with PostGIS snapping (inf: none reachable)."""
+    g = (g or walk_digraph()).copy()
+    fsnaps = [snap_in_postgis(*f) for f in facilities]
+    for k, snap in enumerate(fsnaps):
+        _attach(g, ("F", k), snap, towards=True)
+    out = []
+    for i, p in enumerate(points):
+        snap = snap_in_postgis(*p)
+        h = ("H", i)
+        _attach(g, h, snap, towards=False)
+        best = float("inf")
+        for k, fs in enumerate(fsnaps):  # a facility on the household's own edge: walk straight along it
+            if fs[0] == snap[0]:
+                df = fs[5] - snap[5]
+                step = fs[3] if df >= 0 else fs[4]
+                if step >= 0:
+                    best = min(best, abs(df) * step)
+        try:
+            lengths = nx.single_source_dijkstra_path_length(g, h, weight="weight")
+        except nx.NodeNotFound:
+            lengths = {}
+        best = min([best] + [lengths[("F", k)] for k in range(len(fsnaps)) if ("F", k) in lengths])
+        out.append(best)
+        g.remove_node(h)
+    return out
