@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/circles.py [--osm FILE] [--per-type 40] [--households 1000000]
 
-1. Circles: 5/10/15-minute circles of every facility, gridmap (layers.analysis.isochrones:
+1. Circles: 5/10/15-minute circles of every facility, gridmap (layers.facilities.analysis.isochrones:
    one bounded Dijkstra per facility, edges cut exactly, buffered pieces merged) side by
    side with the osmnx-style recipe on the same graph (networkx ego_graph per facility and
    minutes, buffered subgraph edges, unary_union: osmnx-examples "isolines/isochrones").

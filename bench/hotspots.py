@@ -9,7 +9,7 @@ Builds (unless --reuse finds it) a district of side × side grids of 0.001° (�
 uniform, half from 25 Gaussian clusters of 150–800 m), reported over the last 90 days. Then,
 for grid cells (queen contiguity) and for hexagons sized to give about as many cells:
 
-  ours  = layers.analysis.hotspot_service.hotspots(): the SQL count per cell (zeros included),
+  ours  = layers.patrols.hotspots.hotspots(): the SQL count per cell (zeros included),
           the weights, and gi_star (esda underneath, n_jobs=1) with classes;
   esda  = esda.G_Local(counts, w, transform="B", star=True, permutations=999, seed=0) on the
           same counts and weights, as esda's users call it (keep_simulations=True), n_jobs=1;

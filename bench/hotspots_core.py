@@ -7,7 +7,7 @@ half from 25 Gaussian clusters of 150-800 m standard deviation. They are aggrega
 side x side lattice of pointy-top hexagons of 200 m (edge to edge, so ~20 km x 17 km),
 neighbours are the 6 adjacent cells (distance band of 200 m), and then it times, for
 n_jobs = 1 and n_jobs = -1 (all CPUs):
-  - ours: layers.analysis.hotspots.gi_star(counts, w, permutations=999, seed=0), which
+  - ours: layers.patrols.stats.gistar.gi_star(counts, w, permutations=999, seed=0), which
     adds the input checks, the two-sided p, the classes and keep_simulations=False;
   - esda: esda.G_Local(counts, w, transform="B", star=True, permutations=999, seed=0)
     with esda's defaults otherwise (keep_simulations=True), and once more with

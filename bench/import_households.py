@@ -9,7 +9,7 @@ then times:
 
   - the importer (importers.loaders.households, as ``import_households FILE --crs wgs84``):
     streamed in 50,000-row chunks, every row checked, COPY into a staging table, duplicate
-    and extent checks in SQL, grids linked set-based (layers.linking's rule), one
+    and extent checks in SQL, grids linked set-based (layers.grids.linking's rule), one
     INSERT … SELECT;
   - with --trigger-linking, the same first import with the grid found row by row by the
     household_link_grid trigger instead;

@@ -202,7 +202,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
 }
 
-# --- incident hot spots and patrol plans (layers.analysis.hotspot_service, patrol_route) ---
+# --- incident hot spots and patrol plans (layers.patrols) ---
 # Regular hexagon cells: distance in metres between opposite edges (= between the centres
 # of adjacent cells). 150 m is about two city blocks: small enough to point a patrol at a
 # street corner, large enough that a month of incidents gives counts above 0-1 per cell.
@@ -214,7 +214,7 @@ _hotspot_seed = os.environ.get("GRIDMAP_HOTSPOT_SEED", "0")
 GRIDMAP_HOTSPOT_SEED = int(_hotspot_seed) if _hotspot_seed else None
 # Default time window of the hot spot and patrol commands, in days before now.
 GRIDMAP_HOTSPOT_DAYS = int(os.environ.get("GRIDMAP_HOTSPOT_DAYS", "90"))
-# Kernel density radius in metres; unset: the Silverman-type rule of layers.analysis.density.
+# Kernel density radius in metres; unset: the Silverman-type rule of layers.patrols.stats.density.
 _kde_bandwidth = os.environ.get("GRIDMAP_KDE_BANDWIDTH_M", "")
 GRIDMAP_KDE_BANDWIDTH_M = float(_kde_bandwidth) if _kde_bandwidth else None
 # Emerging hot spots: weekly or monthly bins, and how many (at least 10).

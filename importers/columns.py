@@ -383,22 +383,3 @@ def detect_swapped_lonlat(
     if extent is not None:
         flagged |= ~_inside(lon_a, lat_a, extent) & _inside(lat_a, lon_a, extent)
     return flagged
-
-
-def swapped_lonlat_message(
-    row: int,
-    lon: float,
-    lat: float,
-    *,
-    lon_header: str = "经度",
-    lat_header: str = "纬度",
-    option: str = "--swap-lonlat",
-) -> str:
-    """Message for one flagged row, e.g. 'row 12: 经度/纬度 look swapped (30.66, 104.07); ...'.
-
-    ``row`` is the number the user sees (spreadsheet row, header = 1, or data row).
-    """
-    return (
-        f"row {row}: {lon_header}/{lat_header} look swapped ({float(lon)}, {float(lat)}); "
-        f"swap the columns or use {option}"
-    )

@@ -3,7 +3,7 @@
 Households and incidents come out as a ledger (台账) with Chinese headers, so that an
 export can be edited in Excel and imported back (rows are matched on 编号). Personal data
 (户主姓名, 身份证号, 联系电话, health tags, 上报人) is masked unless ``unmasked`` — allowed only
-for a user who may see it (layers.visibility.can_see_pii); a user's export holds only the
+for a user who may see it (layers.accounts.visibility.can_see_pii); a user's export holds only the
 rows visible to them (a grid worker: their grids). Rows stream from a server-side cursor:
 memory stays bounded whatever the table size.
 """

@@ -1,5 +1,5 @@
 """What each layer exports: its SQL, its columns (the headers importers.columns reads back)
-and how personal values are masked (layers.masking)."""
+and how personal values are masked (layers.people.masking)."""
 
 # SQL here is formatted only with fixed table and column names from this code; values are bound.
 # ruff: noqa: S608

@@ -279,7 +279,7 @@ class NetworkImporter:
     """Replaces the walkable network in PostGIS with an OSM file's, in one transaction.
 
     Rows go in with COPY (hex EWKB geometries); the old network is deleted with DELETE so
-    that the database triggers of layers/sql/0005_access.sql see the change and queue the
+    that the database triggers of layers/facilities/sql/0001_access.sql see the change and queue the
     service circles it affects. ``dry_run`` reads and counts, and writes nothing.
     """
 

@@ -4,7 +4,7 @@ Natural key: the code (6, 9, 12, 15 digits, DOMAIN.md §2). Parents are found by
 code column, else by the code's prefix (codes are hierarchical); a grid without either is
 given the community holding most of its area. A grid without a code first looks for a
 stored grid of that community with the same shape (so re-importing a file without codes is
-idempotent), else gets the next free code in reading order (layers.grid_codes, numbered
+idempotent), else gets the next free code in reading order (layers.grids.codes, numbered
 after the codes in use and the codes in the file).
 
 Invalid polygons are repaired with make_valid and reported as warnings. For grids every

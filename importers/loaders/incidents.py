@@ -8,7 +8,7 @@ Asia/Shanghai local time.
 
 History: a new incident gets its first IncidentTransition ('' → status, at 上报时间), and
 an existing one whose status changes gets a transition (old → new, now), both noted as
-imported, so the lifecycle history (layers.lifecycle) is never empty or silently rewritten.
+imported, so the lifecycle history (layers.incidents.lifecycle) is never empty or silently rewritten.
 ``dispatched_at``/``closed_at`` are not in ledgers and stay empty.
 """
 

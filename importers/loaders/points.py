@@ -5,8 +5,8 @@ table. Checks across rows run in SQL on that table (duplicate keys in the file, 
 outside the district), so memory stays bounded however long the file. Writing is then two
 set-based statements: an UPDATE of the rows whose natural key exists (only when something
 changed: re-importing a file is idempotent) and an INSERT … SELECT of the others. The grid
-of each new or moved point is computed set-based with layers.linking's rule before writing
-(the row trigger of layers/sql/0002_grid_linking.sql is told so, as link_all does);
+of each new or moved point is computed set-based with layers.grids.linking's rule before writing
+(the row trigger of layers/grids/sql/0001_grid_for_point.sql is told so, as link_all does);
 ``ImportOptions.trigger_linking`` leaves it to the trigger, row by row.
 """
 
@@ -30,7 +30,7 @@ from importers.loaders.base import ImportResult, Loader
 from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.report import Report
 
-# The linking rule of layers.linking (smallest covering grid code wins), applied set-based
+# The linking rule of layers.grids.linking (smallest covering grid code wins), applied set-based
 # to the staging table before writing; see PointLoader.apply.
 from layers.grids.linking import relink_sql
 
@@ -236,7 +236,7 @@ class PointLoader(Loader):
         """Update the matched rows, insert the others.
 
         Grid linking: by default the grid of every staged point is computed set-based
-        (layers.linking's rule and SQL) and written with the row, the row trigger being
+        (layers.grids.linking's rule and SQL) and written with the row, the row trigger being
         told so (``gridmap.set_based_linking``, as link_all does) — a per-row lookup costs
         ~0.1 ms. ``trigger_linking`` leaves it to the trigger, row by row.
         """

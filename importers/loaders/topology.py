@@ -2,7 +2,7 @@
 
 The grids of the file are put in a temporary table next to the stored grids they would
 join; then SQL finds, with the areas measured on the geography (m², like the database
-trigger in layers/sql/0003_grid_topology.sql and with its tolerance):
+trigger in layers/grids/sql/0001_topology.sql and with its tolerance):
 
 - overlaps between two grids of one community (file against file, and file against the
   stored grids the file does not replace);

@@ -1,4 +1,4 @@
-"""REST API (GeoJSON). Every queryset comes from layers.visibility, so the API shows a user
+"""REST API (GeoJSON). Every queryset comes from layers.accounts.visibility, so the API shows a user
 exactly what the pages show them; objects outside their scope answer 404."""
 
 from __future__ import annotations

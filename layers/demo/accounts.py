@@ -3,7 +3,7 @@
 Passwords are random (``secrets``) and written, with the usernames, to the logins file
 (mode 0600). When the file exists its passwords are reused, so reloading the demo does not
 change anyone's login. The groups 管理员 / 规划人员 / 巡防 / 网格员 are created if missing.
-Their permissions belong to fieldwork.roles (applied after every migrate); only a planner
+Their permissions belong to layers.accounts.roles (applied after every migrate); only a planner
 or patrol group that has no permission at all (the roles never ran) gets the
 ``layers.view_*`` permissions here, without the personal-data ``view_household_pii``.
 """

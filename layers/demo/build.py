@@ -119,7 +119,7 @@ def build_areas(osm_m: OsmLayers, frame: districts.DistrictFrame, grids: list[tu
                           "parent": street_code, "geometry": community_geoms[k], "street_name": street_labels[s],
                           "metric": community_metric[k]})
             mine = [i for i in range(len(grids)) if grid_community[i] == k]
-            # The numbering of layers.grid_codes.assign_codes for a community without grids.
+            # The numbering of layers.grids.codes.assign_codes for a community without grids.
             g_order = reading_order([GEOSGeometry(grid_geoms[i].wkt, srid=4326) for i in mine])
             for g_rank, g_index in enumerate(g_order, start=1):
                 areas.append({"level": "grid", "code": format_code(community_code, g_rank),

@@ -1,9 +1,9 @@
 """Load the demo fixture into the database (``python manage.py load_demo``).
 
-Areas and facilities go through the ORM (grid codes through layers.grid_codes.assign_codes,
+Areas and facilities go through the ORM (grid codes through layers.grids.codes.assign_codes,
 checked against the fixture's); households, incidents and transitions are streamed with
 COPY into temporary tables and inserted with one INSERT … SELECT each, so that the row
-triggers of layers/sql/0002_grid_linking.sql link every household and incident to its
+triggers of layers/grids/sql/0001_grid_for_point.sql link every household and incident to its
 grid (the loader never sets ``grid``).
 
 Timestamps: the fixture ends on a fixed day (manifest ``newest_reported_at``). All incident
@@ -69,7 +69,7 @@ def _purge(queryset: models.QuerySet) -> int:
     """Delete the rows of ``queryset`` with set-based SQL, following each reverse relation's
     on_delete (CASCADE recursively, SET_NULL, PROTECT/RESTRICT refuse) without loading the
     rows into Python: the ORM's collector would fetch 20,000 households and send a signal
-    for each. The access queue triggers (layers/sql/0005) still see the deletes."""
+    for each. The access queue triggers (layers/facilities/sql/0001_access.sql) still see the deletes."""
     model = queryset.model
     keys = queryset.values("pk")
     for rel in model._meta.related_objects:

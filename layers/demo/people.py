@@ -81,10 +81,6 @@ def chinese_name(rng: np.random.Generator, *, male: bool, birth_year: int,
     return names[int(rng.choice(len(names), p=weights))] + pool[int(rng.integers(len(pool)))]
 
 
-def mobile_number(rng: np.random.Generator) -> str:
-    return MOBILE_PREFIXES[int(rng.integers(len(MOBILE_PREFIXES)))] + f"{int(rng.integers(0, 10**8)):08d}"
-
-
 def _tags(rng: np.random.Generator, age: int, residents: int) -> list[str]:
     """Tags for a household whose head is ``age`` years old (see the module docstring)."""
     tags: list[str] = []

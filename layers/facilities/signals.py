@@ -1,5 +1,5 @@
 """After a commit that changed facilities, households or the walk network through Django,
-recompute what the database triggers queued (layers.walking.refresh.refresh_pending).
+recompute what the database triggers queued (layers.facilities.walking.refresh.refresh_pending).
 
 The triggers decide *what* is affected (on every write path); these hooks only decide
 *when* to recompute. Every save schedules one on-commit call; the first call of a

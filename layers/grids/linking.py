@@ -1,49 +1,41 @@
-"""Set-based grid linking: one UPDATE for a whole table (the trigger does single rows).
+"""Which grid holds a point: Python's door to the one rule, which lives in the database
+(layers/grids/sql/0001_grid_for_point.sql): a point covered by several grids (on a shared
+border) goes to the grid with the smallest code; a point outside every grid gets NULL and
+is reported as unassigned.
 
-The rule is the database's (layers/sql/0002_grid_linking.sql, ``gridmap_grid_for_point``):
-a point covered by several grids (on a shared border) goes to the grid with the smallest
-code; a point outside every grid gets NULL and is reported as unassigned.
+Rows are linked by the database itself (triggers on every insert and move, and when a grid
+changes); this module asks the same functions for one point (:func:`grid_for_point`) or
+re-links whole tables set-based (:func:`link_all`, :func:`relink_sql` for staging tables).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from django.contrib.gis.geos import Point
 from django.db import connection, transaction
+from psycopg2 import sql
+
+from layers.grids.models import Grid
 
 POINT_TABLES = {"household": "people_household", "incident": "incidents_incident"}
 
-# DISTINCT ON keeps, for each point, the covering grid with the smallest code (the rule of
-# gridmap_grid_for_point); points without a covering grid get NULL through the LEFT JOIN.
-# The lateral subquery runs grid by grid over the points' GiST index (OFFSET 0 keeps the
-# planner from flattening it into a point-by-point join): PostGIS then prepares each grid
-# polygon once and tests every point in its box against it, ~7× faster than probing the
-# grid index once per point.
-_RELINK_SQL_TEMPLATE = """
-WITH hit AS (
-    SELECT DISTINCT ON (p.id) p.id, g.id AS grid_id
-      FROM grids_grid g
-     CROSS JOIN LATERAL (SELECT p.id FROM {table} p WHERE ST_Covers(g.geom, p.geom) OFFSET 0) p
-     ORDER BY p.id, g.code
-), target AS (
-    SELECT p.id, hit.grid_id FROM {table} p LEFT JOIN hit ON hit.id = p.id
-)
-UPDATE {table} p SET grid_id = target.grid_id
-  FROM target
- WHERE p.id = target.id AND p.grid_id IS DISTINCT FROM target.grid_id
-"""
+
+def grid_for_point(point: Point) -> Grid | None:
+    """The grid holding ``point`` (any SRID; transformed by PostGIS), or None outside every grid."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT gridmap_grid_for_point(ST_Transform(ST_GeomFromEWKT(%s), 4326))", [point.ewkt])
+        grid_id = cur.fetchone()[0]
+    return None if grid_id is None else Grid.objects.select_related("community").get(pk=grid_id)
 
 
-def relink_sql(table: str) -> str:
-    """The set-based re-link statement for a table of points with id, geom and grid_id
-    (people_household, incidents_incident, or an importer's staging table).
+def relink_sql(table: str) -> sql.Composed:
+    """The statement re-linking every row of ``table`` (a table of points with id, geom and
+    grid_id: people_household, incidents_incident, or an importer's staging table); its one
+    result row is the number of rows whose grid changed.
 
     Run it with ``gridmap.set_based_linking`` on in the transaction (see link_all)."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):  # a name formatted into SQL: plain identifiers only
-        msg = f"not a plain table name: {table!r}"
-        raise ValueError(msg)
-    return _RELINK_SQL_TEMPLATE.format(table=table)
+    return sql.SQL("SELECT gridmap_relink_points({}::regclass)").format(sql.Literal(table))
 
 
 @dataclass(frozen=True)
@@ -63,9 +55,8 @@ def link_all(kinds: tuple[str, ...] = ("household", "incident")) -> list[LinkCou
         # One long statement: compiling it with JIT costs more than it saves.
         cur.execute("SELECT set_config('jit', 'off', true)")
         for kind in kinds:
-            table = POINT_TABLES[kind]
-            cur.execute(relink_sql(table))
-            results.append(LinkCounts(kind, cur.rowcount))
+            cur.execute(relink_sql(POINT_TABLES[kind]))
+            results.append(LinkCounts(kind, cur.fetchone()[0]))
         cur.execute("SELECT set_config('gridmap.set_based_linking', 'off', true)")
     return results
 
@@ -80,7 +71,7 @@ class CommunityCount:
 
 def counts_per_community() -> list[CommunityCount]:
     """Households and incidents linked to the grids of each community."""
-    sql = """
+    query = """
         SELECT c.code, c.name,
                (SELECT count(*) FROM people_household h JOIN grids_grid g ON g.id = h.grid_id
                  WHERE g.community_id = c.id),
@@ -89,14 +80,15 @@ def counts_per_community() -> list[CommunityCount]:
           FROM grids_community c ORDER BY c.code
     """
     with connection.cursor() as cur:
-        cur.execute(sql)
+        cur.execute(query)
         return [CommunityCount(*row) for row in cur.fetchall()]
 
 
 def unassigned_counts() -> dict[str, int]:
+    """Households and incidents outside every grid."""
     with connection.cursor() as cur:
         result = {}
         for kind, table in POINT_TABLES.items():
-            cur.execute(f"SELECT count(*) FROM {table} WHERE grid_id IS NULL")  # noqa: S608 (fixed names)
+            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE grid_id IS NULL").format(sql.Identifier(table)))
             result[kind] = cur.fetchone()[0]
         return result

@@ -100,7 +100,7 @@ class Community(models.Model):
 class Grid(models.Model):
     """网格: the unit grid. ``code`` is the 15-digit unit-grid code (DOMAIN.md §2): the
     community code and a 3-digit sequence numbered west→east, north→south; generated on
-    save when left empty (layers.grid_codes)."""
+    save when left empty (layers.grids.codes)."""
 
     community = models.ForeignKey(
         Community, on_delete=models.PROTECT, related_name="grids", verbose_name="社区"

@@ -49,7 +49,7 @@ class IncidentStatus(models.TextChoices):
 
 class Incident(GridLinked, Synthetic):
     """事件 reported at a point. ``status`` is the current step; every change is kept in
-    IncidentTransition (layers.lifecycle moves an incident and writes the history)."""
+    IncidentTransition (layers.incidents.lifecycle moves an incident and writes the history)."""
 
     external_id = models.CharField("编号", max_length=64, blank=True)
     category = models.ForeignKey(

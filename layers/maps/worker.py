@@ -47,7 +47,7 @@ MAX_EMBEDDED_HOUSEHOLDS = 3000
 def worker_map(grids: Iterable[Grid], households, incidents,
                *, link_prefix: str = "", max_embedded: int = MAX_EMBEDDED_HOUSEHOLDS,
                embed_streets: bool = False) -> folium.Map:
-    """Build the map from already-scoped querysets (layers.visibility)."""
+    """Build the map from already-scoped querysets (layers.accounts.visibility)."""
     grid_ids = [g.id for g in grids]
     counted = Grid.objects.filter(id__in=grid_ids).annotate(
         n_households=Count("households", distinct=True),

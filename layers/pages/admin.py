@@ -79,7 +79,7 @@ class FacilityAdmin(MapAdmin):
 
 @admin.register(Household)
 class HouseholdAdmin(MapAdmin):
-    """Scoped like every other view (layers.visibility); full personal data only for
+    """Scoped like every other view (layers.accounts.visibility); full personal data only for
     users allowed to see it, and each opened record is logged."""
 
     list_display = ["id", "masked_head", "address", "residents", "masked_id_number", "masked_phone", "tags",

@@ -1,7 +1,7 @@
 """Masking of personal data for display (PIPL): ID numbers, phone numbers, names.
 
 Full values stay in the database; everything shown to a user goes through these
-functions unless the user holds ``people.view_household_pii`` (see layers.access).
+functions unless the user holds ``people.view_household_pii`` (see layers.accounts.visibility).
 """
 
 from __future__ import annotations

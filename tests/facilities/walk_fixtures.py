@@ -3,7 +3,7 @@
 Networks are drawn in metres on a local plane (x east, y north) around a Chengdu origin and
 written to facilities_walknode / facilities_walkedge as the importer writes them (WGS84 geometry,
 length on the ellipsoid). :func:`reference_walks` recomputes walking distances with
-networkx from the database rows and PostGIS snapping, sharing no code with layers.analysis.
+networkx from the database rows and PostGIS snapping, sharing no code with layers.facilities.analysis.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from importers.columns import (
     normalise_header,
     parse_mapping_option,
     resolve_columns,
-    swapped_lonlat_message,
 )
 from importers.encoding import open_text
 
@@ -339,16 +338,3 @@ def test_swapped_fixture_row():
     lat = np.array([float(r["lat"]) for r in data])
     mask = detect_swapped_lonlat(lon, lat, extent=CHENGDU_EXTENT)
     np.testing.assert_array_equal(mask, [False, False, True])
-    (i,) = np.flatnonzero(mask)
-    message = swapped_lonlat_message(
-        i + 2, lon[i], lat[i], lon_header=columns.header("lon"), lat_header=columns.header("lat")
-    )
-    assert message == (
-        "row 4: 经度/纬度 look swapped (30.6544, 104.0811); swap the columns or use --swap-lonlat"
-    )
-
-
-def test_swapped_message_defaults():
-    assert swapped_lonlat_message(12, 30.66, 104.07) == (
-        "row 12: 经度/纬度 look swapped (30.66, 104.07); swap the columns or use --swap-lonlat"
-    )

@@ -7,7 +7,7 @@ all facilities (over the reversed graph) and finishes each point from the two en
 edge, or straight along the edge when a facility lies on the same edge.
 
 :func:`gap_polygons` groups the households a type leaves uncovered into areas with counts.
-Shares per community and grid are aggregated in SQL (layers.walking.reports).
+Shares per community and grid are aggregated in SQL (layers.facilities.walking.reports).
 """
 
 from __future__ import annotations

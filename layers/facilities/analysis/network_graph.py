@@ -94,10 +94,6 @@ class WalkGraph:
         return self.reverse_cost_m >= 0
 
     @cached_property
-    def geom_length_m(self) -> np.ndarray:
-        return shapely.length(self.geoms_m)
-
-    @cached_property
     def walk_matrix(self) -> sp.csr_matrix:
         """W[i, j] = cheapest single-edge walk from node i to node j (self-loops left out)."""
         rows = np.concatenate([self.u[self.forward_ok], self.v[self.backward_ok]])

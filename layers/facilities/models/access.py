@@ -1,8 +1,8 @@
 """Walking access to facilities: service circles, household walking times, suggested sites.
 
 Everything here is derived from facilities, households and the walk network, and kept
-current by the database: triggers (layers/sql/0005_access.sql) put what a change affects
-on :class:`AccessQueue`, and ``layers.walking.refresh.refresh_pending`` recomputes exactly
+current by the database: triggers (layers/facilities/sql/0001_access.sql) put what a change affects
+on :class:`AccessQueue`, and ``layers.facilities.walking.refresh.refresh_pending`` recomputes exactly
 that (called after commit by layers.signals, by ``build_circles`` and before maps and
 reports are read). Distances are metres walked on the street network from a household
 (or any street point) to the facility; minutes = metres / walking speed.

@@ -1,4 +1,4 @@
-"""Service circles of facilities: computed with layers.analysis.isochrones, stored in
+"""Service circles of facilities: computed with layers.facilities.analysis.isochrones, stored in
 facilities_facilitycircle (one row per facility and minutes, replaced as a whole)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The walk network from PostGIS as a :class:`~layers.analysis.network_graph.WalkGraph`.
+"""The walk network from PostGIS as a :class:`~layers.facilities.analysis.network_graph.WalkGraph`.
 
 Coordinates are projected with pyproj to settings.GRIDMAP_METRIC_SRID (UTM 48N for
 Chengdu) so that snapping and buffers work in metres. The graph is cached per process and

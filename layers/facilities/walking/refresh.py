@@ -2,7 +2,7 @@
 
 Why a queue filled by triggers rather than Django signals alone: the rule then holds on
 every write path (admin, importers using bulk_create or COPY, plain SQL, the demo
-generator), the same way grid linking does (layers/sql/0002); and a bulk load of thousands of rows
+generator), the same way grid linking does (layers/grids/sql/0001_grid_for_point.sql); and a bulk load of thousands of rows
 queues keys that one refresh merges and handles in a batch (one multi-source Dijkstra per
 facility type), instead of one recomputation per row. Django
 saves schedule :func:`refresh_pending` after commit (layers.signals), and readers (the

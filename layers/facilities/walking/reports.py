@@ -1,10 +1,10 @@
 """Coverage as coverage_report and the planner map read it, aggregated in SQL over the
-view gridmap_household_coverage (layers/sql/0005_access.sql), plus the gap areas.
+view gridmap_household_coverage (layers/facilities/sql/0001_access.sql), plus the gap areas.
 
 A household is covered for a type when its stored walking time is at most the type's
 threshold (FacilityType.threshold_minutes). Priority groups (settings.
 GRIDMAP_COVERAGE_FOCUS_TAGS: 独居老人/高龄 for elderly care, 有幼儿 for kindergartens) are
-counted separately. Call :func:`layers.walking.refresh.refresh_pending` first (the commands
+counted separately. Call :func:`layers.facilities.walking.refresh.refresh_pending` first (the commands
 and the map do) so that nothing queued is left out.
 """
 

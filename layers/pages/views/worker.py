@@ -1,5 +1,5 @@
 """The grid worker's pages (我的网格): map, household list and record, visits, incident
-reporting and the incident lifecycle. Every object comes through layers.visibility, so
+reporting and the incident lifecycle. Every object comes through layers.accounts.visibility, so
 another grid's household or incident answers 404."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from layers.accounts import visibility
 from layers.accounts.pii import reveal
+from layers.grids import linking
 from layers.incidents import lifecycle
 from layers.incidents.models import IncidentStatus
 from layers.maps.base import render as render_map
@@ -132,8 +133,10 @@ def grid_at(request: HttpRequest) -> JsonResponse:
         point = Point(float(request.GET["lon"]), float(request.GET["lat"]), srid=4326)
     except (KeyError, ValueError):
         return JsonResponse({"error": "需要 lon 和 lat 参数（WGS84 度）"}, status=400)
-    grid = visibility.visible_grids(request.user).filter(geom__covers=point).order_by("code").first()
-    if grid is None:
+    # The database's rule decides the grid (a point on a shared border goes to the smaller
+    # code), so that the form shows the grid the incident will really be linked to.
+    grid = linking.grid_for_point(point)
+    if grid is None or not visibility.visible_grids(request.user).filter(pk=grid.pk).exists():
         return JsonResponse({"error": "该位置不在您可管理的网格内"}, status=404)
     return JsonResponse({"code": grid.code, "name": grid.name, "community": grid.community.name})
 

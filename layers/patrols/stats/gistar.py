@@ -1,7 +1,7 @@
 """Getis-Ord Gi* hot spots on incident counts per cell, with permutation inference.
 
-The core, :func:`gi_star`, takes plain arrays and a libpysal ``W``; :func:`gi_star_frame` is
-the GeoDataFrame adapter (PySAL's pattern of a constructor on arrays plus an adapter).
+The core, :func:`gi_star`, takes plain arrays and a libpysal ``W``; its caller
+(layers.patrols.hotspots) builds the weights from the cells of a GeoDataFrame.
 
 Weights
     Gi* is computed by ``esda.G_Local(y, w, star=True, transform="B")``: binary weights, the
@@ -40,14 +40,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyproj
 from esda.getisord import G_Local
 from libpysal.weights import W
 from scipy import stats
 from scipy.spatial import cKDTree
 
 if TYPE_CHECKING:
-    import geopandas as gpd
+    pass
 
 Z_THRESHOLDS: tuple[float, float, float] = (1.65, 1.96, 2.58)
 """|z| must exceed these for the 90 / 95 / 99 % classes."""
@@ -242,66 +241,3 @@ def gi_star(
         fdr_pass=fdr_pass,
         permutations=permutations,
     )
-
-
-def _metric_frame(gdf: gpd.GeoDataFrame, metric_crs: str | int | None) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        msg = "the cells have no CRS; set it (a projected CRS in metres) before hot spot analysis"
-        raise ValueError(msg)
-    if metric_crs is not None:
-        target = pyproj.CRS.from_user_input(metric_crs)
-        if not target.is_projected:
-            msg = f"metric_crs {target.to_string()} is not a projected CRS"
-            raise ValueError(msg)
-        gdf = gdf.to_crs(target)
-    crs = pyproj.CRS.from_user_input(gdf.crs)
-    if crs.is_geographic:
-        msg = (
-            f"the cells are in a geographic CRS ({crs.to_string()}, degrees); distances must be in "
-            "metres: pass metric_crs= (e.g. a CGCS2000 Gauss-Kruger zone such as EPSG:4547) "
-            "or project the cells first"
-        )
-        raise ValueError(msg)
-    units = {axis.unit_name for axis in crs.axis_info}
-    if not units <= {"metre", "meter", "m"}:
-        msg = f"the cells' CRS {crs.to_string()} is not in metres (units: {sorted(units)})"
-        raise ValueError(msg)
-    return gdf
-
-
-def gi_star_frame(
-    gdf: gpd.GeoDataFrame,
-    count_column: str,
-    *,
-    threshold_m: float,
-    permutations: int = 999,
-    seed: int | None = 0,
-    fdr: float | None = None,
-    metric_crs: str | int | None = None,
-    n_jobs: int = 1,
-) -> gpd.GeoDataFrame:
-    """Gi* on a GeoDataFrame of cells (polygons or points) with distance-band weights.
-
-    The cells must be in a projected CRS in metres, or ``metric_crs`` must name one to
-    project to; a geographic CRS (degrees) is refused. Neighbours are cells whose centroids
-    lie within ``threshold_m`` metres. Returns a copy of ``gdf`` (in its original CRS) with
-    columns ``gi_z``, ``gi_p_sim``, ``gi_p_norm``, ``gi_class`` and ``gi_island``.
-    """
-    metric = _metric_frame(gdf, metric_crs)
-    if metric.geometry.is_empty.any() or metric.geometry.isna().any():
-        msg = "every cell needs a non-empty geometry"
-        raise ValueError(msg)
-    centroids = metric.geometry.centroid
-    xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
-    weights = distance_band_weights(xy, threshold_m=threshold_m)
-    result = gi_star(
-        gdf[count_column].to_numpy(dtype=float), weights,
-        permutations=permutations, seed=seed, fdr=fdr, n_jobs=n_jobs,
-    )  # fmt: skip
-    out = gdf.copy()
-    out["gi_z"] = result.z
-    out["gi_p_sim"] = result.p_sim
-    out["gi_p_norm"] = result.p_norm
-    out["gi_class"] = result.classes
-    out["gi_island"] = result.islands
-    return out

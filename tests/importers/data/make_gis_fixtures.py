@@ -109,7 +109,7 @@ def split_large(polys: list[Polygon], max_area: float) -> list[Polygon]:
 
 
 def reading_order(polys: list[Polygon]) -> list[Polygon]:
-    """North→south rows (half a typical height apart), west→east in a row, like layers.grid_codes."""
+    """North→south rows (half a typical height apart), west→east in a row, like layers.grids.codes."""
     band = 0.5 * sorted(p.area for p in polys)[len(polys) // 2] ** 0.5
     rest = sorted(polys, key=lambda p: (-p.centroid.y, p.centroid.x))
     out: list[Polygon] = []

@@ -1,10 +1,8 @@
 import warnings
 
 import esda
-import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
 from libpysal.weights import lat2W
 
 from layers.patrols.stats.cells import hex_centres_m
@@ -13,7 +11,6 @@ from layers.patrols.stats.gistar import (
     classify_gi,
     distance_band_weights,
     gi_star,
-    gi_star_frame,
 )
 
 SPACING_M = 100.0
@@ -156,36 +153,3 @@ def test_result_arrays_are_read_only():
     result = gi_star(np.arange(100.0), queen(10), permutations=99)
     with pytest.raises(ValueError, match="read-only"):
         result.classes[0] = 3
-
-
-def cells_frame() -> gpd.GeoDataFrame:
-    # 15 x 15 cells of 100 m in CGCS2000 / 3-degree Gauss-Kruger CM 114E (EPSG:4547).
-    xy = square_lattice(15) + [500_000.0, 3_400_000.0]
-    rng = np.random.default_rng(10)
-    counts = rng.poisson(3, 225)
-    counts[112] += 40
-    geoms = shapely.box(xy[:, 0] - 50, xy[:, 1] - 50, xy[:, 0] + 50, xy[:, 1] + 50)
-    return gpd.GeoDataFrame({"n": counts}, geometry=geoms, crs="EPSG:4547")
-
-
-def test_frame_adapter_matches_array_core():
-    gdf = cells_frame()
-    out = gi_star_frame(gdf, "n", threshold_m=150.0, permutations=199, seed=2)
-    core = gi_star(gdf["n"].to_numpy(float), queen(15), permutations=199, seed=2)
-    np.testing.assert_array_equal(out["gi_class"].to_numpy(), core.classes)
-    np.testing.assert_allclose(out["gi_z"].to_numpy(), core.z)
-    assert "gi_z" not in gdf.columns
-    assert out.crs == gdf.crs
-
-
-def test_frame_adapter_refuses_degrees_and_projects_on_request():
-    gdf = cells_frame()
-    lonlat = gdf.to_crs("EPSG:4490")
-    with pytest.raises(ValueError, match="geographic CRS"):
-        gi_star_frame(lonlat, "n", threshold_m=150.0)
-    out = gi_star_frame(lonlat, "n", threshold_m=150.0, permutations=199, seed=2, metric_crs=4547)
-    expected = gi_star_frame(gdf, "n", threshold_m=150.0, permutations=199, seed=2)
-    np.testing.assert_array_equal(out["gi_class"].to_numpy(), expected["gi_class"].to_numpy())
-    assert out.crs == lonlat.crs
-    with pytest.raises(ValueError, match="no CRS"):
-        gi_star_frame(gdf.set_crs(None, allow_override=True), "n", threshold_m=150.0)
