@@ -43,7 +43,7 @@ from layers.patrols.filters import (
     parse_hours,
     parse_weekdays,
 )
-from layers.patrols.stats.cells import hexagon_cells
+from layers.patrols.stats.cells import hex_axial_coords, hexagon_cells
 
 __all__ = [
     "BIN_KINDS",
@@ -149,26 +149,13 @@ def cells(kind: str, *, size_m: float | None = None, district: str | None = None
 
 # --- counting ----------------------------------------------------------------------------------
 
-# The cube rounding of cells.hex_axial_coords, written out in SQL with the same operations
-# (r_f first, then q_f from it) so that both give the same cell for the same coordinates.
-# MATERIALIZED: inlined, the CTEs would repeat ST_Transform in every expression that uses x
-# or y (≈ 40 times per row): 9.8 s instead of 1.6 s for 1M incidents (bench/hotspots.py).
-_HEX_KEY_SQL = """
-WITH p AS MATERIALIZED (
-    SELECT ST_X(t.g) AS x, ST_Y(t.g) AS y {extra}
-      FROM incidents_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t
-     WHERE {where}
-), f AS MATERIALIZED (
-    SELECT qf, rf, -qf - rf AS sf, round(qf) AS q0, round(rf) AS r0, round(-qf - rf) AS s0 {extra_cols}
-      FROM (SELECT x / %s - (y / (%s * sqrt(3.0) / 2.0)) / 2.0 AS qf, y / (%s * sqrt(3.0) / 2.0) AS rf {extra_cols}
-              FROM p) u
-), k AS (
-    SELECT CASE WHEN abs(q0 - qf) > abs(r0 - rf) AND abs(q0 - qf) > abs(s0 - sf) THEN -r0 - s0 ELSE q0 END AS k1,
-           CASE WHEN abs(q0 - qf) > abs(r0 - rf) AND abs(q0 - qf) > abs(s0 - sf) THEN r0
-                WHEN abs(r0 - rf) > abs(s0 - sf) THEN -q0 - s0 ELSE r0 END AS k2 {extra_cols}
-      FROM f
-)
-SELECT k1::bigint, k2::bigint {extra_cols}, count(*) FROM k GROUP BY k1, k2 {extra_cols}
+# Incidents of the filter as one MultiPoint Z in the metric CRS (z = time bin, or 0): one
+# binary value instead of a million rows, so that hexagon keys come from
+# cells.hex_axial_coords, the one home of the hexagon rounding.
+_HEX_POINTS_SQL = """
+SELECT ST_AsBinary(ST_Collect(ST_MakePoint(ST_X(t.g), ST_Y(t.g), {bin})))
+  FROM incidents_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t
+ WHERE {where}
 """
 
 _GRID_KEY_SQL = """
@@ -189,14 +176,27 @@ def _counts_query(flt: IncidentFilter, kind: str, size_m: float, *, bin_edges: l
             [bin_edges],
         )
     if kind == "hex":
-        sql = _HEX_KEY_SQL.format(extra=extra, extra_cols=extra_cols, where=where)
-        all_params = [*extra_params, _metric_srid(), *params, size_m, size_m, size_m]
-    else:
-        sql = _GRID_KEY_SQL.format(extra=extra, extra_cols=extra_cols, where=where)
-        all_params = [*extra_params, *params]
+        return _hex_counts(where, params, size_m, bin_edges=bin_edges)
+    sql = _GRID_KEY_SQL.format(extra=extra, extra_cols=extra_cols, where=where)
     with connection.cursor() as cur:
-        cur.execute(sql, all_params)
+        cur.execute(sql, [*extra_params, *params])
         return cur.fetchall()
+
+
+def _hex_counts(where: str, params: list, size_m: float, *, bin_edges: list | None) -> list[tuple]:
+    """(q, r[, bin], count) rows for the hexagons of ``size_m`` metres holding incidents."""
+    bin_sql, bin_params = ("width_bucket(i.reported_at, %s::timestamptz[])", [bin_edges]) if bin_edges else ("0", [])
+    with connection.cursor() as cur:
+        cur.execute(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, _metric_srid(), *params])
+        blob = cur.fetchone()[0]
+    if blob is None:
+        return []
+    xyz = shapely.get_coordinates(shapely.from_wkb(bytes(blob)), include_z=True)
+    q, r = hex_axial_coords(xyz[:, :2], size_m=size_m)
+    keys, n = np.unique(np.column_stack([q, r, xyz[:, 2].astype(np.int64)]), axis=0, return_counts=True)
+    if bin_edges is None:
+        return [(int(k[0]), int(k[1]), int(c)) for k, c in zip(keys, n, strict=True)]
+    return [(int(k[0]), int(k[1]), int(k[2]), int(c)) for k, c in zip(keys, n, strict=True)]
 
 
 def _positions(frame: gpd.GeoDataFrame, kind: str, keys: list[tuple]) -> np.ndarray:
