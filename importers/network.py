@@ -1,7 +1,7 @@
-"""OpenStreetMap → the walkable street network in PostGIS (layers.WalkNode / WalkEdge).
+"""OpenStreetMap → the walkable street network in PostGIS (facilities.WalkNode / WalkEdge).
 
-:class:`OsmWalkReader` reads an .osm, .osm.bz2, .osm.gz or .osm.pbf file with pyosmium and
-returns plain arrays (:class:`WalkNetworkData`); :class:`NetworkImporter` replaces the
+:class:`OsmWalkReader` reads an .osm, .osm.bz2, .osm.gz or .osm.pbf file with the one OSM
+reader (importers.readers.osm) and returns plain arrays (:class:`WalkNetworkData`); :class:`NetworkImporter` replaces the
 network in the database with them in one transaction. ``manage.py import_network`` wires
 the two.
 
@@ -41,7 +41,7 @@ from pyproj import Geod
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".o5m")
+from importers.readers.osm import OsmReadError, chinese_name, osm_objects
 
 ALWAYS_WALKABLE = {
     "footway", "path", "pedestrian", "living_street", "steps", "corridor", "track", "residential",
@@ -145,9 +145,10 @@ class WalkNetworkData:
             np.arange(self.edge_count), [len(c) for c in self.coords]))
 
 
-class _WayCollector(osmium.SimpleHandler):
+class _WayCollector:
+    """The walkable ways of the file, with their node ids and locations."""
+
     def __init__(self) -> None:
-        super().__init__()
         self.ways: list[tuple[int, dict[str, str], list[int], list[tuple[float, float]]]] = []
         self.read = 0
         self.excluded: Counter = Counter()
@@ -176,19 +177,13 @@ class OsmWalkReader:
     """Reads the walkable street network of an OSM file (see the module docstring)."""
 
     def read(self, path: str | Path) -> WalkNetworkData:
-        path = Path(path)
-        if not path.exists():
-            msg = f"{path}: file not found"
-            raise NetworkImportError(msg)
-        if not path.name.lower().endswith(SUFFIXES):
-            msg = f"{path}: not an OpenStreetMap file (expected one of {', '.join(SUFFIXES)})"
-            raise NetworkImportError(msg)
         collector = _WayCollector()
         try:
-            collector.apply_file(str(path), locations=True)
-        except RuntimeError as e:  # pyosmium reports truncated/corrupt/non-OSM input this way
-            msg = f"{path}: not a readable OpenStreetMap file ({e})"
-            raise NetworkImportError(msg) from e
+            for obj in osm_objects(path):
+                if obj.is_way():
+                    collector.way(obj)
+        except OsmReadError as e:
+            raise NetworkImportError(str(e)) from e
         data = self._split(collector.ways)
         data.ways_read, data.ways_kept, data.excluded = collector.read, len(collector.ways), collector.excluded
         if data.edge_count == 0:
@@ -206,7 +201,7 @@ class OsmWalkReader:
         rows: list[tuple[int, str, str, bool, bool, list[int], list[tuple[float, float]]]] = []
         for way_id, tags, ids, coords in ways:
             forward, backward = foot_directions(tags)
-            name = (tags.get("name:zh") or tags.get("name") or "").split(" - ")[0].strip()[:200]
+            name = chinese_name(tags)[:200]
             piece_ids: list[int] = []
             piece_xy: list[tuple[float, float]] = []
             for k, (nid, xy) in enumerate(zip(ids, coords, strict=True)):

@@ -1,6 +1,6 @@
 """Read an OpenStreetMap extract (.osm, .osm.bz2, .pbf) into GeoDataFrames for the demo.
 
-One pass of pyosmium with node locations and assembled areas (closed ways and multipolygon
+One pass of the OSM reader (importers.readers.osm) with node locations and assembled areas (closed ways and multipolygon
 relations) gives:
 
 - ``highways``  lines with ``highway``, ``name``, ``road_class`` and ``buffer_m`` (the half
@@ -30,6 +30,7 @@ import osmium
 import shapely
 from osmium.geom import WKBFactory
 
+from importers.readers.osm import chinese_name, header_bounds, osm_objects
 from layers.demo import WGS84_CRS
 
 # Half widths (m) of the carriageway plus a margin, by highway class: households are never
@@ -68,10 +69,6 @@ SITE_AMENITIES = {"school", "university", "college", "kindergarten", "hospital",
                   "place_of_worship", "marketplace", "bus_station", "fuel", "police", "fire_station",
                   "library", "theatre", "cinema", "arts_centre", "townhall", "prison"}
 SITE_LANDUSE = {"construction", "railway", "industrial", "military", "depot", "garages"}
-
-
-class OsmReadError(RuntimeError):
-    """The OSM file could not be read."""
 
 
 @dataclass(frozen=True)
@@ -144,12 +141,12 @@ class _Collector:
         if highway in ROAD_CLASS:
             self.highways.append({
                 "osm_id": obj.id, "highway": highway, "link": tags["highway"].endswith("_link"),
-                "name": _chinese_name(tags), "road_class": ROAD_CLASS[highway],
+                "name": chinese_name(tags), "road_class": ROAD_CLASS[highway],
                 "buffer_m": ROAD_BUFFER_M[highway], "bridge": tags.get("bridge", "no") != "no",
                 "tunnel": tags.get("tunnel", "no") != "no", "geometry": line,
             })
         else:
-            self.waterways.append({"osm_id": obj.id, "kind": waterway, "name": _chinese_name(tags),
+            self.waterways.append({"osm_id": obj.id, "kind": waterway, "name": chinese_name(tags),
                                    "half_width_m": WATERWAY_HALF_WIDTH_M[waterway], "geometry": line})
 
     def relation(self, obj: osmium.osm.Relation) -> None:
@@ -172,7 +169,7 @@ class _Collector:
         if not shape.is_valid:
             shape = shapely.make_valid(shape)
         source_id = f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
-        name = _chinese_name(tags)
+        name = chinese_name(tags)
         if kinds & WATER_AREA_TAGS:
             self.water.append({"source_id": source_id, "kind": tags.get("water") or tags.get("natural")
                                or tags.get("waterway") or tags.get("landuse"), "name": name, "geometry": shape})
@@ -192,13 +189,6 @@ class _Collector:
             self.pois.append(_poi_row(source_id, tags, shape.point_on_surface(), is_area=True))
 
 
-def _chinese_name(tags: dict[str, str]) -> str:
-    """The Chinese name: ``name:zh`` if set, else ``name`` without an English suffix
-    ("东城根南街 - Dongchenggen Street South" → "东城根南街")."""
-    name = tags.get("name:zh") or tags.get("name") or ""
-    return name.split(" - ")[0].strip()
-
-
 def _is_poi(tags: dict[str, str]) -> bool:
     if not any(k in tags for k in POI_KEYS):
         return False
@@ -208,7 +198,7 @@ def _is_poi(tags: dict[str, str]) -> bool:
 
 
 def _poi_row(source_id: str, tags: dict[str, str], point: shapely.Point, *, is_area: bool = False) -> dict:
-    return {"source_id": source_id, "name": _chinese_name(tags), "amenity": tags.get("amenity", ""),
+    return {"source_id": source_id, "name": chinese_name(tags), "amenity": tags.get("amenity", ""),
             "shop": tags.get("shop", ""), "leisure": tags.get("leisure", ""),
             "healthcare": tags.get("healthcare", ""), "landuse": tags.get("landuse", ""),
             "tags": dict(sorted(tags.items())), "is_area": is_area, "geometry": point}
@@ -233,28 +223,16 @@ def _water_polygons(areas: list[dict], lines: list[dict]) -> gpd.GeoDataFrame:
 
 def read_osm(path: str | Path) -> OsmLayers:
     """Read ``path`` into OsmLayers (EPSG:4326). Raises OsmReadError if it cannot be read."""
-    path = Path(path)
-    if not path.exists():
-        msg = f"OSM file {path} does not exist"
-        raise OsmReadError(msg)
     collector = _Collector()
-    try:
-        processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
-        for obj in processor:
-            if obj.is_area():
-                collector.area(obj)
-            elif obj.is_node():
-                collector.node(obj)
-            elif obj.is_way():
-                collector.way(obj)
-            elif obj.is_relation():
-                collector.relation(obj)
-        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-        box = reader.header().box()
-        reader.close()
-    except RuntimeError as e:
-        msg = f"cannot read OSM file {path}: {e}"
-        raise OsmReadError(msg) from e
+    for obj in osm_objects(path, areas=True):
+        if obj.is_area():
+            collector.area(obj)
+        elif obj.is_node():
+            collector.node(obj)
+        elif obj.is_way():
+            collector.way(obj)
+        elif obj.is_relation():
+            collector.relation(obj)
     pois = _frame(collector.pois, ["source_id", "name", "amenity", "shop", "leisure", "healthcare", "landuse",
                                    "tags", "is_area"])
     return OsmLayers(
@@ -267,13 +245,13 @@ def read_osm(path: str | Path) -> OsmLayers:
         pois=pois,
         sites=_frame(collector.sites, ["source_id", "kind", "name"]),
         admin_lines=_frame(collector.admin_rows(), ["relation", "admin_level", "way_id"]),
-        bounds=_bounds(box, collector),
+        bounds=_bounds(header_bounds(path), collector),
     )
 
 
-def _bounds(box: osmium.osm.Box, collector: _Collector) -> tuple[float, float, float, float]:
+def _bounds(box: tuple[float, float, float, float] | None, collector: _Collector) -> tuple[float, float, float, float]:
     """The header's box, or the extent of the POIs and roads when the header has none."""
-    if box.valid():
-        return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+    if box is not None:
+        return box
     geoms = [row["geometry"] for row in (*collector.pois, *collector.highways)]
     return tuple(shapely.total_bounds(geoms).tolist()) if geoms else (0.0, 0.0, 0.0, 0.0)

@@ -178,15 +178,15 @@ def test_reimport_replaces_the_network_and_a_failed_import_keeps_it(tmp_path, sm
     assert NetworkState.current().version > version
     truncated = tmp_path / "cut.osm.bz2"
     truncated.write_bytes(open(CHENGDU, "rb").read()[:100_000])  # noqa: SIM115
-    with pytest.raises(CommandError, match=r"cut\.osm\.bz2: not a readable OpenStreetMap file"):
+    with pytest.raises(CommandError, match=r"cut\.osm\.bz2: 无法读取 OpenStreetMap 文件"):
         call_command("import_network", str(truncated), stdout=StringIO(), stderr=StringIO())
     assert WalkEdge.objects.count() == 7
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("missing.osm", None, r"missing\.osm: file not found"),
-    ("table.csv", "a,b\n1,2\n", r"table\.csv: not an OpenStreetMap file"),
-    ("notes.osm", "hello, not XML", r"notes\.osm: not a readable OpenStreetMap file \(XML parsing error"),
+    ("missing.osm", None, r"missing\.osm: 文件不存在 \(file not found\)"),
+    ("table.csv", "a,b\n1,2\n", r"table\.csv: 不是 OpenStreetMap 文件 \(not an OpenStreetMap file"),
+    ("notes.osm", "hello, not XML", r"notes\.osm: 无法读取 OpenStreetMap 文件 \(not a readable OpenStreetMap file: XML parsing error"),
     ("empty.osm", '<?xml version="1.0"?><osm version="0.6"></osm>', r"empty\.osm: no walkable ways found"),
 ])
 def test_clear_errors_name_the_file(tmp_path, name, content, message):

@@ -8,9 +8,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from importers.readers.osm import OsmReadError
 from layers.demo import DEFAULT_SEED
 from layers.demo.districts import DistrictError
-from layers.demo.osm import OsmReadError
 
 OSM_NAME = "chengdu_center_2018.osm.bz2"
 # The copy shipped in the repository, else the shared data folder next to the checkout.
