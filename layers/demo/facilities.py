@@ -1,15 +1,9 @@
-"""Facilities of the demo: real OSM points of interest mapped to the FacilityType codes of
-layers.facilities.catalogue, plus synthetic ones for what the 2018 extract lacks (labelled （演示）).
+"""Facilities of the demo: real OSM points of interest mapped to facility types by
+layers.facilities.catalogue.osm_facility_type (the one OSM tag → type mapping: schools by
+their name, no campus libraries, parks as areas only), plus synthetic ones for what the
+2018 extract lacks (labelled （演示）).
 
 Coordinates are in metres (UTM 48N) until the fixture writes them.
-
-Schools go by their name: 幼儿园 → kindergarten; 小学 → primary_school; 中学/初中 →
-middle_school (a 高级中学 or 高中 without 初中 is left out: senior high is no life-circle
-facility); a 学校 whose name states no level (实验学校, 书池学校: in Chengdu usually 九年一贯制)
-counts as primary_school only, because an OSM element is one facility (source, source_id
-is unique) and the primary section is the larger; universities, colleges, training and
-adult schools are left out, and so are schools without a name. Campus libraries are left
-out too; everything else keeps the tags OSM gives it.
 """
 
 from __future__ import annotations
@@ -22,6 +16,7 @@ import shapely
 
 from layers.demo.land import door_number
 from layers.demo.osm import OsmLayers
+from layers.facilities.catalogue import osm_facility_type
 
 # OSM facilities are taken within this distance (m) of the district: households near the
 # edge are served by facilities across the road.
@@ -29,7 +24,6 @@ OSM_FACILITY_REACH_M = 1000.0
 SYNTHETIC_SUFFIX = "（演示）"
 SPORT_NAMES = {"basketball": "篮球场", "soccer": "足球场", "tennis": "网球场", "table_tennis": "乒乓球场",
                "badminton": "羽毛球场", "volleyball": "排球场", "athletics": "田径场", "multi": "运动场"}
-NOT_A_SCHOOL = ("大学", "学院", "电大", "培训", "职业", "技校", "驾校", "党校", "分校", "研究")
 
 
 @dataclass(frozen=True)
@@ -41,54 +35,9 @@ class Community:
     geom: shapely.Geometry
 
 
-def school_type(name: str) -> str | None:
-    """The FacilityType code of a school by its name, or None to leave it out."""
-    if not name:
-        return None
-    if "幼儿园" in name or "幼稚园" in name:
-        return "kindergarten"
-    if any(word in name for word in NOT_A_SCHOOL):
-        return None
-    if "小学" in name:
-        return "primary_school"
-    if "初中" in name or ("中学" in name and "高级中学" not in name):
-        return "middle_school"
-    if "高中" in name or "高级中学" in name:
-        return None
-    if "学校" in name:
-        return "primary_school"
-    return None
-
-
 def osm_type(row: pd.Series) -> str | None:
     """The FacilityType code of an OSM POI row (layers.demo.osm), or None."""
-    amenity, shop, leisure, healthcare = row["amenity"], row["shop"], row["leisure"], row["healthcare"]
-    if amenity == "school":
-        return school_type(row["name"])
-    if amenity in ("kindergarten", "childcare"):
-        return "kindergarten"
-    if amenity == "hospital" or healthcare == "hospital":
-        return "health_centre"
-    if amenity in ("clinic", "doctors") or healthcare == "clinic":
-        return "health_station"
-    if amenity == "police":
-        return "police"
-    if amenity == "marketplace" or shop in ("supermarket", "greengrocer"):
-        return "market"
-    if amenity == "library":
-        # A campus library (…校区, …大学) is not open to residents.
-        return None if any(word in row["name"] for word in ("校区", "大学", "学院")) else "library"
-    if amenity in ("community_centre", "arts_centre"):
-        return "culture_centre"
-    if amenity == "nursing_home" or row["tags"].get("social_facility") == "nursing_home":
-        return "elderly_home"
-    if leisure in ("park", "garden") and row["is_area"]:
-        return "park"
-    if leisure in ("pitch", "sports_centre", "stadium"):
-        return "sports_ground"
-    if leisure == "fitness_station":
-        return "fitness_point"
-    return None
+    return osm_facility_type(row["tags"], name=row["name"], is_area=bool(row["is_area"]))
 
 
 def _nearest_street(point: shapely.Point, streets: dict[str, shapely.Geometry], tree: shapely.STRtree,

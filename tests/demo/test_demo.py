@@ -27,9 +27,9 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from layers.demo import DISTRICT_CODE, METRIC_CRS, fixture
-from layers.demo.facilities import school_type
 from layers.demo.land import BUILDING_KINDS, Sites
 from layers.demo.people import id_check_digit, make_households
+from layers.facilities.catalogue import school_type
 from layers.facilities.models import Facility
 from layers.grids.models import Community, Grid, GridAssignment
 from layers.incidents.models import Incident, IncidentCategory, IncidentStatus, IncidentTransition
