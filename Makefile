@@ -35,6 +35,7 @@ db: venv
 	@$(PY) -m gridmap.pgcluster start
 
 migrate: db
+	@$(PY) -m gridmap.schema_check
 	@$(PY) manage.py migrate --noinput
 
 load-demo: migrate

@@ -68,7 +68,7 @@ class HotspotView(APIView):
     @extend_schema(parameters=[OpenApiParameter("days", int), OpenApiParameter("category", str),
                                OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"])])
     def get(self, request: Request) -> Response:
-        from layers.patrols import hotspots as hotspot_service
+        from layers.patrols import hotspots
         from layers.patrols.filters import IncidentFilter, IncidentQueryError, parse_hours
         from layers.patrols.geojson import geojson
 
@@ -79,7 +79,7 @@ class HotspotView(APIView):
                 int(params.get("days", 30)),
                 categories=tuple(c for c in params.get("category", "").split(",") if c),
                 hours=parse_hours(params["hours"]) if params.get("hours") else None)
-            result = hotspot_service.hotspots(flt, kind="hex" if params.get("cell") == "hex" else "grid")
+            result = hotspots.hotspots(flt, kind="hex" if params.get("cell") == "hex" else "grid")
         except (IncidentQueryError, ValueError) as e:
             raise ValidationError({"detail": str(e)}) from e
         return Response(geojson(result) | {"properties": {"filter": flt.describe_zh(), "cell": result.kind}})

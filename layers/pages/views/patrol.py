@@ -56,20 +56,20 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
 @xframe_options_sameorigin
 def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.patrol import patrol_map
-    from layers.patrols import hotspots as hotspot_service
+    from layers.patrols import hotspots
     from layers.patrols.counts import incident_points
     from layers.patrols.route import PatrolPlanError, plan_patrol
 
     flt, _ = _patrol_filter(request)
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
-    result = hotspot_service.hotspots(flt, kind=cell)
+    result = hotspots.hotspots(flt, kind=cell)
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
-        emerging = hotspot_service.emerging(flt, kind=cell, bin_kind="week", n_bins=10)
+        emerging = hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10)
     try:
         plan = plan_patrol(result)
     except PatrolPlanError:
         plan = None  # no network loaded or no hot cell: the map shows the hot spots alone
-    m = patrol_map(hotspots=result, density=hotspot_service.density_surface(flt), emerging=emerging, plan=plan,
+    m = patrol_map(hotspots=result, density=hotspots.density_surface(flt), emerging=emerging, plan=plan,
                    incidents=incident_points(flt, limit=1000), title="巡防热点")
     return HttpResponse(render_map(m))

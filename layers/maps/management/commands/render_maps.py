@@ -91,17 +91,17 @@ class Command(BaseCommand):
     @staticmethod
     def _patrol(days: int):
         from layers.maps.patrol import patrol_map
-        from layers.patrols import hotspots as hotspot_service
+        from layers.patrols import hotspots
         from layers.patrols.counts import incident_points
         from layers.patrols.filters import IncidentFilter
         from layers.patrols.route import PatrolPlanError, plan_patrol, street_lines
 
         flt = IncidentFilter.last_days(days)
-        result = hotspot_service.hotspots(flt, kind="grid")
+        result = hotspots.hotspots(flt, kind="grid")
         try:
             plan = plan_patrol(result)
         except PatrolPlanError:
             plan = None
         streets = street_lines(tuple(result.cells.to_crs(4326).total_bounds))
-        return patrol_map(hotspots=result, density=hotspot_service.density_surface(flt), plan=plan, streets=streets,
+        return patrol_map(hotspots=result, density=hotspots.density_surface(flt), plan=plan, streets=streets,
                           incidents=incident_points(flt, limit=1000), title=f"巡防热点（近{days}天）")

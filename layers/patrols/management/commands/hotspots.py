@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from layers.patrols import hotspots as hotspot_service
+from layers.patrols import hotspots
 from layers.patrols.counts import BIN_KINDS, IncidentQueryError
 from layers.patrols.geojson import cell_records, geojson
 from layers.patrols.management.commands._hotspot_options import (
@@ -44,13 +44,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         flt = filter_from_options(options)
         try:
-            result = hotspot_service.hotspots(
+            result = hotspots.hotspots(
                 flt, kind=options["cell"], size_m=options["hex_size"], permutations=options["permutations"],
                 seed=options["seed"], fdr=options["fdr"],
             )  # fmt: skip
             emerging = None
             if options["emerging"]:
-                emerging = hotspot_service.emerging(
+                emerging = hotspots.emerging(
                     flt, kind=options["cell"], size_m=options["hex_size"], bin_kind=options["emerging"],
                     n_bins=options["bins"], permutations=options["permutations"], seed=options["seed"],
                     fdr=options["fdr"],
@@ -72,7 +72,7 @@ class Command(BaseCommand):
             self.write_map(result, emerging, options["map"])
 
     @staticmethod
-    def summary(result: hotspot_service.HotspotResult) -> dict:
+    def summary(result: hotspots.HotspotResult) -> dict:
         return {
             "filter": result.filter.describe_zh(),
             "cell_kind": result.kind,
@@ -82,11 +82,11 @@ class Command(BaseCommand):
             "fdr": result.fdr,
             "n_cells": len(result.cells),
             "n_incidents": result.n_incidents,
-            "class_counts": {hotspot_service.CLASS_LABELS_ZH[k]: v for k, v in result.class_counts().items()},
+            "class_counts": {hotspots.CLASS_LABELS_ZH[k]: v for k, v in result.class_counts().items()},
         }
 
     def table(
-        self, result: hotspot_service.HotspotResult, emerging: hotspot_service.EmergingAnalysis | None, *, every: bool
+        self, result: hotspots.HotspotResult, emerging: hotspots.EmergingAnalysis | None, *, every: bool
     ) -> str:
         counts = result.class_counts()
         kind_zh = "网格" if result.kind == "grid" else f"六边形 {result.cells.attrs['size_m']:g} m"
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             f"单元: {kind_zh} {len(result.cells)} 个 · 权重: {result.weights_description} · "
             f"置换 {result.permutations} 次 · FDR: {result.fdr if result.fdr else '无'}",
             f"事件 {result.n_incidents} 起 · " + " · ".join(
-                f"{hotspot_service.CLASS_LABELS_ZH[k]}: {n}" for k, n in counts.items()),
+                f"{hotspots.CLASS_LABELS_ZH[k]}: {n}" for k, n in counts.items()),
         ]  # fmt: skip
         ranked = result.ranked()
         if not every:
@@ -124,14 +124,14 @@ class Command(BaseCommand):
         return "\n".join(lines)
 
     def write_map(
-        self, result: hotspot_service.HotspotResult, emerging: hotspot_service.EmergingAnalysis | None, path: str
+        self, result: hotspots.HotspotResult, emerging: hotspots.EmergingAnalysis | None, path: str
     ) -> None:
         from layers.maps.base import render
         from layers.maps.patrol import patrol_map
         from layers.patrols.counts import incident_points
         from layers.patrols.route import street_lines
 
-        density = hotspot_service.density_surface(result.filter)
+        density = hotspots.density_surface(result.filter)
         streets = street_lines(tuple(result.cells.to_crs(4326).total_bounds))  # embedded: the file works offline
         m = patrol_map(hotspots=result, density=density, emerging=emerging, streets=streets,
                        incidents=incident_points(result.filter, limit=1000), title="事件热点")  # fmt: skip

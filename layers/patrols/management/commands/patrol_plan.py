@@ -10,8 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from layers.patrols import hotspots as hotspot_service
-from layers.patrols import route as patrol_route
+from layers.patrols import hotspots, route
 from layers.patrols.counts import IncidentQueryError, incident_points
 from layers.patrols.management.commands._hotspot_options import (
     add_filter_arguments,
@@ -43,13 +42,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         flt = filter_from_options(options)
         try:
-            result = hotspot_service.hotspots(
+            result = hotspots.hotspots(
                 flt, kind=options["cell"], size_m=options["hex_size"], permutations=options["permutations"],
                 seed=options["seed"], fdr=options["fdr"],
             )  # fmt: skip
-            plan = patrol_route.plan_patrol(result, top_n=options["top"], start_lon_lat=options["start"],
+            plan = route.plan_patrol(result, top_n=options["top"], start_lon_lat=options["start"],
                                             return_to_start=options["return_to_start"])  # fmt: skip
-        except (IncidentQueryError, patrol_route.PatrolPlanError) as e:
+        except (IncidentQueryError, route.PatrolPlanError) as e:
             raise CommandError(str(e)) from e
         if options["format"] == "json":
             self.stdout.write(dump_json(self.as_dict(result, plan)))
@@ -61,7 +60,7 @@ class Command(BaseCommand):
             self.write_map(result, plan, options)
 
     @staticmethod
-    def as_dict(result: hotspot_service.HotspotResult, plan: patrol_route.PatrolPlan) -> dict:
+    def as_dict(result: hotspots.HotspotResult, plan: route.PatrolPlan) -> dict:
         return {
             "filter": result.filter.describe_zh(),
             "cell_kind": result.kind,
@@ -80,9 +79,9 @@ class Command(BaseCommand):
         }  # fmt: skip
 
     @staticmethod
-    def table(result: hotspot_service.HotspotResult, plan: patrol_route.PatrolPlan) -> str:
+    def table(result: hotspots.HotspotResult, plan: route.PatrolPlan) -> str:
         leg_to = {leg.to_number: leg.length_m for leg in plan.legs}
-        rows = [[s.number, s.cell_id, s.name, s.count, hotspot_service.CLASS_LABELS_ZH[s.gi_class], f"{s.gi_z:.2f}",
+        rows = [[s.number, s.cell_id, s.name, s.count, hotspots.CLASS_LABELS_ZH[s.gi_class], f"{s.gi_z:.2f}",
                  f"{s.snap_m:.0f}", f"{leg_to[s.number]:.0f}" if s.number in leg_to else "—"]
                 for s in plan.stops]  # fmt: skip
         lines = [f"巡逻路线 · {result.filter.describe_zh()} · {'网格' if result.kind == 'grid' else '六边形'}"]
@@ -98,7 +97,7 @@ class Command(BaseCommand):
                      f"(按 {plan.speed_m_per_min:.1f} m/分钟; route length, walking time)")  # fmt: skip
         return "\n".join(lines)
 
-    def write_map(self, result: hotspot_service.HotspotResult, plan: patrol_route.PatrolPlan, options: dict) -> None:
+    def write_map(self, result: hotspots.HotspotResult, plan: route.PatrolPlan, options: dict) -> None:
         from layers.maps.base import render
         from layers.maps.patrol import patrol_map
 
@@ -106,8 +105,8 @@ class Command(BaseCommand):
         recent = result.filter.replace(since=until - dt.timedelta(days=options["recent_days"]), until=until)
         bounds = result.cells.to_crs(4326).total_bounds
         m = patrol_map(
-            hotspots=result, density=hotspot_service.density_surface(result.filter), plan=plan,
-            incidents=incident_points(recent, limit=2000), streets=patrol_route.street_lines(tuple(bounds)),
+            hotspots=result, density=hotspots.density_surface(result.filter), plan=plan,
+            incidents=incident_points(recent, limit=2000), streets=route.street_lines(tuple(bounds)),
             title=f"巡逻路线 ({len(plan.stops)} 站)",
         )  # fmt: skip
         Path(options["out"]).write_text(render(m), encoding="utf-8")
