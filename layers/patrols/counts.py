@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from django.conf import settings
 from django.db import connection
+from psycopg2 import sql
 
 from layers.patrols.filters import (
     DEFAULT_STATUSES,
@@ -77,11 +78,13 @@ def _metric_srid() -> int:
     return int(settings.GRIDMAP_METRIC_SRID)
 
 
-def _scope_sql(district: str | None) -> tuple[str, list]:
+def _scope_sql(district: str | None) -> tuple[sql.Composable, list]:
+    """The condition on communities ``c`` that keeps those of ``district`` (all when None)."""
     if not district:
-        return "TRUE", []
+        return sql.SQL("TRUE"), []
     return (
-        "c.street_id IN (SELECT s.id FROM grids_street s JOIN grids_district d ON d.id = s.district_id WHERE d.code = %s)",
+        sql.SQL("c.street_id IN (SELECT s.id FROM grids_street s JOIN grids_district d ON d.id = s.district_id"
+                " WHERE d.code = %s)"),
         [district],
     )
 
@@ -89,13 +92,13 @@ def _scope_sql(district: str | None) -> tuple[str, list]:
 def grid_cells(*, district: str | None = None) -> gpd.GeoDataFrame:
     """Every grid of the study area in the metric CRS, ordered by code (columns: see module doc)."""
     scope, params = _scope_sql(district)
-    sql = f"""
+    query = sql.SQL("""
         SELECT g.code, g.name, c.name, ST_AsBinary(ST_Transform(g.geom, %s))
           FROM grids_grid g JOIN grids_community c ON c.id = g.community_id
          WHERE {scope} ORDER BY g.code
-    """  # noqa: S608 (fixed text; values are bound)
+    """).format(scope=scope)
     with connection.cursor() as cur:
-        cur.execute(sql, [_metric_srid(), *params])
+        cur.execute(query, [_metric_srid(), *params])
         rows = cur.fetchall()
     geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else np.array([], dtype=object)
     frame = gpd.GeoDataFrame(
@@ -109,9 +112,9 @@ def grid_cells(*, district: str | None = None) -> gpd.GeoDataFrame:
 def study_area_m(*, district: str | None = None) -> shapely.Geometry | None:
     """Union of the communities of the study area in the metric CRS (None when there are none)."""
     scope, params = _scope_sql(district)
-    sql = f"SELECT ST_AsBinary(ST_Transform(ST_Union(c.geom), %s)) FROM grids_community c WHERE {scope}"  # noqa: S608
+    query = sql.SQL("SELECT ST_AsBinary(ST_Transform(ST_Union(c.geom), %s)) FROM grids_community c WHERE {scope}")
     with connection.cursor() as cur:
-        cur.execute(sql, [_metric_srid(), *params])
+        cur.execute(query.format(scope=scope), [_metric_srid(), *params])
         wkb = cur.fetchone()[0]
     return shapely.from_wkb(bytes(wkb)) if wkb else None
 
@@ -177,9 +180,9 @@ def _counts_query(flt: IncidentFilter, kind: str, size_m: float, *, bin_edges: l
         )
     if kind == "hex":
         return _hex_counts(where, params, size_m, bin_edges=bin_edges)
-    sql = _GRID_KEY_SQL.format(extra=extra, extra_cols=extra_cols, where=where)
+    query = _GRID_KEY_SQL.format(extra=extra, extra_cols=extra_cols, where=where)
     with connection.cursor() as cur:
-        cur.execute(sql, [*extra_params, *params])
+        cur.execute(query, [*extra_params, *params])
         return cur.fetchall()
 
 
@@ -277,7 +280,8 @@ def incident_points(flt: IncidentFilter, *, limit: int | None = None) -> pd.Data
     colour, status, grid code, lon/lat (WGS84 degrees) and x_m/y_m (metric CRS)."""
     check_categories(flt.categories)
     where, params = flt.where()
-    sql = f"""
+    # ``where`` is built by IncidentFilter from fixed fragments; every value in it is bound.
+    query = sql.SQL("""
         SELECT i.id, i.reported_at, k.code, k.name, k.color, i.status, g.code,
                ST_X(i.geom), ST_Y(i.geom), ST_X(t.g), ST_Y(t.g)
           FROM incidents_incident i
@@ -286,10 +290,10 @@ def incident_points(flt: IncidentFilter, *, limit: int | None = None) -> pd.Data
           CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t
          WHERE {where}
          ORDER BY i.reported_at DESC, i.id DESC
-         {"LIMIT %s" if limit is not None else ""}
-    """  # noqa: S608 (fixed text; values are bound)
+         {limit}
+    """).format(where=sql.SQL(where), limit=sql.SQL("LIMIT %s" if limit is not None else ""))
     with connection.cursor() as cur:
-        cur.execute(sql, [_metric_srid(), *params, *([limit] if limit is not None else [])])
+        cur.execute(query, [_metric_srid(), *params, *([limit] if limit is not None else [])])
         rows = cur.fetchall()
     columns = ["id", "reported_at", "category", "category_name", "color", "status", "grid",
                "lon", "lat", "x_m", "y_m"]  # fmt: skip

@@ -17,14 +17,19 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connection
+from psycopg2 import sql
 
 from layers.facilities.analysis.coverage import gap_polygons
 from layers.facilities.walking.graph import geoms_to_wgs84, lonlat_to_metric
 
-LEVELS = {"community": ("c.code", "c.name"), "grid": ("g.code", "g.name")}
+# The code and name columns of each reporting level (c: the community, g: the grid).
+LEVELS = {
+    "community": (sql.Identifier("c", "code"), sql.Identifier("c", "name")),
+    "grid": (sql.Identifier("g", "code"), sql.Identifier("g", "name")),
+}
 
 # Priority tags per type code as a relation the queries join (bound as JSON).
-_FOCUS = ("LEFT JOIN (SELECT key AS code, ARRAY(SELECT jsonb_array_elements_text(value))::varchar[] AS tags"
+_FOCUS = sql.SQL("LEFT JOIN (SELECT key AS code, ARRAY(SELECT jsonb_array_elements_text(value))::varchar[] AS tags"
           "             FROM jsonb_each(%s::jsonb)) f ON f.code = v.type_code")
 
 
@@ -66,7 +71,7 @@ class CoverageRow:
 def coverage_rows(*, level: str = "community", type_code: str | None = None) -> list[CoverageRow]:
     """Per facility type and community (or grid), then a total ("*") per type."""
     code_sql, name_sql = LEVELS[level]
-    sql = f"""
+    query = sql.SQL("""
         SELECT v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql},
                count(*), count(*) FILTER (WHERE v.covered),
                COALESCE(sum(v.residents), 0), COALESCE(sum(v.residents) FILTER (WHERE v.covered), 0),
@@ -83,9 +88,9 @@ def coverage_rows(*, level: str = "community", type_code: str | None = None) -> 
          GROUP BY GROUPING SETS ((t.sort_order, v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql}),
                                  (t.sort_order, v.type_code, t.name, t.threshold_minutes))
          ORDER BY t.sort_order, v.type_code, GROUPING({code_sql}) , {code_sql} NULLS LAST
-    """  # noqa: S608 -- code_sql/name_sql come from the fixed LEVELS table
+    """).format(code_sql=code_sql, name_sql=name_sql, _FOCUS=_FOCUS)
     with connection.cursor() as cur:
-        cur.execute(sql, [_focus_json(), type_code, type_code])
+        cur.execute(query, [_focus_json(), type_code, type_code])
         rows = cur.fetchall()
     out = []
     for r in rows:
@@ -110,7 +115,7 @@ class CompletenessRow:
 
 def completeness_rows(*, level: str = "community") -> list[CompletenessRow]:
     code_sql, name_sql = LEVELS[level]
-    sql = f"""
+    query = sql.SQL("""
         WITH per_level AS (
             SELECT v.household_id, {code_sql} AS code, {name_sql} AS name, v.level_minutes,
                    bool_and(v.covered) AS ok
@@ -126,9 +131,9 @@ def completeness_rows(*, level: str = "community") -> list[CompletenessRow]:
           FROM (SELECT household_id, code, name, bool_and(ok) AS ok FROM per_level GROUP BY 1, 2, 3) a
          GROUP BY 1, 2
          ORDER BY 1 NULLS LAST, 3
-    """  # noqa: S608 -- code_sql/name_sql come from the fixed LEVELS table
+    """).format(code_sql=code_sql, name_sql=name_sql)
     with connection.cursor() as cur:
-        cur.execute(sql)
+        cur.execute(query)
         rows = cur.fetchall()
     result: dict[str | None, CompletenessRow] = {}
     for code, name, lvl, n, share in rows:
@@ -153,14 +158,14 @@ class GapArea:
 def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
     """The households not covered for ``type_code``, merged into areas (discs of
     ``buffer_m``, default settings.GRIDMAP_GAP_BUFFER_M, joined where they touch)."""
-    sql = f"""
+    query = sql.SQL("""
         SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && f.tags, false)
           FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
           {_FOCUS}
          WHERE v.type_code = %s AND NOT v.covered
-    """  # noqa: S608 -- _FOCUS is a constant
+    """).format(_FOCUS=_FOCUS)
     with connection.cursor() as cur:
-        cur.execute(sql, [_focus_json(), type_code])
+        cur.execute(query, [_focus_json(), type_code])
         rows = cur.fetchall()
     if not rows:
         return []
