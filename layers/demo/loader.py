@@ -6,10 +6,10 @@ COPY into temporary tables and inserted with one INSERT … SELECT each, so that
 triggers of layers/grids/sql/0001_grid_for_point.sql link every household and incident to its
 grid (the loader never sets ``grid``).
 
-Timestamps: the fixture ends on a fixed day (manifest ``newest_reported_at``). All incident
-and transition timestamps and households' last visits move forward by the same whole
-number of days, so that the newest incident lies on the day of loading (one day less if
-that would put it in the future, i.e. when loading before the fixture's last hour of day).
+Timestamps: the fixture's world stops at a fixed moment (manifest ``anchor``; nothing
+happens after it). All incident and transition timestamps and households' last visits move
+forward by the same whole number of days, so that the anchor lies on the day of loading
+(one day less if that would put it in the future, i.e. when loading before the anchor's hour).
 """
 
 from __future__ import annotations
@@ -260,7 +260,10 @@ def load(fixture_dir: Path, *, setup_users: Callable[[list[dict]], int | None],
     users and grid assignments and returns the patrol user's id (layers.demo.accounts)."""
     started = time.perf_counter()
     manifest = fixture.read_manifest(fixture_dir)
-    newest = dt.datetime.fromisoformat(manifest["newest_reported_at"])
+    # The fixture's world stops at its anchor: transitions of the last reports (closing,
+    # 回访) come after the newest report but never after the anchor, so shifting the anchor
+    # (not the newest report) keeps every event in the past whatever the hour of loading.
+    newest = dt.datetime.fromisoformat(manifest.get("anchor") or manifest["newest_reported_at"])
     report = LoadReport(shift_days=shift_days_for(newest, now or timezone.now()))
     with transaction.atomic():
         report.counts.update(load_areas(fixture_dir, manifest))
