@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("layers.api.urls")),
+    path("", include("layers.ops.urls")),
     path("", include("fieldwork.urls")),
     path("", include("layers.urls")),
 ]
