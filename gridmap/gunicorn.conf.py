@@ -36,6 +36,8 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = os.environ.get("GRIDMAP_ACCESS_LOG", "-")
+if accesslog not in ("-", os.devnull):
+    os.makedirs(os.path.dirname(os.path.abspath(accesslog)), exist_ok=True)
 errorlog = "-"
 loglevel = os.environ.get("GRIDMAP_LOG_LEVEL", "info").lower()
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

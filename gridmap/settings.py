@@ -145,7 +145,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_MAX_AGE = int(os.environ.get("GRIDMAP_STATIC_MAX_AGE", "3600"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
-LOG_DIR = VAR_DIR / "log"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
