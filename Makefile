@@ -1,4 +1,5 @@
-# gridmap: `make demo` sets everything up and serves the demo district; `make test` runs the suite.
+# gridmap: `make demo` sets everything up and serves the demo district with gunicorn;
+# `make serve` serves an existing database; `make test` runs the suite. `make help` lists targets.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -6,29 +7,62 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+SYSTEMD_ARGS ?=
+.DEFAULT_GOAL := demo
+GUNICORN := GRIDMAP_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gridmap/gunicorn.conf.py
 
-.PHONY: demo test stop setup sysdeps venv db migrate load-demo serve fixtures bench lint clean-db
+.PHONY: help demo test stop setup setup-dev sysdeps venv venv-dev db migrate load-demo static serve \
+	fixtures bench lint backup systemd
 
-demo: setup db migrate load-demo
+help:
+	@echo "make demo     install (runtime), start the database, load the demo district, serve it (gunicorn)"
+	@echo "make serve    install (runtime), start the database, migrate, collect static files, serve (gunicorn)"
+	@echo "              HOST=$(HOST) PORT=$(PORT); GRIDMAP_WEB_WORKERS etc.: see gridmap/gunicorn.conf.py"
+	@echo "make stop     stop the embedded database cluster"
+	@echo "make test     install (runtime + dev), run the suite (PYTEST_ARGS=...)"
+	@echo "make lint     ruff"
+	@echo "make bench    benchmarks (separate databases)"
+	@echo "make backup   python manage.py backup (database + media into the data folder's backups/)"
+	@echo "make systemd  write systemd units and an nginx example to var/systemd (SYSTEMD_ARGS=--help)"
+
+demo: setup db migrate load-demo static
 	@$(PY) manage.py demo_logins
-	@echo "gridmap: serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop the web server; 'make stop' stops the database)"
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@echo "gridmap: serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server; 'make stop' stops the database)"
+	$(GUNICORN)
 
-test: setup db
+# Serve the existing database (embedded cluster or DATABASE_URL) without loading the demo.
+serve: setup db migrate static
+	@echo "gridmap: serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server; 'make stop' stops the database)"
+	$(GUNICORN)
+
+test: setup-dev db
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: sysdeps venv
 
+setup-dev: sysdeps venv-dev
+
 sysdeps:
 	@bash scripts/sysdeps.sh
 
+# Runtime packages only (requirements.txt); venv-dev adds tests, lint and bench tools.
 venv: $(VENV)/.installed
+
+venv-dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# Hashed, compressed copies of static/ in var/staticfiles, served by WhiteNoise.
+static: venv
+	@$(PY) manage.py collectstatic --noinput --verbosity 0
 
 # Starts the embedded PostGIS cluster under var/pg (does nothing when DATABASE_URL is set).
 db: venv
@@ -41,9 +75,6 @@ migrate: db
 load-demo: migrate
 	@$(PY) manage.py load_demo
 
-serve:
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
-
 stop:
 	@$(PY) -m gridmap.pgcluster stop
 
@@ -52,12 +83,19 @@ fixtures: migrate
 	$(PY) manage.py build_demo
 
 # Benchmarks against the tools a user would otherwise pick (separate bench databases).
-bench: setup db
+bench: setup-dev db
 	$(PY) bench/link_grids.py
 	$(PY) bench/import_households.py
 	$(PY) bench/circles.py
 	$(PY) bench/hotspots.py
 	$(PY) bench/pages.py
+	$(PY) bench/serve.py
 
-lint: venv
+lint: venv-dev
 	$(VENV)/bin/ruff check .
+
+backup: db
+	$(PY) manage.py backup
+
+systemd: venv
+	$(PY) scripts/systemd_units.py $(SYSTEMD_ARGS)

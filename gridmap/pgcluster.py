@@ -4,6 +4,12 @@
     python -m gridmap.pgcluster stop
     python -m gridmap.pgcluster status
 
+The cluster lives in $GRIDMAP_DATA_DIR/pg when GRIDMAP_DATA_DIR is set (a folder outside the
+checkout, e.g. /var/lib/gridmap; the secret key, logs, media and backups live there too),
+in var/pg of the checkout otherwise. Its data folder records the PostgreSQL major version
+that created it (PG_VERSION); when the newest installed server is another major version,
+``start`` refuses and prints the exact pg_upgrade commands.
+
 The cluster listens only on a Unix socket in var/pg/run (no TCP port is opened), with
 trust authentication for the local superuser ``gridmap``. PostgreSQL refuses to run as
 root, so as root the cluster belongs to the ``postgres`` system user and every server
@@ -24,7 +30,9 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PG_DIR = Path(os.environ.get("GRIDMAP_PG_DIR", BASE_DIR / "var" / "pg"))
+# Everything the installation writes at run time (database, secret key, logs, media, backups).
+DATA_ROOT = Path(os.environ.get("GRIDMAP_DATA_DIR") or BASE_DIR / "var")
+PG_DIR = Path(os.environ.get("GRIDMAP_PG_DIR") or DATA_ROOT / "pg")
 DATA_DIR = PG_DIR / "data"
 SOCKET_DIR = PG_DIR / "run"
 LOG_FILE = PG_DIR / "log" / "postgres.log"
@@ -100,6 +108,50 @@ def is_initialised() -> bool:
     return (DATA_DIR / "PG_VERSION").exists()
 
 
+def cluster_version() -> int | None:
+    """The PostgreSQL major version that created the data folder (None before initdb)."""
+    try:
+        return int((DATA_DIR / "PG_VERSION").read_text().strip().split(".")[0])
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _runuser_prefix() -> str:
+    return "runuser -u postgres -- " if _as_root() else ""
+
+
+def upgrade_recipe(old: int, new: int) -> str:
+    """The commands that move the cluster's data from PostgreSQL ``old`` to ``new``."""
+    ru = _runuser_prefix()
+    old_bin, new_bin = f"/usr/lib/postgresql/{old}/bin", f"/usr/lib/postgresql/{new}/bin"
+    return "\n".join([
+        f"The embedded cluster in {DATA_DIR} was created by PostgreSQL {old}; the newest installed "
+        f"server is PostgreSQL {new}. gridmap does not start it with another major version.",
+        "Upgrade the data once (keep the old server packages installed until this is done):",
+        f"  apt-get install postgresql-{old} postgresql-{old}-postgis-3 postgresql-{old}-pgrouting "
+        f"postgresql-{new}-postgis-3 postgresql-{new}-pgrouting",
+        f"  {ru}{old_bin}/pg_ctl -D {DATA_DIR} -m fast -w stop   # if it is still running",
+        f"  mv {DATA_DIR} {DATA_DIR}-{old}",
+        f"  {ru}{new_bin}/initdb -D {DATA_DIR} -U {SUPERUSER} --auth=trust -E UTF8 --locale=C.UTF-8",
+        f"  cd {PG_DIR} && {ru}{new_bin}/pg_upgrade -b {old_bin} -B {new_bin} "
+        f"-d {DATA_DIR}-{old} -D {DATA_DIR} -U {SUPERUSER} --socketdir {SOCKET_DIR}",
+        "  python -m gridmap.pgcluster start",
+        f"Then, once the app works: rm -rf {DATA_DIR}-{old}. "
+        f"Or keep PostgreSQL {old} as the newest installed server.",
+    ])
+
+
+def check_version(bindir: Path | None = None) -> None:
+    """Refuse a data folder made by another PostgreSQL major version than the server's."""
+    old = cluster_version()
+    if old is None:
+        return
+    bindir = bindir or find_bindir()
+    new = int(bindir.parent.name)
+    if old != new:
+        raise ClusterError(upgrade_recipe(old, new))
+
+
 def is_running() -> bool:
     if not is_initialised():
         return False
@@ -129,12 +181,17 @@ def start() -> None:
     if not is_initialised():
         print(f"gridmap: creating the embedded PostGIS cluster in {DATA_DIR}")
         initdb()
+    check_version()
+    if is_running() and _started_with_async_commit():
+        # Started by an older gridmap with synchronous_commit=off: restart with the default.
+        print("gridmap: restarting the embedded cluster with synchronous_commit on")
+        stop()
     if not is_running():
         _prepare_dirs()
         bindir = find_bindir()
-        # synchronous_commit=off: a crash may lose the last few commits, never corrupts.
+        # synchronous_commit stays on (the default): a report answered 201 survives a crash.
         # jit=off: gridmap's queries are short; compiling them costs more than it saves.
-        options = f"-k {SOCKET_DIR} -p {PORT} -c listen_addresses='' -c synchronous_commit=off -c jit=off"
+        options = f"-k {SOCKET_DIR} -p {PORT} -c listen_addresses='' -c jit=off"
         result = _run(
             [str(bindir / "pg_ctl"), "-D", str(DATA_DIR), "-l", str(LOG_FILE), "-o", options, "-w", "start"],
             check=False,
@@ -144,6 +201,13 @@ def start() -> None:
             raise ClusterError(f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n{tail}")
     _create_database()
     print(f"gridmap: PostGIS cluster running on socket {SOCKET_DIR} (database {DATABASE})")
+
+
+def _started_with_async_commit() -> bool:
+    try:
+        return "synchronous_commit=off" in (DATA_DIR / "postmaster.opts").read_text()
+    except OSError:
+        return False
 
 
 def _create_database() -> None:

@@ -7,6 +7,10 @@ GRIDMAP_DEBUG         1 to turn on Django's debug pages (never in production).
 GRIDMAP_ALLOWED_HOSTS comma-separated, default 127.0.0.1,localhost.
 GRIDMAP_BASEMAP       none | osm | tianditu | amap (the map background; see README).
 GRIDMAP_TIANDITU_KEY  the key for Tianditu tiles.
+GRIDMAP_DATA_DIR      where the installation writes (embedded database, secret key, media,
+                      logs, backups); unset: var/ of the checkout.
+GRIDMAP_HTTPS         1 behind a TLS-terminating proxy (secure cookies, HSTS, redirect).
+GRIDMAP_CSRF_TRUSTED_ORIGINS  comma-separated https://host origins (with GRIDMAP_HTTPS).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import dj_database_url
 from gridmap import pgcluster
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# Run-time data: GRIDMAP_DATA_DIR (outside the checkout in production) or var/ of the checkout.
+VAR_DIR = pgcluster.DATA_ROOT
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -32,7 +37,7 @@ def _secret_key() -> str:
         return key
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        VAR_DIR.mkdir(exist_ok=True)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -66,6 +71,7 @@ INSTALLED_APPS = [
     "layers.api",
     "layers.pages",
     "layers.demo",
+    "layers.ops",
 ]
 
 MIDDLEWARE = [
@@ -130,18 +136,53 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from the finders as well
+# Built from static/ by `manage.py collectstatic` (make serve/demo; the test session runs it
+# too, see tests/conftest.py): hashed, compressed copies next to the originals.
+STATIC_ROOT = Path(os.environ.get("GRIDMAP_STATIC_ROOT") or BASE_DIR / "var" / "staticfiles")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # WhiteNoise CompressedManifestStaticFilesStorage (see layers/ops/storage.py):
+    # {% static %} gives hashed names (cached for a year, immutable); folium maps ask for the
+    # plain names under /static/vendor/..., which WhiteNoise serves too (short cache).
+    "staticfiles": {"BACKEND": "layers.ops.storage.StaticFilesStorage"},
+}
+# Also serve files found by the finders (a static file added since the last collectstatic).
 WHITENOISE_USE_FINDERS = True
+# Cache time of the non-hashed names (folium's vendor assets); hashed names are immutable.
+WHITENOISE_MAX_AGE = int(os.environ.get("GRIDMAP_STATIC_MAX_AGE", "3600"))
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("GRIDMAP_SESSION_SECONDS", 8 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# --- security behind a TLS-terminating proxy (README: Running it for real) ---------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+GRIDMAP_HTTPS = env_bool("GRIDMAP_HTTPS")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GRIDMAP_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if GRIDMAP_HTTPS:
+    # nginx sets X-Forwarded-Proto; never trust it without a proxy that overwrites it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # /health/ answers plain HTTP to local monitoring.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("GRIDMAP_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("GRIDMAP_HSTS_PRELOAD")
 
 # --- gridmap's own settings -------------------------------------------------------------
 # A metric CRS for the demo district (UTM 48N covers Chengdu). Areas and distances that are
@@ -163,6 +204,18 @@ LOGGING = {
 # references (GDAL ≥ 3.9 can). gridmap reads user files through pyogrio with its own GDAL
 # and only passes known SRIDs to GeoDjango; the README says so.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+if GRIDMAP_HTTPS and not SECURE_HSTS_PRELOAD:
+    # HSTS preload lists the domain in browsers for good: a decision for the operator
+    # (GRIDMAP_HSTS_PRELOAD=1), not a default.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# X_FRAME_OPTIONS stays SAMEORIGIN (security.W019 wants DENY): every role's page shows its
+# map in a same-origin <iframe>.
+SILENCED_SYSTEM_CHECKS.append("security.W019")
+# drf-spectacular's deploy check builds the OpenAPI schema and reports where it had to guess
+# (APIViews without serializers, untyped SerializerMethodFields): documentation quality of
+# /api/schema/, not deployment safety. `manage.py spectacular --validate --file /dev/null`
+# still lists them.
+SILENCED_SYSTEM_CHECKS += ["drf_spectacular.W001", "drf_spectacular.W002"]
 
 # Walking: 15 minutes ≈ 1000 m (GB 50180-2018's 800–1000 m for the 15-minute circle,
 # DOMAIN.md §4) gives 66.7 m/min (4 km/h).

@@ -1,0 +1,254 @@
+"""Concurrent logged-in users against gunicorn and against `manage.py runserver`.
+
+    .venv/bin/python bench/serve.py [--users 50] [--seconds 30] [--warmup 5]
+
+Loads the demo district into a separate database (gridmap_bench_serve) unless it is there,
+starts gunicorn (gridmap/gunicorn.conf.py: 2 × cores + 1 workers × 4 threads unless
+GRIDMAP_WEB_WORKERS says otherwise) and then runserver on 127.0.0.1, and drives each with the
+same mix of users, every one with its own session logged in through the login form (CSRF):
+  60 % grid workers: POST /api/incidents/ (a report inside their own grid), GET /my/,
+                     GET /api/incidents/
+  20 % planners:     GET /planner/, GET /api/coverage/?type=<a facility type>
+  20 % patrols:      GET /patrol/
+Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over runserver's.
+The load generator runs on the same machine (it shares the cores with the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from _db import ROOT, setup_django
+
+DB_NAME = "gridmap_bench_serve"
+PASSWORD = "bench-serve-pw-2026"
+MIX = (("worker", 0.6), ("planner", 0.2), ("patrol", 0.2))
+
+
+@dataclass
+class Account:
+    role: str
+    username: str
+    points: list[tuple[float, float]] = field(default_factory=list)  # inside the worker's grids
+
+
+@dataclass
+class World:
+    workers: list[Account]
+    planners: list[Account]
+    patrols: list[Account]
+    categories: list[int]
+    facility_types: list[str]
+
+
+def prepare() -> World:
+    setup_django(DB_NAME)
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from layers.accounts.visibility import visible_grids
+    from layers.facilities.models import FacilityType
+    from layers.incidents.models import IncidentCategory
+    from layers.people.models import Household
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if not Household.objects.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            call_command("load_demo", logins=str(Path(tmp) / "logins.txt"), verbosity=0)
+    rng = random.Random(7)
+    accounts: dict[str, list[Account]] = defaultdict(list)
+    for user in User.objects.filter(is_active=True).order_by("username"):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+        if user.is_superuser:
+            continue
+        if user.has_perm("accounts.view_all_incidents"):
+            accounts["patrol"].append(Account("patrol", user.username))
+        elif user.has_perm("accounts.view_all_grids") and user.has_perm("facilities.view_facility"):
+            accounts["planner"].append(Account("planner", user.username))
+        elif user.has_perm("layers.add_incident"):
+            points = []
+            for grid in visible_grids(user):
+                inside = grid.geom.point_on_surface
+                points.append((inside.x, inside.y))
+            if points:
+                rng.shuffle(points)
+                accounts["worker"].append(Account("worker", user.username, points))
+    for role in ("worker", "planner", "patrol"):
+        if not accounts[role]:
+            sys.exit(f"bench/serve.py: no {role} account in {DB_NAME}")
+    return World(accounts["worker"], accounts["planner"], accounts["patrol"],
+                 list(IncidentCategory.objects.values_list("id", flat=True)),
+                 list(FacilityType.objects.values_list("code", flat=True)))
+
+
+def start_server(kind: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "GRIDMAP_DB_NAME": DB_NAME, "GRIDMAP_BIND": f"127.0.0.1:{port}",
+           "GRIDMAP_ACCESS_LOG": os.devnull}
+    if kind == "gunicorn":
+        cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gridmap/gunicorn.conf.py"]
+    else:
+        cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    log = open(ROOT / "var" / f"bench-serve-{kind}.log", "w")  # noqa: SIM115 - closed with the process
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
+                return server
+        except requests.RequestException:  # not listening yet, or workers still importing
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.5)
+    server.terminate()
+    sys.exit(f"bench/serve.py: {kind} did not come up; see var/bench-serve-{kind}.log")
+
+
+def login(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    session.get(f"{base}/accounts/login/", timeout=120).raise_for_status()
+    response = session.post(f"{base}/accounts/login/", timeout=120, allow_redirects=False,
+                            data={"username": username, "password": PASSWORD,
+                                  "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                            headers={"Referer": f"{base}/accounts/login/"})
+    if response.status_code != 302:
+        raise RuntimeError(f"login of {username} failed: HTTP {response.status_code}")
+    return session
+
+
+def one_request(session: requests.Session, base: str, account: Account, world: World,
+                rng: random.Random) -> tuple[str, float, bool]:
+    r = rng.random()
+    t = time.perf_counter()
+    if account.role == "worker":
+        if r < 0.3:
+            label = "POST /api/incidents/"
+            lon, lat = rng.choice(account.points)
+            response = session.post(f"{base}/api/incidents/", timeout=120, json={
+                "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {"category": rng.choice(world.categories), "description": "压测上报（bench）"}},
+                headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/my/"})
+            ok = response.status_code == 201
+        elif r < 0.6:
+            label = "GET /my/"
+            response = session.get(f"{base}/my/", timeout=120)
+            ok = response.status_code == 200
+        else:
+            label = "GET /api/incidents/"
+            response = session.get(f"{base}/api/incidents/", timeout=120)
+            ok = response.status_code == 200
+    elif account.role == "planner":
+        if r < 0.5:
+            label = "GET /planner/"
+            response = session.get(f"{base}/planner/", timeout=120)
+        else:
+            label = "GET /api/coverage/?type=…"
+            response = session.get(f"{base}/api/coverage/?type={rng.choice(world.facility_types)}", timeout=120)
+        ok = response.status_code == 200
+    else:
+        label = "GET /patrol/"
+        response = session.get(f"{base}/patrol/", timeout=120)
+        ok = response.status_code == 200
+    response.content  # noqa: B018 - read the whole body inside the timing
+    return label, time.perf_counter() - t, ok
+
+
+def drive(base: str, world: World, users: int, seconds: float, warmup: float) -> tuple[list, float]:
+    """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows and the wall time."""
+    pools = {"worker": world.workers, "planner": world.planners, "patrol": world.patrols}
+    plan = []
+    for role, share in MIX:
+        plan += [role] * round(users * share)
+    plan = (plan + ["worker"] * users)[:users]
+    accounts = [pools[role][i % len(pools[role])] for i, role in enumerate(plan)]
+    timing = {}
+
+    def go() -> None:  # run once, by the last thread to arrive, before any is released
+        timing["start"] = time.monotonic()
+        timing["end"] = timing["start"] + warmup + seconds
+
+    start = threading.Barrier(users + 1, action=go)
+
+    def user(i: int) -> list:
+        rng = random.Random(i)
+        account = accounts[i]
+        try:
+            session = login(base, account.username)
+        finally:
+            start.wait()
+        end_warmup = timing["start"] + warmup
+        rows = []
+        while time.monotonic() < timing["end"]:
+            try:
+                label, took, ok = one_request(session, base, account, world, rng)
+            except requests.RequestException:
+                label, took, ok = "(connection error)", 0.0, False
+            if time.monotonic() > end_warmup:
+                rows.append((label, took, ok))
+        return rows
+
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        futures = [pool.submit(user, i) for i in range(users)]
+        start.wait()
+        rows = [row for f in futures for row in f.result()]
+    return rows, time.monotonic() - timing["start"] - warmup
+
+
+def summarise(rows: list, wall: float) -> dict[str, tuple]:
+    by_label = defaultdict(list)
+    for label, took, ok in rows:
+        by_label[label].append((took, ok))
+    by_label["(all)"] = [(took, ok) for _label, took, ok in rows]
+    table = {}
+    for label, items in by_label.items():
+        times = sorted(t for t, _ in items)
+        q = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
+        table[label] = (len(items) / wall, q[49], q[94], q[98], sum(1 for _, ok in items if not ok), len(items))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30, help="measured time per server")
+    parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds after the logins")
+    args = parser.parse_args()
+    world = prepare()
+    print(f"{args.users} users ({', '.join(f'{int(s * 100)} % {r}s' for r, s in MIX)}), "
+          f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
+    results = {}
+    for kind, port in (("gunicorn", 8791), ("runserver", 8792)):
+        server = start_server(kind, port)
+        try:
+            rows, wall = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        results[kind] = summarise(rows, wall)
+    labels = sorted({label for table in results.values() for label in table}, key=lambda s: (s == "(all)", s))
+    print(f"\n{'server':<10} {'page':<28}{'req/s':>8}{'p50 s':>8}{'p95 s':>8}{'p99 s':>8}{'errors':>8}{'requests':>10}")
+    for kind, table in results.items():
+        for label in labels:
+            if label in table:
+                rps, p50, p95, p99, errors, n = table[label]
+                print(f"{kind:<10} {label:<28}{rps:>8.2f}{p50:>8.3f}{p95:>8.3f}{p99:>8.3f}{errors:>8}{n:>10}")
+    ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
+    print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""gunicorn settings for gridmap: `gunicorn -c gridmap/gunicorn.conf.py` (make serve / make demo).
+
+Environment:
+  GRIDMAP_BIND           host:port to listen on (default 127.0.0.1:8000; the Makefile passes
+                         $(HOST):$(PORT)); a unix:/path socket works too.
+  GRIDMAP_WEB_WORKERS    worker processes (default 2 × cores + 1, at most 9).
+  GRIDMAP_WEB_THREADS    threads per worker (default 4): requests waiting on PostGIS overlap.
+  GRIDMAP_WEB_TIMEOUT    seconds before a stuck worker is restarted (default 120: some map
+                         pages compute for a while until that work moves to a queue).
+  GRIDMAP_ACCESS_LOG     "-" (stdout, the default; the journal under systemd) or a file path.
+  GRIDMAP_FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-* headers are trusted (default 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+wsgi_app = "gridmap.wsgi:application"
+bind = [os.environ.get("GRIDMAP_BIND", "127.0.0.1:8000")]
+workers = int(os.environ.get("GRIDMAP_WEB_WORKERS") or min(2 * _cores() + 1, 9))
+worker_class = "gthread"
+threads = int(os.environ.get("GRIDMAP_WEB_THREADS", "4"))
+timeout = int(os.environ.get("GRIDMAP_WEB_TIMEOUT", "120"))
+# On SIGTERM (systemctl stop/restart) workers finish the requests they have for this long.
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then: the geo stack (GDAL, numpy) keeps memory it once needed.
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = os.environ.get("GRIDMAP_ACCESS_LOG", "-")
+if accesslog not in ("-", os.devnull):
+    os.makedirs(os.path.dirname(os.path.abspath(accesslog)), exist_ok=True)
+errorlog = "-"
+loglevel = os.environ.get("GRIDMAP_LOG_LEVEL", "info").lower()
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+forwarded_allow_ips = os.environ.get("GRIDMAP_FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "gridmap"
+# Each worker imports Django itself (no preload): a `systemctl reload` (HUP) then picks up new code.
+preload_app = False
+# gunicorn ≥ 27 opens a control socket in ~/.gunicorn by default; gridmap does not use it, and
+# two instances (the bench's, a second checkout's) would fight over the one path.
+control_socket_disable = True

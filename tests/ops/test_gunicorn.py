@@ -1,0 +1,79 @@
+"""gunicorn serves the app: workers sized to the cores, /health/, hashed and plain static names."""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / "gridmap" / "gunicorn.conf.py"
+
+
+def test_workers_follow_the_cores_unless_overridden(monkeypatch):
+    monkeypatch.delenv("GRIDMAP_WEB_WORKERS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    conf = runpy.run_path(str(CONF))
+    assert conf["workers"] == 5 and conf["threads"] >= 2 and conf["worker_class"] == "gthread"
+    assert conf["graceful_timeout"] > 0 and conf["accesslog"] == "-"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)))
+    assert runpy.run_path(str(CONF))["workers"] == 9
+    monkeypatch.setenv("GRIDMAP_WEB_WORKERS", "3")
+    assert runpy.run_path(str(CONF))["workers"] == 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 - our own local server
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the embedded cluster's test database")
+def test_gunicorn_serves_health_and_static_files():
+    port = _free_port()
+    env = {**os.environ, "GRIDMAP_BIND": f"127.0.0.1:{port}", "GRIDMAP_WEB_WORKERS": "1",
+           "GRIDMAP_DB_NAME": settings.DATABASES["default"]["NAME"], "GRIDMAP_ACCESS_LOG": os.devnull}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", str(CONF)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                status, _headers, body = _get(f"{base}/health/")
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200, body
+        _status, _headers, login = _get(f"{base}/accounts/login/")
+        css = re.search(rb'href="(/static/gridmap/gridmap\.[0-9a-f]{12}\.css)"', login)
+        assert css, "the login page links the hashed stylesheet"
+        status, headers, _ = _get(base + css.group(1).decode())
+        assert status == 200 and "immutable" in headers["Cache-Control"]
+        # The plain names folium's map HTML refers to.
+        for path in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
+                     "/static/gridmap/gcj02-crs.js"):
+            status, headers, _ = _get(base + path)
+            assert status == 200, path
+            assert "max-age=" in headers["Cache-Control"]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
