@@ -66,6 +66,7 @@ class Feature:
     parent: models.Model | None = None
     existing: models.Model | None = None
     repaired: bool = False
+    deferred: list[RowIssue] | None = None  # a refused repair, reported with the checks across features
 
     @property
     def wkb(self) -> bytes:
@@ -117,10 +118,13 @@ class BoundaryLoader(Loader):
             if not polygonal[i]:
                 continue
             geom, geom_issues = self._geometry(int(number), wgs[i], f"{self.level_word} {codes[i]} {names_text[i]}")
-            issues += geom_issues
+            # A refused repair waits for check(), so that the children it strands are reported too.
+            deferred = [x for x in geom_issues if x.kind == "repair_area"]
+            issues += [x for x in geom_issues if x.kind != "repair_area"]
             if geom is not None:
                 features.append(Feature(int(number), codes[i], names_text[i], parents[i], geom,
-                                        repaired=any(x.kind.startswith("repair") for x in geom_issues)))
+                                        repaired=any(x.kind.startswith("repair") for x in geom_issues),
+                                        deferred=deferred))
         rejected = report.add(issues)
         self.features += [f for f in features if f.number not in rejected]
 
@@ -189,16 +193,24 @@ class BoundaryLoader(Loader):
         issues = self._duplicates()
         for f in self.features:
             issues += self.level.resolve_parent(f, self.columns)
-        bad = report.add(issues)
+        bad = report.add(self._with_deferred(issues))
         self.features = [f for f in self.features if f.number not in bad]
         existing = self.level.model.objects.in_bulk([f.code for f in self.features if f.code], field_name="code")
         for f in self.features:
             f.existing = existing.get(f.code)
         if self.level.key == "grid":
-            bad = report.add(self._grid_codes())
+            bad = report.add(self._with_deferred(self._grid_codes()))
             self.features = [f for f in self.features if f.number not in bad]
-        bad = report.add(self._topology())
+        bad = report.add(self._topology() + [x for f in self.features for x in f.deferred or []])
         self.features = [f for f in self.features if f.number not in bad]
+
+    def _with_deferred(self, issues: list[RowIssue]) -> list[RowIssue]:
+        """``issues`` plus the deferred issues of the features they reject (in one batch: one count per feature)."""
+        rejected = {x.number for x in issues if x.severity == "error"}
+        for f in self.features:
+            if f.number in rejected and f.deferred:
+                issues, f.deferred = issues + f.deferred, []
+        return issues
 
     def _duplicates(self) -> list[RowIssue]:
         seen: dict[str, list[int]] = defaultdict(list)

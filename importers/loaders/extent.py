@@ -103,8 +103,8 @@ def suggestion(raw: npt.NDArray[np.float64], declared: CrsSpec, ref: Reference) 
             lon, lat = to_wgs84(raw[:, 0], raw[:, 1], spec)
         landed = np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)])
         if len(landed) and _inside(landed, ref.box).mean() >= 0.5:
-            return f"如坐标为{what}，请用 --crs {option} (if the coordinates are {what.split('(')[-1].rstrip(')')}, " \
-                   f"use --crs {option})"
+            zh, _, en = what.partition(" (")
+            return f"如坐标为{zh}，请用 --crs {option} (if the coordinates are {en.rstrip(')')}, use --crs {option})"
     return "请核对坐标系并用 --crs 指定 (check the coordinate system and give it with --crs)"
 
 
