@@ -268,3 +268,20 @@ def test_skip_invalid_writes_the_grids_that_keep_their_households(world, tmp_pat
     assert world.hw.grid_id == world.west.pk
     assert shapely.equals(shape(world.east), MultiPolygon([box(104.070, 30.650, 104.080, 30.6595)]))
     assert mapping(shape(world.west))["coordinates"]  # west untouched and still there
+
+
+# --- the admin follows the same rule ----------------------------------------------------------------
+
+
+def test_admin_edit_moving_a_street_out_of_its_district_is_a_form_error_not_a_crash(world):
+    from tests.fixtures_world import client_for
+
+    street = world.community.street
+    moved = "SRID=4326;MULTIPOLYGON(((105.0 31.0, 105.1 31.0, 105.1 31.1, 105.0 31.1, 105.0 31.0)))"
+    response = client_for(world.admin).post(f"/admin/grids/street/{street.pk}/change/", {
+        "district": street.district_id, "code": street.code, "name": street.name, "geom": moved})
+    assert response.status_code == 200  # the form again, with the error
+    body = response.content.decode()
+    assert "完全在所属区" in body and "lies wholly outside its district" in body
+    street.refresh_from_db()
+    assert street.geom.extent[0] < 104.5
