@@ -177,9 +177,12 @@ class BoundaryLoader(Loader):
                 change = f"{abs(after - before) / before:.1%}" if before > 0 else "—"
                 msg = (f"{label.strip()}: make_valid 修复使面积由 {before:,.1f} m² 变为 {after:,.1f} m² (变化 {change}, "
                        f"超过容差 {tolerance:.0%}) (the repair changes the area from {before:,.1f} m² to "
-                       f"{after:,.1f} m², more than {tolerance:.0%}); 请修正原图形，或核对修复结果后加 --accept-repairs "
-                       "(fix the polygon, or check the repair and use --accept-repairs)")
-                severity = "warning" if self.options.accept_repairs else "error"
+                       f"{after:,.1f} m², more than {tolerance:.0%}); ")
+                if self.options.accept_repairs:
+                    msg, severity = msg + "已按 --accept-repairs 接受 (accepted with --accept-repairs)", "warning"
+                else:
+                    msg, severity = msg + ("请修正原图形，或核对修复结果后加 --accept-repairs "
+                                           "(fix the polygon, or check the repair and use --accept-repairs)"), "error"
                 issues.append(RowIssue(number, "geometry", f"{before:.1f}->{after:.1f}", msg, "repair_area", severity))
             return fixed, issues
         return multipolygon(geom), issues

@@ -199,6 +199,7 @@ def test_self_intersecting_community_repair_changing_the_area_is_refused_naming_
     assert bytes(Community.objects.get(pk=world.community.pk).geom.wkb) == before
     accepted = run("import_boundaries", path, "--level", "community", "--accept-repairs")
     assert accepted.ok, accepted.text
+    assert "已按 --accept-repairs 接受" in accepted.err and "请随后重新导入网格" in accepted.err
     assert bytes(Community.objects.get(pk=world.community.pk).geom.wkb) != before
 
 
