@@ -92,6 +92,9 @@ def _candidates(raw: npt.NDArray[np.float64], ref: Reference) -> list[tuple[str,
 
 def suggestion(raw: npt.NDArray[np.float64], declared: CrsSpec, ref: Reference) -> str:
     """'如坐标为经纬度，请用 --crs wgs84' for the first candidate that puts most features inside."""
+    if declared.is_geographic and len(raw) and _inside(raw[:, ::-1], ref.box).mean() >= 0.5:
+        return ("经纬度似乎颠倒，请在源软件中交换 X/Y 后重新导出 (longitude and latitude look swapped: "
+                "swap X/Y where the file was made and export it again)")
     for option, what in _candidates(raw, ref):
         try:
             spec = parse_crs_option(option)

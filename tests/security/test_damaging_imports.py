@@ -286,3 +286,13 @@ def test_admin_edit_moving_a_street_out_of_its_district_is_a_form_error_not_a_cr
     assert "完全在所属区" in body and "lies wholly outside its district" in body
     street.refresh_from_db()
     assert street.geom.extent[0] < 104.5
+
+
+def test_boundary_file_with_swapped_lon_lat_is_refused_saying_so(chengdu, tmp_path):
+    rows = grid_rows("510104001001")
+    for row in rows:
+        row["geometry"] = shapely.transform(row["geometry"], lambda xy: xy[:, ::-1])
+    path = write(tmp_path / "swapped.geojson", rows)
+    result = run("import_boundaries", path, "--level", "grid")
+    assert not result.ok
+    assert "要素落在 (30." in result.error and "经纬度似乎颠倒" in result.error
