@@ -176,8 +176,8 @@ class BoundaryLoader(Loader):
             if before <= 0 or abs(after - before) > tolerance * before:
                 change = f"{abs(after - before) / before:.1%}" if before > 0 else "—"
                 msg = (f"{label.strip()}: make_valid 修复使面积由 {before:,.1f} m² 变为 {after:,.1f} m² (变化 {change}, "
-                       f"超过容差 {tolerance:.0%}) (the repair changes the area from {before:,.1f} m² to "
-                       f"{after:,.1f} m², more than {tolerance:.0%}); ")
+                       f"超过容差 {tolerance * 100:g}%) (the repair changes the area from {before:,.1f} m² to "
+                       f"{after:,.1f} m², more than {tolerance * 100:g}%); ")
                 if self.options.accept_repairs:
                     msg, severity = msg + "已按 --accept-repairs 接受 (accepted with --accept-repairs)", "warning"
                 else:
@@ -324,7 +324,7 @@ class BoundaryLoader(Loader):
 
     def apply(self, result: ImportResult) -> None:
         if self.level.key != "grid":
-            self._report_refused(self._write(result))
+            self.report.add(self._refused_issues(self._write(result)))
             return
         # Grids: write in a savepoint, count the households and incidents left in no grid,
         # and roll back unless --allow-unlink (with --skip-invalid: without those grids).
@@ -338,17 +338,18 @@ class BoundaryLoader(Loader):
                 transaction.savepoint_commit(savepoint)
                 break
             transaction.savepoint_rollback(savepoint)
-            bad = self.report.add(self._unlink_issues(lost))
             if not self.options.skip_invalid:
+                self.report.add(self._unlink_issues(lost) + self._refused_issues(refused))
                 unlinking.drop()
                 return
+            bad = self.report.add(self._unlink_issues(lost))
             self.features = [f for f in self.features if f.number not in bad]
             for f in self.features:
                 if f.existing is not None:
                     f.existing.refresh_from_db()  # build() edited it for the rolled-back trial
         unlinking.drop()
         result.created, result.updated, result.unchanged = trial.created, trial.updated, trial.unchanged
-        self._report_refused(refused)
+        self.report.add(self._refused_issues(refused))
         if lost:
             codes = {f.existing.pk: f.code for f in self.features if f.existing is not None}
             result.notes.append("已解除关联 (un-linked, --allow-unlink): " + "; ".join(
@@ -398,9 +399,10 @@ class BoundaryLoader(Loader):
             pending = [(f, obj) for f, obj, _ in failed]
         return []
 
-    def _report_refused(self, refused: list[tuple[Feature, Exception]]) -> None:
-        self.report.add([RowIssue(f.number, "", f.code, f"数据库拒绝 (refused by the database): "
-                                  f"{str(e).splitlines()[0]}", "database") for f, e in refused])
+    @staticmethod
+    def _refused_issues(refused: list[tuple[Feature, Exception]]) -> list[RowIssue]:
+        return [RowIssue(f.number, "", f.code, f"数据库拒绝 (refused by the database): "
+                         f"{str(e).splitlines()[0]}", "database") for f, e in refused]
 
     def cleanup(self) -> None:
         topology.drop()
