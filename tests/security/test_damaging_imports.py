@@ -296,3 +296,25 @@ def test_boundary_file_with_swapped_lon_lat_is_refused_saying_so(chengdu, tmp_pa
     result = run("import_boundaries", path, "--level", "grid")
     assert not result.ok
     assert "要素落在 (30." in result.error and "经纬度似乎颠倒" in result.error
+
+
+def test_demo_grid_shrunk_away_from_its_households_is_refused_with_the_exact_counts(tmp_path):
+    from tests.importers.test_demo_export import load
+
+    assert all(r.ok for r in load())
+    grid = Grid.objects.get(code="510104001001001")
+    half = shapely.clip_by_rect(shape(grid), *shape(grid).bounds[:2], shape(grid).centroid.x, shape(grid).bounds[3])
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM people_household WHERE grid_id = %(g)s AND NOT ST_Covers("
+                    "ST_GeomFromText(%(w)s, 4326), geom)), (SELECT count(*) FROM incidents_incident "
+                    "WHERE grid_id = %(g)s AND NOT ST_Covers(ST_GeomFromText(%(w)s, 4326), geom))",
+                    {"g": grid.pk, "w": half.wkt})
+        households, incidents = cur.fetchone()
+    assert households > 20
+    linked = Household.objects.filter(grid=grid).count()
+    path = write(tmp_path / "网格.geojson", [{"网格编码": grid.code, "网格名称": grid.name, "社区编码": grid.code[:12],
+                                              "geometry": half}])
+    result = run("import_boundaries", path, "--level", "grid")
+    assert not result.ok
+    assert f"网格 {grid.code} {grid.name} 导入后将有 {households} 户、{incidents} 个事件不在任何网格内" in result.err
+    assert Household.objects.filter(grid=grid).count() == linked  # nothing written, nobody un-linked
