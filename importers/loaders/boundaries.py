@@ -267,6 +267,13 @@ class BoundaryLoader(Loader):
                 issues.append(RowIssue(f.number, "geometry", f"{area:.4f}",
                                        f"{what} {f.code} 面积仅 {area:.4f} m², 不大于容差 {tolerance:g} m² (area not above "
                                        "the sliver tolerance: coordinates in the wrong unit or wrong --crs?)", "too_small"))
+        if level == "district":
+            for f in self.features:
+                x, y = f.geom.centroid.x, f.geom.centroid.y
+                if not (extent.CHINA[0] <= x <= extent.CHINA[2] and extent.CHINA[1] <= y <= extent.CHINA[3]):
+                    issues.append(RowIssue(f.number, "geometry", f"{x:.4f}, {y:.4f}",
+                                           f"区 {f.code} 位于 ({x:.4f}, {y:.4f}), 不在中国范围内 (outside China: "
+                                           "lon 73–136, lat 3–54)", "outside_china"))
         for o in topology.overlaps(level, tolerance):
             if o.number in unchanged and o.other_number is not None and o.other_number not in unchanged:
                 continue

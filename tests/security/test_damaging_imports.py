@@ -318,3 +318,12 @@ def test_demo_grid_shrunk_away_from_its_households_is_refused_with_the_exact_cou
     assert not result.ok
     assert f"网格 {grid.code} {grid.name} 导入后将有 {households} 户、{incidents} 个事件不在任何网格内" in result.err
     assert Household.objects.filter(grid=grid).count() == linked  # nothing written, nobody un-linked
+
+
+def test_one_district_of_a_file_outside_china_is_refused_with_its_position(db, tmp_path):
+    district = gpd.read_file(DATA / "district.geojson").to_dict("records")
+    far = {"区划代码": "510105", "名称": "远方区", "geometry": shapely.affinity.translate(district[0]["geometry"], 60)}
+    result = run("import_boundaries", write(tmp_path / "区.geojson", [*district, far]), "--level", "district")
+    assert not result.ok
+    assert "feature 2 [geometry] 错误 error: 区 510105 位于 (164." in result.err and "不在中国范围内" in result.err
+    assert not District.objects.exists()
