@@ -277,3 +277,8 @@ GRIDMAP_EMERGING_BINS = int(os.environ.get("GRIDMAP_EMERGING_BINS", "12"))
 # before the plan warns that it is not really on the network.
 GRIDMAP_PATROL_STOPS = int(os.environ.get("GRIDMAP_PATROL_STOPS", "8"))
 GRIDMAP_PATROL_SNAP_WARN_M = float(os.environ.get("GRIDMAP_PATROL_SNAP_WARN_M", "150"))
+
+# --- boundary imports (sec-imports) ---------------------------------------------------------
+# The share of a polygon's area (0.01 = 1 %) a make_valid repair may change before
+# import_boundaries refuses it without --accept-repairs.
+GRIDMAP_REPAIR_TOLERANCE = float(os.environ.get("GRIDMAP_REPAIR_TOLERANCE", "0.01"))

@@ -33,6 +33,8 @@ class ImportOptions:
     dry_run: bool = False
     skip_invalid: bool = False
     allow_no_key: bool = False
+    accept_repairs: bool = False  # boundaries: keep make_valid repairs that change the area or strand children
+    allow_unlink: bool = False  # grids: write even if households/incidents end up in no grid
     error_report: Path | None = None
     progress: bool | None = None  # None: only on a terminal
     trigger_linking: bool = False  # link points to grids row by row in the trigger (slower; for comparison)

@@ -46,7 +46,8 @@ class ImportCommand(BaseCommand):
         return ImportOptions(
             crs=options["crs"], encoding=options["encoding"], mapping=mapping, gis_layer=options["gis_layer"],
             sheet=options["sheet"], dry_run=options["dry_run"], skip_invalid=options["skip_invalid"],
-            allow_no_key=options.get("allow_no_key", False), error_report=options["error_report"],
+            allow_no_key=options.get("allow_no_key", False), accept_repairs=options.get("accept_repairs", False),
+            allow_unlink=options.get("allow_unlink", False), error_report=options["error_report"],
             progress=False if options["no_progress"] else None,
         )
 

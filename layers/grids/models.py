@@ -2,9 +2,10 @@
 spatial table of gridmap shares.
 
 All geometries are stored in WGS84 (SRID 4326), must be valid (a CHECK constraint) and
-carry a named GiST index. Grid topology (inside its community, no overlap with a sibling)
-is checked by the database (layers/grids/sql/0001_topology.sql), so that admin, importers
-and plain SQL follow one rule. Points (households, incidents) are linked to the grid that
+carry a named GiST index. Topology at every level (inside its parent, no overlap with a
+sibling) is checked by the database (layers/grids/sql/0001_topology.sql for grids,
+0002_boundary_topology.sql for districts, streets and communities), so that admin,
+importers and plain SQL follow one rule. Points (households, incidents) are linked to the grid that
 covers them by database triggers: :class:`GridLinked` and layers/grids/sql/0001_grid_for_point.sql.
 """
 
@@ -43,13 +44,33 @@ class Synthetic(models.Model):
 # --- the administrative hierarchy -----------------------------------------------------------
 
 
-class District(models.Model):
+class BoundaryRules:
+    """clean() for districts, streets and communities: what the database trigger would refuse
+    (layers/grids/sql/0002_boundary_topology.sql), as form errors in the admin."""
+
+    topology_level = ""
+    parent_field = ""
+
+    def clean(self) -> None:
+        if self.geom is None:
+            return
+        parent = getattr(self, f"{self.parent_field}_id") if self.parent_field else None
+        with connection.cursor() as cur:
+            cur.execute("SELECT gridmap_boundary_problems(%s, ST_GeomFromEWKT(%s), %s, %s, %s)",
+                        [self.topology_level, self.geom.ewkt, parent, self.pk, self.code or None])
+            problems = cur.fetchone()[0]
+        if problems:
+            raise ValidationError({"geom": problems})
+
+
+class District(BoundaryRules, models.Model):
     """区 (county-level division). ``code`` is its 6-digit GB/T 2260 code, e.g. 510104."""
 
     code = models.CharField("区划代码", max_length=6, unique=True)
     name = models.CharField("名称", max_length=100)
     geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
     source = models.CharField("来源", max_length=200, blank=True)
+    topology_level = "district"
 
     class Meta:
         verbose_name = verbose_name_plural = "区"
@@ -61,10 +82,11 @@ class District(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Street(models.Model):
+class Street(BoundaryRules, models.Model):
     """街道 / 乡镇. ``code`` is 9 digits: the district code and a 3-digit street code."""
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="streets", verbose_name="区")
+    topology_level, parent_field = "street", "district"
     code = models.CharField("街道代码", max_length=9, unique=True)
     name = models.CharField("名称", max_length=100)
     geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
@@ -79,10 +101,11 @@ class Street(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Community(models.Model):
+class Community(BoundaryRules, models.Model):
     """社区 / 村. ``code`` is 12 digits: the street code and a 3-digit community code."""
 
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities", verbose_name="街道")
+    topology_level, parent_field = "community", "street"
     code = models.CharField("社区代码", max_length=12, unique=True)
     name = models.CharField("名称", max_length=100)
     geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)

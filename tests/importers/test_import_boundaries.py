@@ -158,3 +158,23 @@ def test_grid_code_must_start_with_its_community_code(chengdu, tmp_path):
     result = run("import_boundaries", tmp_path / "wrong_code.geojson", "--level", "grid")
     assert not result.ok
     assert "不以上级编码 510104001001 开头" in result.err
+
+
+def test_community_redrawn_without_repair_warns_about_the_grids_it_leaves_outside(chengdu, tmp_path):
+    import geopandas as gpd
+
+    gdf = gpd.read_file(DATA / "communities.gpkg")
+    first = gdf["社区编码"] == "510104001001"
+    gdf.loc[first, "geometry"] = gdf.loc[first].to_crs(32648).buffer(-30, join_style="mitre").to_crs(gdf.crs)
+    gdf[first].to_file(tmp_path / "shrunk.gpkg", layer="社区", driver="GPKG")
+    result = run("import_boundaries", tmp_path / "shrunk.gpkg", "--level", "community")
+    assert result.ok, result.text
+    assert "警告 warning: 社区 510104001001 新范围使 4 个已有网格超出其范围" in result.err
+    assert "请随后重新导入网格 (re-import the grids to match)" in result.err
+    assert "更新 updated 1" in result.out
+
+
+def test_district_level_is_checked_against_its_siblings_and_reimports_unchanged(chengdu):
+    result = run("import_boundaries", DATA / "district.geojson", "--level", "district")
+    assert result.ok, result.text
+    assert "未变 unchanged 1" in result.out
