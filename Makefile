@@ -10,6 +10,9 @@ PYTEST_ARGS ?=
 SYSTEMD_ARGS ?=
 .DEFAULT_GOAL := demo
 GUNICORN := GRIDMAP_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gridmap/gunicorn.conf.py
+# gunicorn in the foreground and the background worker (django-q2, PostgreSQL as the queue)
+# beside it; Ctrl-C stops both.
+SERVE := trap 'kill $$WORKER 2>/dev/null' EXIT; $(PY) manage.py qcluster & WORKER=$$!; $(GUNICORN)
 
 .PHONY: help demo test stop setup setup-dev sysdeps venv venv-dev db migrate load-demo static serve \
 	fixtures bench lint backup systemd
@@ -27,13 +30,13 @@ help:
 
 demo: setup db migrate load-demo static
 	@$(PY) manage.py demo_logins
-	@echo "gridmap: serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server; 'make stop' stops the database)"
-	$(GUNICORN)
+	@echo "gridmap: serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both; 'make stop' stops the database)"
+	$(SERVE)
 
 # Serve the existing database (embedded cluster or DATABASE_URL) without loading the demo.
 serve: setup db migrate static
-	@echo "gridmap: serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server; 'make stop' stops the database)"
-	$(GUNICORN)
+	@echo "gridmap: serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both; 'make stop' stops the database)"
+	$(SERVE)
 
 test: setup-dev db
 	$(PY) -m pytest $(PYTEST_ARGS)

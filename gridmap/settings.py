@@ -59,8 +59,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_gis",
     "drf_spectacular",
+    "django_q",
     # Domain apps, lower before higher: a lower app never imports a higher one.
     "layers.grids",
+    "layers.jobs",
     "layers.people",
     "layers.incidents",
     "layers.facilities",
@@ -282,3 +284,16 @@ GRIDMAP_PATROL_SNAP_WARN_M = float(os.environ.get("GRIDMAP_PATROL_SNAP_WARN_M", 
 # The share of a polygon's area (0.01 = 1 %) a make_valid repair may change before
 # import_boundaries refuses it without --accept-repairs.
 GRIDMAP_REPAIR_TOLERANCE = float(os.environ.get("GRIDMAP_REPAIR_TOLERANCE", "0.01"))
+
+# --- background work (layers.jobs; worker: python manage.py qcluster) ---------------------------
+# "queue": walking times and circles are recomputed by the background worker after a change
+# (web requests never do it); "inline": recomputed right after the commit (commands, tests).
+GRIDMAP_ACCESS_REFRESH = os.environ.get("GRIDMAP_ACCESS_REFRESH", "queue")
+# django-q2 with the ORM broker: PostgreSQL is the queue, no other server. One worker process
+# (the jobs are CPU-heavy and the server has few cores); a job may run an hour; a failed job is
+# reported on its Job row, not retried (retry must exceed timeout, attempts 1).
+Q_CLUSTER = {
+    "name": "gridmap", "orm": "default", "workers": int(os.environ.get("GRIDMAP_QUEUE_WORKERS", "1")),
+    "timeout": 3600, "retry": 3700, "max_attempts": 1, "poll": 1, "catch_up": False,
+    "save_limit": 200, "ack_failures": True, "label": "后台任务队列",
+}

@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("layers.api.urls")),
     path("", include("layers.ops.urls")),
+    path("", include("layers.jobs.urls")),
     path("", include("layers.pages.urls")),
 ]

@@ -2,12 +2,12 @@
 
     .venv/bin/python scripts/systemd_units.py [--out var/systemd] [--user gridmap]
         [--data-dir /var/lib/gridmap] [--bind 127.0.0.1:8000] [--server-name grid.example.org]
-        [--worker-command "manage.py run_worker"]
+        [--worker-command "manage.py qcluster"]
 
 Writes into --out:
   gridmap-db.service       the embedded PostGIS cluster (python -m gridmap.pgcluster start/stop)
   gridmap-web.service      gunicorn with gridmap/gunicorn.conf.py
-  gridmap-worker.service   the background worker (WORKER_COMMAND; placeholder until a queue exists)
+  gridmap-worker.service   the background worker (django-q2: manage.py qcluster)
   gridmap-backup.service   python manage.py backup --keep 14 ...
   gridmap-backup.timer     ... every night at 02:30
   gridmap.env              settings for /etc/gridmap/gridmap.env
@@ -24,9 +24,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# The queue worker's command (relative to the checkout, run by the venv's python). gridmap has
-# no task queue yet; whoever adds one (django-q2's `manage.py qcluster`, ...) changes this.
-WORKER_COMMAND = "manage.py run_worker"
+# The queue worker's command (relative to the checkout, run by the venv's python): django-q2's
+# cluster, which takes the jobs layers.jobs queues in PostgreSQL.
+WORKER_COMMAND = "manage.py qcluster"
 ENV_FILE = "/etc/gridmap/gridmap.env"
 
 
@@ -90,7 +90,7 @@ After=gridmap-db.service
 
 [Service]
 Type=simple
-# WORKER_COMMAND of scripts/systemd_units.py; a placeholder until gridmap adopts a queue.
+# WORKER_COMMAND of scripts/systemd_units.py: django-q2's cluster working the jobs queue.
 ExecStart={py} {worker_command}
 TimeoutStopSec=60
 {common}

@@ -18,3 +18,10 @@ def _collected_static():
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _access_refresh_inline(settings):
+    """Tests see walking times recomputed right after each commit, as the commands do;
+    tests/jobs runs the background worker for the queued mode that production uses."""
+    settings.GRIDMAP_ACCESS_REFRESH = "inline"

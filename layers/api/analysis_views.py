@@ -26,10 +26,10 @@ class CircleView(APIView):
     @extend_schema(parameters=[OpenApiParameter("type", str, required=True), OpenApiParameter("minutes", int)])
     def get(self, request: Request) -> Response:
         from layers.facilities.models import FacilityCircle
-        from layers.facilities.walking.refresh import refresh_pending
+        from layers.facilities.walking.refresh import request_refresh
 
         _require(request, "accounts.view_all_grids")
-        refresh_pending()  # whatever facility or network change is still queued
+        request_refresh()  # whatever facility or network change is still queued goes to the worker
         code = request.query_params.get("type")
         if not code:
             raise ValidationError({"type": "需要设施类型代码 (?type=kindergarten)"})
@@ -49,11 +49,11 @@ class CoverageView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("type", str), OpenApiParameter("level", str, enum=["community", "grid"])])
     def get(self, request: Request) -> Response:
-        from layers.facilities.walking.refresh import refresh_pending
+        from layers.facilities.walking.refresh import request_refresh
         from layers.facilities.walking.reports import coverage_rows
 
         _require(request, "accounts.view_all_grids")
-        refresh_pending()
+        request_refresh()
         level = request.query_params.get("level", "community")
         if level not in ("community", "grid"):
             raise ValidationError({"level": "level 应为 community 或 grid"})

@@ -37,10 +37,9 @@ def deferred_refresh() -> Iterator[None]:
 
 
 def _run_refresh() -> None:
-    from layers.facilities.walking.refresh import refresh_pending
+    from layers.facilities.walking.refresh import request_refresh
 
-    result = refresh_pending()
-    logger.info("access refresh: %s", result.summary())
+    request_refresh()
 
 
 def schedule_refresh(sender, **kwargs) -> None:

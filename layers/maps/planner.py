@@ -17,7 +17,6 @@ from django.db import connection
 
 from layers.facilities.models import AccessMethod, FacilityType, SuggestedSite
 from layers.facilities.walking import reports
-from layers.facilities.walking.refresh import refresh_pending
 from layers.maps.base import base_map
 from layers.maps.legend import Legend
 
@@ -55,7 +54,6 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
     ``minutes`` picks the circles drawn (default settings.GRIDMAP_CIRCLE_MINUTES);
     ``with_streets`` draws base_map's street background (fetched from the app)."""
     ftype = FacilityType.objects.get(code=facility_type_code)
-    refresh_pending()
     minutes = sorted(minutes or settings.GRIDMAP_CIRCLE_MINUTES)
     with connection.cursor() as cur:
         cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM"

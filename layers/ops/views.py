@@ -37,9 +37,13 @@ def unapplied_migrations() -> int:
     return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
-def queue_status() -> str:
-    """'unknown' until gridmap runs a task queue (then: 'ok' / 'down')."""
-    return "unknown"
+def queue_status() -> tuple[str, int]:
+    """('ok', 0), or ('stuck', N) when N jobs have waited longer than 10 minutes: nobody
+    works the queue (``python manage.py qcluster`` is not running)."""
+    from layers.jobs.services import stuck_jobs
+
+    stuck = stuck_jobs(older_than_s=600)
+    return ("stuck" if stuck else "ok"), stuck
 
 
 def _access_model():
@@ -62,7 +66,7 @@ def walking_refresh() -> str | None:
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     reasons: list[str] = []
-    body: dict = {"database": "ok", "migrations": None, "queue": queue_status(), "walking_times_refreshed": None}
+    body: dict = {"database": "ok", "migrations": None, "queue": None, "walking_times_refreshed": None}
     if not database_reachable():
         body["database"] = "unreachable"
         reasons.append("数据库无法连接 (database unreachable)")
@@ -76,6 +80,14 @@ def health(request: HttpRequest) -> JsonResponse:
             log.exception("health: migrations check failed")
             body["migrations"] = "error"
             reasons.append("无法检查数据库迁移 (migration check failed)")
+        try:
+            body["queue"], stuck = queue_status()
+            if stuck:
+                reasons.append(f"{stuck} 个后台任务等待超过 10 分钟，后台任务进程未运行？(queue worker not running)")
+        except DatabaseError:
+            log.exception("health: queue check failed")
+            body["queue"] = "error"
+            reasons.append("无法读取后台任务表 (job table unreadable)")
         try:
             body["walking_times_refreshed"] = walking_refresh()
         except DatabaseError:

@@ -15,7 +15,7 @@ def test_health_is_200_without_login_and_says_what_it_checked(client):
     assert body["status"] == "ok"
     assert body["database"] == "ok"
     assert body["migrations"] == "ok"
-    assert body["queue"] == "unknown"
+    assert body["queue"] == "ok"
     assert body["walking_times_refreshed"] is None  # no walking times computed in an empty database
     assert set(body) == {"status", "database", "migrations", "queue", "walking_times_refreshed"}
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
@@ -56,3 +56,18 @@ def test_health_counts_unapplied_migrations(client, monkeypatch):
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["migrations"] == "2 unapplied"
+
+
+def test_health_is_503_when_jobs_wait_and_no_worker_takes_them(client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from layers.jobs.models import Job
+
+    job = Job.objects.create(kind="facilities.access_refresh", label="更新步行时间与服务圈")
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["queue"] == "stuck" and any("后台任务" in reason for reason in body["reasons"])

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+from django.conf import settings
 from django.db import connection, transaction
 from tqdm import tqdm
 
@@ -134,3 +135,21 @@ def _type_ids(type_code: str | None) -> list[int]:
     with connection.cursor() as cur:
         cur.execute("SELECT id FROM facilities_facilitytype WHERE %s::text IS NULL OR code = %s", [type_code, type_code])
         return [r[0] for r in cur.fetchall()]
+
+
+def request_refresh() -> bool:
+    """Have what the triggers queued recomputed; True when walking times are being updated.
+
+    Web requests never recompute: with settings.GRIDMAP_ACCESS_REFRESH = "queue" (the
+    default) the work goes to the background worker as one job (repeated requests collapse
+    into the job already waiting). "inline" recomputes here and now (commands, tests).
+    """
+    if settings.GRIDMAP_ACCESS_REFRESH == "inline":
+        refresh_pending()
+        return False
+    if not pending_count():
+        return False
+    from layers.jobs.services import submit
+
+    submit("facilities.access_refresh", label="更新步行时间与服务圈")
+    return True

@@ -24,12 +24,19 @@ def _facility_type(request: HttpRequest) -> FacilityType:
 @planner_required
 def planner_page(request: HttpRequest) -> HttpResponse:
     """设施覆盖: coverage per community for a facility type, its map, and site suggestions."""
+    from layers.facilities.walking.refresh import request_refresh
     from layers.facilities.walking.reports import coverage_rows
+    from layers.jobs.models import Job
 
     ftype = _facility_type(request)
+    # Changes not yet recomputed go to the background worker; the page says so meanwhile.
+    updating = request_refresh()
     rows = [r for r in coverage_rows(level="community", type_code=ftype.code) if r.code]
+    job = None
+    if (job_id := request.GET.get("job", "")).isdigit():
+        job = Job.objects.filter(pk=int(job_id), user=request.user).first()
     return render(request, "pages/planner.html", {
-        "ftype": ftype, "types": FacilityType.objects.all(), "rows": rows,
+        "ftype": ftype, "types": FacilityType.objects.all(), "rows": rows, "updating": updating, "job": job,
     })
 
 
@@ -45,18 +52,19 @@ def planner_map_html(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("facilities.change_facility", raise_exception=True)
 def planner_suggest(request: HttpRequest) -> HttpResponse:
-    """Run the maximal covering model for K new sites of the type (POST) and show them."""
-    from layers.facilities.walking.sites import SitingError, suggest
+    """Queue the maximal covering model for K new sites of the type (POST); the page shows
+    the job's progress and, when it is done, the sites."""
+    from layers.jobs.services import submit
 
     ftype = _facility_type(request)
     if request.method == "POST":
         try:
             count = max(1, min(int(request.POST.get("count", "3")), 20))
-            result = suggest(ftype.code, count)
-            total = max(result.households, 1)
-            messages.success(request, f"已计算 {count} 处建议选址：覆盖户数 {result.covered_before} → "
-                                      f"{result.covered_after}（{result.covered_before / total:.1%} → "
-                                      f"{result.covered_after / total:.1%}）")
-        except (SitingError, ValueError) as e:
-            messages.error(request, f"无法计算建议选址：{e}")
+        except ValueError:
+            messages.error(request, "建议选址数量应为 1–20 的整数")
+            return redirect(f"/planner/?type={ftype.code}")
+        job = submit("facilities.suggest_sites", key=ftype.code, label=f"{ftype.name}：计算 {count} 处建议选址",
+                     user=request.user, params={"type_code": ftype.code, "count": count})
+        messages.info(request, "已提交后台计算，完成后本页自动刷新。")
+        return redirect(f"/planner/?type={ftype.code}&job={job.pk}")
     return redirect(f"/planner/?type={ftype.code}")
