@@ -237,7 +237,7 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.Authenticatio
 # address (whatever usernames were tried), logging in is refused for
 # GRIDMAP_LOGIN_COOLOFF_MINUTES — on /accounts/login/ and /admin/login/ alike (the API has
 # no login of its own: it only takes the session cookie). Administrators see the attempts
-# in the admin (访问尝试 / 访问失败记录 / 访问记录) and unlock by deleting the attempt rows or
+# in the admin (登录安全: 登录尝试 / 登录失败记录 / 登录记录) and unlock by deleting the attempt rows or
 # with `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
 INSTALLED_APPS.insert(INSTALLED_APPS.index("layers.grids"), "axes")  # before accounts: its permissions exist for the roles
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")

@@ -18,3 +18,9 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(ensure_roles, sender=self)
         m2m_changed.connect(staff_for_admin_group, sender=get_user_model().groups.through,
                             dispatch_uid="accounts.staff_for_admin_group")
+        from django.apps import apps
+
+        if apps.is_installed("axes"):
+            from layers.accounts.lockout import name_axes_in_chinese
+
+            name_axes_in_chinese(apps.get_app_config("axes"))

@@ -131,9 +131,11 @@ def test_attempts_are_recorded_without_the_password_and_shown_to_administrators(
     admin.groups.add(Group.objects.get(name=ADMIN))
     c = Client()
     c.force_login(admin)
-    for url in ("/admin/axes/accessattempt/", "/admin/axes/accessfailurelog/", "/admin/axes/accesslog/"):
-        response = c.get(url)
-        assert response.status_code == 200 and "10.4.4.4" in response.content.decode(), url
+    for url, title in (("/admin/axes/accessattempt/", "登录尝试"), ("/admin/axes/accessfailurelog/", "登录失败记录"),
+                       ("/admin/axes/accesslog/", "登录记录")):
+        body = c.get(url).content.decode()
+        assert "10.4.4.4" in body and title in body, url
+    assert "登录安全" in c.get("/admin/").content.decode()
 
 
 def test_the_lock_lifts_after_the_cooloff_time(users):
