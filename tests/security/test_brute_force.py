@@ -143,3 +143,11 @@ def test_the_lock_lifts_after_the_cooloff_time(users):
         login("wangge_bf", "cuowu")
     AccessAttempt.objects.update(attempt_time=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
     assert logged_in(login("wangge_bf", RIGHT))
+
+
+def test_a_forged_forwarded_for_header_does_not_give_a_fresh_address(users):
+    for i in range(5):
+        Client(REMOTE_ADDR="10.5.5.5", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}").post(
+            "/accounts/login/", {"username": f"b{i}", "password": "cuowu"})
+    forged = Client(REMOTE_ADDR="10.5.5.5", HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert locked_out(forged.post("/accounts/login/", {"username": "wangge_other", "password": RIGHT}))
