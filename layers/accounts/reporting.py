@@ -11,6 +11,8 @@ the app would also be re-linked to the neighbour by the next ``link_grids``.
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.gis.geos import Point
 from django.db import connection
 
@@ -34,6 +36,8 @@ def linked_grid(point: Point) -> Grid | None:
 def report_grid(user, point: Point) -> Grid:
     """The grid an incident reported by ``user`` at ``point`` will belong to, or
     ReportLocationError when that grid is not the user's."""
+    if not all(math.isfinite(c) for c in point.coords):
+        raise ReportLocationError("坐标无效，请在地图上重新选择。")
     grid = linked_grid(point)
     if grid is None:
         raise ReportLocationError("该位置不在任何网格内，请在地图上重新选择。")

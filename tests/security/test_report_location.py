@@ -71,3 +71,8 @@ def test_grid_lookup_of_the_report_page_agrees_with_the_rule(world):
     assert client_for(world.worker_w).get("/grid-at/?lon={}&lat={}".format(*BORDER)).json()["code"] == world.west.code
     inside = client_for(world.worker_e).get("/grid-at/?lon={}&lat={}".format(*INSIDE_EAST))
     assert inside.json()["code"] == world.east.code
+
+
+def test_not_a_number_coordinates_are_refused_not_a_server_error(world):
+    response = client_for(world.worker_w).get("/grid-at/?lon=nan&lat=inf")
+    assert response.status_code == 404 and "坐标无效" in response.json()["error"]
