@@ -297,3 +297,33 @@ Q_CLUSTER = {
     "timeout": 3600, "retry": 3700, "max_attempts": 1, "poll": 1, "catch_up": False,
     "save_limit": 200, "ack_failures": True, "label": "后台任务队列",
 }
+
+# --- access control (sec-auth): login required everywhere, lockout after failed logins ---
+from datetime import timedelta as _timedelta  # noqa: E402
+
+# Every view needs a logged-in user unless it is marked @login_not_required (the login
+# pages) or its path starts with one of these (static files; the health check).
+GRIDMAP_PUBLIC_PATHS = ["/" + STATIC_URL.lstrip("/"), "/health/", "/favicon.ico"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "layers.accounts.middleware.LoginRequired")
+# django-axes: after GRIDMAP_LOGIN_FAILURE_LIMIT wrong passwords for one username, or from one
+# address (whatever usernames were tried), logging in is refused for
+# GRIDMAP_LOGIN_COOLOFF_MINUTES — on /accounts/login/ and /admin/login/ alike (the API has
+# no login of its own: it only takes the session cookie). Administrators see the attempts
+# in the admin (登录安全: 登录尝试 / 登录失败记录 / 登录记录) and unlock by deleting the attempt rows or
+# with `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("layers.grids"), "axes")  # before accounts: its permissions exist for the roles
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("GRIDMAP_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = _timedelta(minutes=float(os.environ.get("GRIDMAP_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_LOCKOUT_CALLABLE = "layers.accounts.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed attempt in the admin, not only the counters
+# A success does not clear the counters: with the address rule it would let anyone holding
+# one account wipe the address's failures by logging in between guesses.
+AXES_RESET_ON_SUCCESS = False
+# The client address is REMOTE_ADDR (no django-ipware): behind a reverse proxy set
+# AXES_CLIENT_IP_CALLABLE to read the proxy's header, never a header a client can forge.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+# --- end access control ---

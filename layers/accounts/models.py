@@ -1,4 +1,5 @@
-"""The permissions that lift the grid scope (layers.accounts.visibility).
+"""The permissions that lift the grid scope (layers.accounts.visibility) and open the planner's
+and the patrol's pages.
 
 Django creates permissions for models only, so they are declared on a model without a
 table: nothing is stored here.
@@ -18,6 +19,9 @@ class Scope(models.Model):
             ("view_all_grids", "可查看全部网格"),
             ("view_all_households", "可查看全部户"),
             ("view_all_incidents", "可查看全部事件"),
+            # Which role pages a user opens (layers.accounts.roles.PAGE_PERMISSIONS).
+            ("use_planner", "可使用设施覆盖（规划人员页面与覆盖率接口）"),
+            ("use_patrol", "可使用巡防热点（巡防页面与热点接口）"),
         ]
 
     def __str__(self) -> str:

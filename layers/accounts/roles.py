@@ -3,11 +3,25 @@ migrate; an administrator adds users to them (the demo does it for its users).
 
 Rows are scoped by layers.accounts.visibility: a grid worker's permissions apply only inside the
 grids assigned to them; the view_all_* permissions lift that scope.
+
+Each role opens exactly its pages (tests/security/test_role_matrix.py holds the table):
+
+- 网格员: 我的网格, households, visits, 上报事件, incidents of their grids;
+- 规划人员: 设施覆盖 (PLANNER_PAGES), /api/circles/, /api/coverage/;
+- 巡防: 巡防热点 (PATROL_PAGES), /api/hotspots/, incidents read-only;
+- 管理员: everything — every model permission of the domain apps (the admin site), the
+  view_all_* scopes, both analysis pages, the login records of django-axes — except the full
+  ID numbers and phones (people.view_household_pii), which stay with the grid workers who
+  need them. A user put into the 管理员 group gets is_staff, so the admin site opens.
 """
 
 from __future__ import annotations
 
 WORKER, PLANNER, PATROL, ADMIN = "网格员", "规划人员", "巡防", "管理员"
+
+# The permissions a page or API view of each analysis asks for (all of them).
+PLANNER_PAGES = ("accounts.use_planner", "accounts.view_all_grids")
+PATROL_PAGES = ("accounts.use_patrol", "accounts.view_all_incidents")
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     WORKER: [
@@ -19,18 +33,38 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     PLANNER: [
         "grids.view_grid", "grids.view_community", "facilities.view_facility", "facilities.add_facility",
         "facilities.change_facility", "facilities.view_facilitytype",
-        "accounts.view_all_grids",
+        *PLANNER_PAGES,
     ],
     PATROL: [
         "grids.view_grid", "grids.view_community", "facilities.view_facility",
         "incidents.view_incident", "incidents.view_incidentcategory",
-        "accounts.view_all_grids", "accounts.view_all_incidents",
+        "accounts.view_all_grids", *PATROL_PAGES,
     ],
     ADMIN: [
-        "accounts.view_all_grids", "accounts.view_all_households", "accounts.view_all_incidents",
-        "people.view_piiaccesslog", "people.view_visit",
+        # Django's users and groups stay with superusers: change_user would let a group
+        # member make themselves a superuser. view_user fills the grid-assignment form.
+        "auth.view_user", "auth.view_group",
+        # django-axes: read the login records, unlock by deleting an attempt.
+        "axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog",
+        "axes.view_accessfailurelog",
     ],
 }
+# The administrator also gets every permission of these apps (add/change/delete/view of
+# every model, the scopes and page permissions), less ADMIN_EXCLUDED.
+ADMIN_APPS = ("grids", "people", "incidents", "facilities", "patrols", "accounts")
+ADMIN_EXCLUDED = {"people.view_household_pii"}
+
+
+def _permissions(names: list[str]):
+    from django.contrib.auth.models import Permission
+
+    perms = []
+    for name in names:
+        app_label, codename = name.split(".")
+        perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if perm is not None:
+            perms.append(perm)
+    return perms
 
 
 def ensure_roles(sender=None, **kwargs) -> None:
@@ -39,10 +73,25 @@ def ensure_roles(sender=None, **kwargs) -> None:
 
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        perms = []
-        for name in names:
-            app_label, codename = name.split(".")
-            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if perm is not None:
-                perms.append(perm)
-        group.permissions.add(*perms)
+        group.permissions.add(*_permissions(names))
+    admin = Group.objects.get(name=ADMIN)
+    every = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).select_related("content_type")
+    admin.permissions.add(*[p for p in every if f"{p.content_type.app_label}.{p.codename}" not in ADMIN_EXCLUDED])
+    admin.user_set.filter(is_staff=False).update(is_staff=True)
+
+
+def staff_for_admin_group(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """m2m_changed of User.groups: joining the 管理员 group makes a user staff (the admin
+    site asks for is_staff; what they may do there comes from the group's permissions)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    if action != "post_add" or not pk_set:
+        return
+    users = get_user_model().objects.filter(is_staff=False)
+    if not reverse:  # user.groups.add(group): instance is the user
+        if Group.objects.filter(pk__in=pk_set, name=ADMIN).exists():
+            users.filter(pk=instance.pk).update(is_staff=True)
+            instance.is_staff = True  # a later instance.save() keeps it
+    elif instance.name == ADMIN:  # group.user_set.add(user): instance is the group
+        users.filter(pk__in=pk_set).update(is_staff=True)

@@ -1,8 +1,7 @@
 """Analysis results over the API: service circles, coverage and hot spots (GeoJSON/JSON).
 
-Same rights as the pages: circles and coverage for users who see facilities and all grids
-(planners, administrators), hot spots for users who see all incidents (patrols,
-administrators)."""
+Same rights as the pages (layers.accounts.roles): circles and coverage for planners and
+administrators, hot spots for patrols and administrators."""
 
 from __future__ import annotations
 
@@ -14,9 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.accounts.roles import PATROL_PAGES, PLANNER_PAGES
 
-def _require(request: Request, perm: str) -> None:
-    if not (request.user.is_superuser or request.user.has_perm(perm)):
+
+def _require(request: Request, perms: tuple[str, ...]) -> None:
+    if not request.user.has_perms(perms):  # a superuser has every permission
         raise PermissionDenied("无权查看该分析结果")
 
 
@@ -28,7 +29,7 @@ class CircleView(APIView):
         from layers.facilities.models import FacilityCircle
         from layers.facilities.walking.refresh import request_refresh
 
-        _require(request, "accounts.view_all_grids")
+        _require(request, PLANNER_PAGES)
         request_refresh()  # whatever facility or network change is still queued goes to the worker
         code = request.query_params.get("type")
         if not code:
@@ -52,7 +53,7 @@ class CoverageView(APIView):
         from layers.facilities.walking.refresh import request_refresh
         from layers.facilities.walking.reports import coverage_rows
 
-        _require(request, "accounts.view_all_grids")
+        _require(request, PLANNER_PAGES)
         request_refresh()
         level = request.query_params.get("level", "community")
         if level not in ("community", "grid"):
@@ -72,7 +73,7 @@ class HotspotView(APIView):
         from layers.patrols.filters import IncidentFilter, IncidentQueryError, parse_hours
         from layers.patrols.geojson import geojson
 
-        _require(request, "accounts.view_all_incidents")
+        _require(request, PATROL_PAGES)
         params = request.query_params
         try:
             flt = IncidentFilter.last_days(

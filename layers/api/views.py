@@ -13,6 +13,7 @@ from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from layers.accounts import visibility
+from layers.accounts.reporting import ReportLocationError, report_grid
 from layers.api import serializers as s
 from layers.facilities.models import Facility
 from layers.grids.models import Community
@@ -119,9 +120,10 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def perform_create(self, serializer):
         user = self.request.user
-        geom = serializer.validated_data["geom"]
-        if not visibility.visible_grids(user).filter(geom__covers=geom).exists():
-            raise ValidationError({"geom": "该位置不在您可管理的网格内 (the point is outside your grids)"})
+        try:
+            report_grid(user, serializer.validated_data["geom"])
+        except ReportLocationError as e:
+            raise ValidationError({"geom": [str(e)]}) from e
         serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **serializer.validated_data)
 
     @extend_schema(request=s.TransitionRequestSerializer, responses=s.TransitionSerializer)

@@ -103,8 +103,8 @@ def test_patrol_sees_all_incidents_but_cannot_move_them(world):
 
 def test_anonymous_gets_nothing(world):
     c = Client()
-    assert c.get("/api/households/").status_code == 403
-    assert c.get("/api/incidents/").status_code == 403
+    assert c.get("/api/households/").status_code == 401
+    assert c.get("/api/incidents/").status_code == 401
     assert c.get("/my/").status_code == 302
 
 

@@ -12,7 +12,8 @@ from layers.maps.base import base_map, render
 pytestmark = pytest.mark.django_db
 
 
-def test_none_draws_streets_from_the_network_and_loads_no_tiles(client):
+def test_none_draws_streets_from_the_network_and_loads_no_tiles(admin_client):
+    client = admin_client
     html = render(base_map(basemap="none"))
     assert "/maps/streets.geojson" in html and "tileLayer" not in html
     WalkEdge.objects.create(source=1, target=2, cost=100, reverse_cost=100, length_m=100, name="红星路",

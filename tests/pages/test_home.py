@@ -12,7 +12,8 @@ from tests.factories import make_household, point, two_grids
 pytestmark = pytest.mark.django_db
 
 
-def test_home_page_is_chinese_and_frames_the_overview_map(client):
+def test_home_page_is_chinese_and_frames_the_overview_map(admin_client):
+    client = admin_client
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -20,7 +21,8 @@ def test_home_page_is_chinese_and_frames_the_overview_map(client):
     assert "OpenStreetMap" in html
 
 
-def test_overview_map_draws_communities_and_grids_with_local_assets(client):
+def test_overview_map_draws_communities_and_grids_with_local_assets(admin_client):
+    client = admin_client
     community, west, east = two_grids()
     make_household(point(104.065, 30.655))
     html = client.get("/maps/overview.html").content.decode()

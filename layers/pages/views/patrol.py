@@ -11,10 +11,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from layers.accounts.roles import PATROL_PAGES
 from layers.incidents.models import IncidentCategory
 from layers.maps.base import render as render_map
 
-patrol_required = permission_required("accounts.view_all_incidents", raise_exception=True)
+patrol_required = permission_required(PATROL_PAGES, raise_exception=True)
 WINDOWS = [(7, "近7天"), (30, "近30天"), (90, "近90天"), (365, "近一年")]
 
 

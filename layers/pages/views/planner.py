@@ -8,10 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from layers.accounts.roles import PLANNER_PAGES
 from layers.facilities.models import FacilityType
 from layers.maps.base import render as render_map
 
-planner_required = permission_required("accounts.view_all_grids", raise_exception=True)
+planner_required = permission_required(PLANNER_PAGES, raise_exception=True)
 
 
 def _facility_type(request: HttpRequest) -> FacilityType:
@@ -50,6 +51,7 @@ def planner_map_html(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@planner_required
 @permission_required("facilities.change_facility", raise_exception=True)
 def planner_suggest(request: HttpRequest) -> HttpResponse:
     """Queue the maximal covering model for K new sites of the type (POST); the page shows

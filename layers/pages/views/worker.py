@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from layers.accounts import visibility
 from layers.accounts.pii import reveal
-from layers.grids import linking
+from layers.accounts.reporting import ReportLocationError, report_grid
 from layers.incidents import lifecycle
 from layers.incidents.models import IncidentStatus
 from layers.maps.base import render as render_map
@@ -104,8 +104,10 @@ def report_incident(request: HttpRequest) -> HttpResponse:
     form = ReportIncidentForm(request.POST or None, initial=request.GET or None)
     if request.method == "POST" and form.is_valid():
         point = Point(form.cleaned_data["lon"], form.cleaned_data["lat"], srid=4326)
-        if not visibility.visible_grids(request.user).filter(geom__covers=point).exists():
-            form.add_error(None, "该位置不在您负责的网格内，请在地图上重新选择。")
+        try:
+            report_grid(request.user, point)
+        except ReportLocationError as e:
+            form.add_error(None, str(e))
         else:
             incident = lifecycle.report(
                 by=request.user, reporter_name=request.user.get_username(), geom=point,
@@ -127,21 +129,23 @@ def _grids_geojson(grids) -> dict:
 
 
 @login_required
+@permission_required("incidents.add_incident", raise_exception=True)
 def grid_at(request: HttpRequest) -> JsonResponse:
-    """The user's grid covering a point (?lon=&lat=), for the report form; 404 outside."""
+    """The grid an incident reported at a point (?lon=&lat=) would go to, for the report
+    form; 404 with the reason when the report would be refused (layers.accounts.reporting)."""
     try:
         point = Point(float(request.GET["lon"]), float(request.GET["lat"]), srid=4326)
     except (KeyError, ValueError):
         return JsonResponse({"error": "需要 lon 和 lat 参数（WGS84 度）"}, status=400)
-    # The database's rule decides the grid (a point on a shared border goes to the smaller
-    # code), so that the form shows the grid the incident will really be linked to.
-    grid = linking.grid_for_point(point)
-    if grid is None or not visibility.visible_grids(request.user).filter(pk=grid.pk).exists():
-        return JsonResponse({"error": "该位置不在您可管理的网格内"}, status=404)
+    try:
+        grid = report_grid(request.user, point)
+    except ReportLocationError as e:
+        return JsonResponse({"error": str(e)}, status=404)
     return JsonResponse({"code": grid.code, "name": grid.name, "community": grid.community.name})
 
 
 @login_required
+@permission_required("incidents.view_incident", raise_exception=True)
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(visibility.visible_incidents(request.user).select_related("category", "grid"), pk=pk)
     can_change = request.user.has_perm("incidents.change_incident")
