@@ -224,12 +224,15 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30, help="measured time per server")
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds after the logins")
+    parser.add_argument("--servers", default="gunicorn,runserver", help="which servers to drive, in order")
     args = parser.parse_args()
     world = prepare()
     print(f"{args.users} users ({', '.join(f'{int(s * 100)} % {r}s' for r, s in MIX)}), "
           f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
     results = {}
-    for kind, port in (("gunicorn", 8791), ("runserver", 8792)):
+    ports = {"gunicorn": 8791, "runserver": 8792}
+    for kind in args.servers.split(","):
+        port = ports[kind]
         server = start_server(kind, port)
         try:
             rows, wall = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup)
@@ -244,8 +247,9 @@ def main() -> None:
             if label in table:
                 rps, p50, p95, p99, errors, n = table[label]
                 print(f"{kind:<10} {label:<28}{rps:>8.2f}{p50:>8.3f}{p95:>8.3f}{p99:>8.3f}{errors:>8}{n:>10}")
-    ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
-    print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
+    if len(results) == 2:
+        ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
+        print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
 
 
 if __name__ == "__main__":
