@@ -94,6 +94,11 @@ def prepare() -> World:
 
 
 def start_server(kind: str, port: int) -> subprocess.Popen:
+    import socket
+
+    with socket.socket() as probe:  # a server left on the port would be measured instead
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            sys.exit(f"bench/serve.py: 127.0.0.1:{port} is already taken; stop what listens there")
     env = {**os.environ, "GRIDMAP_DB_NAME": DB_NAME, "GRIDMAP_BIND": f"127.0.0.1:{port}",
            "GRIDMAP_ACCESS_LOG": os.devnull}
     if kind == "gunicorn":
@@ -102,16 +107,18 @@ def start_server(kind: str, port: int) -> subprocess.Popen:
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     log = open(ROOT / "var" / f"bench-serve-{kind}.log", "w")  # noqa: SIM115 - closed with the process
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
-                return server
-        except requests.RequestException:  # not listening yet, or workers still importing
-            pass
-        if server.poll() is not None:
-            break
-        time.sleep(0.5)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
+                    return server
+            except requests.RequestException:  # not listening yet, or workers still importing
+                pass
+            time.sleep(0.5)
+    except BaseException:
+        server.terminate()
+        raise
     server.terminate()
     sys.exit(f"bench/serve.py: {kind} did not come up; see var/bench-serve-{kind}.log")
 
@@ -231,6 +238,9 @@ def main() -> None:
           f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
     results = {}
     ports = {"gunicorn": 8791, "runserver": 8792}
+    workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "2 × cores + 1"
+    threads = os.environ.get("GRIDMAP_WEB_THREADS") or "4"
+    print(f"gunicorn: {workers} workers × {threads} threads (gridmap/gunicorn.conf.py)")
     for kind in args.servers.split(","):
         port = ports[kind]
         server = start_server(kind, port)
