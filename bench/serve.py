@@ -96,6 +96,11 @@ def prepare() -> World:
 
 
 def start_server(kind: str, port: int) -> subprocess.Popen:
+    import socket
+
+    with socket.socket() as probe:  # a server left on the port would be measured instead
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            sys.exit(f"bench/serve.py: 127.0.0.1:{port} is already taken; stop what listens there")
     env = {**os.environ, "GRIDMAP_DB_NAME": DB_NAME, "GRIDMAP_BIND": f"127.0.0.1:{port}",
            "GRIDMAP_ACCESS_LOG": os.devnull}
     if kind == "gunicorn":
@@ -104,16 +109,18 @@ def start_server(kind: str, port: int) -> subprocess.Popen:
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     log = open(ROOT / "var" / f"bench-serve-{kind}.log", "w")  # noqa: SIM115 - closed with the process
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
-                return server
-        except requests.RequestException:  # not listening yet, or workers still importing
-            pass
-        if server.poll() is not None:
-            break
-        time.sleep(0.5)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
+                    return server
+            except requests.RequestException:  # not listening yet, or workers still importing
+                pass
+            time.sleep(0.5)
+    except BaseException:
+        server.terminate()
+        raise
     server.terminate()
     sys.exit(f"bench/serve.py: {kind} did not come up; see var/bench-serve-{kind}.log")
 
@@ -226,12 +233,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30, help="measured time per server")
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds after the logins")
+    parser.add_argument("--servers", default="gunicorn,runserver", help="which servers to drive, in order")
     args = parser.parse_args()
     world = prepare()
     print(f"{args.users} users ({', '.join(f'{int(s * 100)} % {r}s' for r, s in MIX)}), "
           f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
     results = {}
-    for kind, port in (("gunicorn", 8791), ("runserver", 8792)):
+    ports = {"gunicorn": 8791, "runserver": 8792}
+    workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "2 × cores + 1"
+    threads = os.environ.get("GRIDMAP_WEB_THREADS") or "4"
+    print(f"gunicorn: {workers} workers × {threads} threads (gridmap/gunicorn.conf.py)")
+    for kind in args.servers.split(","):
+        port = ports[kind]
         server = start_server(kind, port)
         try:
             rows, wall = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup)
@@ -246,8 +259,9 @@ def main() -> None:
             if label in table:
                 rps, p50, p95, p99, errors, n = table[label]
                 print(f"{kind:<10} {label:<28}{rps:>8.2f}{p50:>8.3f}{p95:>8.3f}{p99:>8.3f}{errors:>8}{n:>10}")
-    ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
-    print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
+    if len(results) == 2:
+        ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
+        print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
 
 
 if __name__ == "__main__":

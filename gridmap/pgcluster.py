@@ -135,7 +135,7 @@ def upgrade_recipe(old: int, new: int) -> str:
         f"  {ru}{new_bin}/initdb -D {DATA_DIR} -U {SUPERUSER} --auth=trust -E UTF8 --locale=C.UTF-8",
         f"  cd {PG_DIR} && {ru}{new_bin}/pg_upgrade -b {old_bin} -B {new_bin} "
         f"-d {DATA_DIR}-{old} -D {DATA_DIR} -U {SUPERUSER} --socketdir {SOCKET_DIR}",
-        "  python -m gridmap.pgcluster start",
+        f"  cd {BASE_DIR} && .venv/bin/python -m gridmap.pgcluster start   # or: make db",
         f"Then, once the app works: rm -rf {DATA_DIR}-{old}. "
         f"Or keep PostgreSQL {old} as the newest installed server.",
     ])

@@ -19,32 +19,6 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-class _LeaveStaticToWhiteNoise:
-    """WSGI pass-through used instead of Django's StaticFilesHandler by the live server.
-
-    Pages link the hashed names of the manifest storage (as in production); the test
-    server's own static handler looks files up by their source names and answers 404 for
-    those, so the live server leaves /static/ to WhiteNoise, which serves production too.
-    """
-
-    def __init__(self, application) -> None:
-        self.application = application
-
-    def __call__(self, environ, start_response):
-        return self.application(environ, start_response)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _static_like_production():
-    import django.contrib.staticfiles.handlers as handlers
-
-    # pytest-django's LiveServer imports StaticFilesHandler from here when it starts.
-    original = handlers.StaticFilesHandler
-    handlers.StaticFilesHandler = _LeaveStaticToWhiteNoise
-    yield
-    handlers.StaticFilesHandler = original
-
-
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

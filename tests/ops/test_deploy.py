@@ -25,6 +25,7 @@ def _check_deploy(**extra: str) -> subprocess.CompletedProcess:
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**inherited, "GRIDMAP_SECRET_KEY": "k" * 10 + "Zx9-Qp_2Lm7vRt4Wy8Nb3Hc6Jd1Fg5Ks0Ue" * 2,
            "GRIDMAP_ALLOWED_HOSTS": "grid.example.org", "GRIDMAP_DEBUG": "0", **extra}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' Playwright fixture
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
