@@ -327,3 +327,16 @@ AXES_RESET_ON_SUCCESS = False
 # AXES_CLIENT_IP_CALLABLE to read the proxy's header, never a header a client can forge.
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
 # --- end access control ---
+
+# --- cache ------------------------------------------------------------------------------------
+# One cache for every gunicorn worker and the background worker (files under the data
+# folder): what one process computed (the planner's gap areas, ...) the others reuse. A
+# per-process memory cache made each of the 5 workers redo the same seconds of work.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}

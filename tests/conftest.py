@@ -35,3 +35,6 @@ def _access_refresh_inline(settings):
     """Tests see walking times recomputed right after each commit, as the commands do;
     tests/jobs runs the background worker for the queued mode that production uses."""
     settings.GRIDMAP_ACCESS_REFRESH = "inline"
+    # The tests keep to a memory cache, apart from the installation's file cache under var/
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "gridmap-tests"}}

@@ -8,6 +8,7 @@ the legend, never passed off as walking areas.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 
@@ -154,7 +155,9 @@ def _cached_gap_areas(ftype: FacilityType) -> list:
         rows, latest = cur.fetchone()
         cur.execute("SELECT count(*), max(id) FROM people_household")
         households = cur.fetchone()
-    key = f"gridmap:gaps:{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}"
+    # A digest keeps the key short and free of spaces (timestamps) for every cache backend.
+    state = f"{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}"
+    key = "gridmap:gaps:" + hashlib.sha256(state.encode()).hexdigest()[:32]
     areas = cache.get(key)
     if areas is None:
         areas = reports.gap_areas(ftype.code)
