@@ -23,7 +23,7 @@ from importers import checks
 from importers.loaders.points import STAGE, PointLoader, StageCheck, StageColumn
 from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.report import Report
-from layers.people.models import HouseholdTag
+from layers.people.models import Household, HouseholdTag
 
 TAG_ALIASES: dict[str, str] = {
     **{checks.normalise_key(t.value): t.value for t in HouseholdTag},
@@ -69,14 +69,15 @@ def parse_tags(chunk: Chunk, columns) -> tuple[pd.Series, list[RowIssue]]:
 class HouseholdLoader(PointLoader):
     layer = "households"
     what = "户 households"
+    model = Household
     table = "people_household"
     columns_spec = (
         StageColumn("external_id", "text", "''", "external_id"),
-        StageColumn("address", "text", "''", "address"),
-        StageColumn("head_name", "text", "''", "head_name", keep_masked=True),
+        StageColumn("address", "text", "''", "address", free_text=True),
+        StageColumn("head_name", "text", "''", "head_name", keep_masked=True, free_text=True),
         StageColumn("residents", "integer", "1", "residents", keep_empty=True),
         StageColumn("id_number", "text", "''", "id_number", keep_masked=True),
-        StageColumn("phone", "text", "''", "phone", keep_masked=True),
+        StageColumn("phone", "text", "''", "phone", keep_masked=True, free_text=True),
         StageColumn("tags", "text[]", "'{}'", "tags", keep_masked=True),
     )
     insert_constants = {"synthetic": "false"}
@@ -94,11 +95,10 @@ class HouseholdLoader(PointLoader):
         address = checks.text(chunk, "address")
         header = cols.header("address")
         issues += checks.issues_for(chunk, checks.blank(address), address, header, "missing_address", f"{header} 为空 (empty)")
-        issues += checks.too_long(chunk, cols, "address", 300) + checks.too_long(chunk, cols, "head_name", 50)
         id_numbers, more = checks.check_id_numbers(chunk, cols)
         issues += more
         phones, more = checks.check_phones(chunk, cols)
-        issues += more + checks.too_long(chunk, cols, "phone", 20)
+        issues += more
         residents, more = checks.parse_int(chunk, cols, "residents", minimum=1, maximum=999)
         issues += more
         tags, more = parse_tags(chunk, cols)

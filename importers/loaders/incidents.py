@@ -25,7 +25,7 @@ from importers import checks
 from importers.loaders.points import STAGE, PointLoader, StageColumn
 from importers.readers import Chunk, RowIssue, Source
 from importers.report import Report
-from layers.incidents.models import IncidentCategory, IncidentStatus
+from layers.incidents.models import Incident, IncidentCategory, IncidentStatus
 
 STATUS_WORDS: dict[str, str] = {
     "待受理": IncidentStatus.REPORTED, "已上报": IncidentStatus.REPORTED, "上报": IncidentStatus.REPORTED,
@@ -51,16 +51,17 @@ def status_table() -> dict[str, str]:
 class IncidentLoader(PointLoader):
     layer = "incidents"
     what = "事件 incidents"
+    model = Incident
     table = "incidents_incident"
     key_label = "事件编号"
     columns_spec = (
         StageColumn("external_id", "text", "''", "external_id"),
         StageColumn("category_id", "bigint", "NULL", "category"),
-        StageColumn("description", "text", "''", "description"),
-        StageColumn("address", "text", "''", "address"),
+        StageColumn("description", "text", "''", "description", free_text=True),
+        StageColumn("address", "text", "''", "address", free_text=True),
         StageColumn("reported_at", "timestamptz", "NULL", "reported_at"),
         StageColumn("status", "text", "'reported'", "status", keep_empty=True),
-        StageColumn("reporter_name", "text", "''", "reporter_name", keep_masked=True),
+        StageColumn("reporter_name", "text", "''", "reporter_name", keep_masked=True, free_text=True),
     )
     insert_constants = {"synthetic": "false", "satisfaction": "''"}
 
@@ -95,8 +96,6 @@ class IncidentLoader(PointLoader):
         header = cols.header("reported_at")
         issues += checks.issues_for(chunk, future, checks.text(chunk, "reported_at"), header, "future_time",
                                     f"{header} 在将来 (in the future): {{value}}")
-        for name, limit in (("address", 300), ("reporter_name", 50)):
-            issues += checks.too_long(chunk, cols, name, limit)
         values = {
             "external_id": key, "category_id": category, "description": checks.text(chunk, "description"),
             "address": checks.text(chunk, "address"), "reported_at": reported.map(_iso),

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import Model
 
 from importers import checks
 from importers.columns import Extent
 from importers.loaders.base import ImportResult, Loader
 from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.report import Report
+from layers.grids.limits import field_limit
 
 # The linking rule of layers.linking (smallest covering grid code wins), applied set-based
 # to the staging table before writing; see PointLoader.apply.
@@ -49,7 +51,9 @@ class StageColumn:
     ``field`` is the canonical field feeding it (None: always computed by the loader);
     ``default`` the SQL value inserted when the file has no value. ``keep_masked``: a value
     with '*' (from a masked export) keeps the stored value; ``keep_empty``: so does an
-    empty cell (for numbers such as 人口数 that cannot be empty).
+    empty cell (for numbers such as 人口数 that cannot be empty). ``free_text``: the cell is
+    stored as typed, so it is held to the ``max_length`` of the model field of the same name
+    (layers.grids.limits: the limit the form and the API apply too).
     """
 
     name: str
@@ -58,6 +62,7 @@ class StageColumn:
     field: str | None = None
     keep_masked: bool = False
     keep_empty: bool = False
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class StageCheck:
 class PointLoader(Loader):
     """Subclasses define the table, the natural key and the columns, and parse a chunk."""
 
+    model: type[Model]
     table: str = ""
     key_columns: tuple[str, ...] = ("external_id",)
     key_field: str = "external_id"
@@ -118,7 +124,7 @@ class PointLoader(Loader):
     def key_values(self, chunk: Chunk) -> tuple[pd.Series, list[RowIssue]]:
         """The natural key of each row; an empty key is an error unless --allow-no-key."""
         values = checks.text(chunk, self.key_field).str.strip()
-        issues = checks.too_long(chunk, self.columns, self.key_field, 64)
+        issues = checks.too_long(chunk, self.columns, self.key_field, field_limit(self.model, self.key_columns[-1]))
         if self.key_field in self.columns and not self.options.allow_no_key:
             header = self.columns.header(self.key_field)
             issues += checks.issues_for(
@@ -129,11 +135,20 @@ class PointLoader(Loader):
     def take(self, chunk: Chunk, report: Report) -> None:
         lon, lat, issues = checks.point_coordinates(chunk, self.columns, self.source.crs, swap_extent=self.extent)
         values, more = self.parse(chunk, lon, lat)
+        more += self.length_issues(chunk)
         rejected = report.add([*chunk.issues, *issues, *more])
         keep = ~np.isin(chunk.numbers, np.fromiter(rejected, dtype=np.int64, count=len(rejected)))
         frame = pd.DataFrame({"row_number": chunk.numbers, "lon": lon, "lat": lat,
                               **{c.name: values[c.name] for c in self.present}})
         self._copy(frame[keep])
+
+    def length_issues(self, chunk: Chunk) -> list[RowIssue]:
+        """Cells longer than their model field allows (one limit for form, API and import)."""
+        issues: list[RowIssue] = []
+        for c in self.present:
+            if c.free_text and c.field is not None and (limit := field_limit(self.model, c.name)):
+                issues += checks.too_long(chunk, self.columns, c.field, limit)
+        return issues
 
     def _copy(self, frame: pd.DataFrame) -> None:
         if frame.empty:
