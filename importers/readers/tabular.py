@@ -25,7 +25,6 @@ from importers.columns import ColumnError, ColumnMap, resolve_columns
 from importers.encoding import EncodingDetectionError, open_text
 from importers.readers.base import CHUNK_ROWS, Chunk, ReadError, RowIssue, cell_text, column_note, resolve_crs
 
-
 # What openpyxl raises on a damaged workbook: a bad or truncated zip, a damaged deflate
 # stream, XML cut short or holding a raw NUL (ParseError and lxml's XMLSyntaxError are both
 # SyntaxErrors), a missing part.

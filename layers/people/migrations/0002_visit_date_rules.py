@@ -7,11 +7,13 @@ answering 500, and an administrator corrects them in the admin.
 """
 
 import datetime
+
 import django.core.validators
-import layers.grids.limits
-import layers.people.models
 from django.conf import settings
 from django.db import migrations, models
+
+import layers.grids.limits
+import layers.people.models
 
 
 class Migration(migrations.Migration):
@@ -36,7 +38,7 @@ class Migration(migrations.Migration):
             state_operations=[
                 migrations.AddConstraint(
                     model_name='visit',
-                    constraint=models.CheckConstraint(condition=models.Q(('visited_at__gte', datetime.datetime(1999, 12, 31, 16, 0, tzinfo=datetime.timezone.utc))), name='visit_not_before_2000'),
+                    constraint=models.CheckConstraint(condition=models.Q(('visited_at__gte', datetime.datetime(1999, 12, 31, 16, 0, tzinfo=datetime.UTC))), name='visit_not_before_2000'),
                 ),
             ],
             database_operations=[
