@@ -12,8 +12,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
-from tests.fixtures_world import client_for
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +53,13 @@ ADMIN = [
 ]
 # Parameters that go with a required one (type for circles), so that the bad one is reached.
 BASE = {"/api/circles/": "type=kindergarten&", "/grid-at/": "lon=104.065&lat=30.655&"}
+
+
+def client_for(user) -> Client:
+    """A logged-in client that returns a 500 as a response (to count it) instead of raising."""
+    c = Client(raise_request_exception=False)
+    c.force_login(user)
+    return c
 
 
 def _cases(table):
@@ -111,8 +117,6 @@ def test_admin_lists_survive_nul_in_search_and_filters(world):
 
 
 def test_nul_in_a_query_parameter_is_a_400_naming_it():
-    from django.test import Client
-
     response = Client().get("/api/incidents/?grid=%00")
     assert response.status_code == 400 and "grid" in response.content.decode()
 
@@ -133,3 +137,36 @@ def test_bad_hotspot_hours_and_cell_are_400s(world):
         response = client.get(f"/api/hotspots/?{query}")
         assert response.status_code == 400, query
         assert query.split("=")[0] in response.json(), (query, name)
+
+
+# --- POST /api/incidents/: hostile geometries ------------------------------------------------
+
+GEOMETRIES = {
+    "polygon": {"type": "Polygon", "coordinates": [[[104.065, 30.655], [104.066, 30.655], [104.066, 30.656],
+                                                    [104.065, 30.655]]]},
+    "point_3d": {"type": "Point", "coordinates": [104.065, 30.655, 500.0]},
+    "point_nan_wkt": "POINT (nan 30.655)",  # strict JSON has no NaN, WKT text does
+    "point_inf_1e999": {"type": "Point", "coordinates": ["INF", 30.655]},  # "INF" → the literal 1e999 below
+    "point_inf_wkt": "POINT (inf 30.655)",
+    "point_outside_china": {"type": "Point", "coordinates": [-30.0, 40.0]},
+    "multipoint": {"type": "MultiPoint", "coordinates": [[104.065, 30.655]]},
+    "garbage": {"type": "Point", "coordinates": "abc"},
+    "empty": {},
+}
+
+
+@pytest.mark.parametrize("kind", list(GEOMETRIES))
+def test_posting_an_incident_with_a_hostile_geometry_is_a_400_naming_geom(world, kind):
+    import json
+
+    from layers.incidents.models import Incident
+
+    before = Incident.objects.count()
+    body = {"type": "Feature", "geometry": GEOMETRIES[kind],
+            "properties": {"category": world.iw.category_id, "description": "测试"}}
+    text = json.dumps(body).replace('"INF"', "1e999")  # a JSON number that overflows to inf
+    for user in (world.worker_w, world.admin):
+        response = client_for(user).post("/api/incidents/", text, content_type="application/json")
+        assert response.status_code == 400, (kind, response.status_code, response.content[:300])
+        assert "geom" in response.content.decode(), response.content[:300]
+    assert Incident.objects.count() == before
