@@ -21,6 +21,20 @@ import pandas as pd
 from importers.chinese_crs import CrsSpec, UnknownCrsError, parse_crs_option
 from importers.columns import ColumnMap
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP CSV
+injection): an incident description '=HYPERLINK("http://…")' would become a live link in the
+administrator's spreadsheet. Exports prefix such text with :data:`QUOTE`
+(importers.export_writers.neutralise); the tabular readers take the quote off again
+(:func:`unquote`), so that an export imports back unchanged."""
+QUOTE = "'"
+
+
+def unquote(cell: str) -> str:
+    """A cell as it was before an export neutralised it ("'=1+1" → "=1+1")."""
+    return cell[1:] if cell[:1] == QUOTE and cell[1:2] in FORMULA_STARTS and len(cell) > 1 else cell
+
+
 CHUNK_ROWS = 50_000
 """Default rows per chunk: ~50 MB of Python objects at most for a wide ledger."""
 

@@ -23,7 +23,16 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from importers.columns import ColumnError, ColumnMap, resolve_columns
 from importers.encoding import EncodingDetectionError, open_text
-from importers.readers.base import CHUNK_ROWS, Chunk, ReadError, RowIssue, cell_text, column_note, resolve_crs
+from importers.readers.base import (
+    CHUNK_ROWS,
+    Chunk,
+    ReadError,
+    RowIssue,
+    cell_text,
+    column_note,
+    resolve_crs,
+    unquote,
+)
 
 # What openpyxl raises on a damaged workbook: a bad or truncated zip, a damaged deflate
 # stream, XML cut short or holding a raw NUL (ParseError and lxml's XMLSyntaxError are both
@@ -110,7 +119,7 @@ class _Table:
                     issues.append(issue)
                     continue
                 record = [*record, *[""] * (width - len(record))]
-            cells = [record[i].strip() for i in positions]
+            cells = [unquote(record[i].strip()) for i in positions]
             if any("\x00" in c for c in cells):  # PostgreSQL text cannot hold NUL: refused here, with its column
                 issues.append(self._nul_issue(cells, number))
                 continue
