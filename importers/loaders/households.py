@@ -9,15 +9,13 @@ can be edited and imported back without wiping personal data. A masked value can
 a household (the real value is unknown): such rows are rejected.
 """
 
-# SQL here is formatted only with fixed table and column names from this code; values are bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import re
 
 import numpy as np
 import pandas as pd
+from psycopg2 import sql
 
 from importers import checks
 from importers.loaders.points import STAGE, PointLoader, StageCheck, StageColumn
@@ -112,13 +110,13 @@ class HouseholdLoader(PointLoader):
         found = super().stage_checks()
         if not masked:
             return found
-        any_masked = " OR ".join(f"s.{c}::text LIKE '%%*%%'" for c in masked)
+        any_masked = sql.SQL(" OR ").join(sql.SQL("{}::text LIKE '%%*%%'").format(sql.Identifier("s", c)) for c in masked)
         headers = "/".join(self.columns.header(c) for c in masked)
         found.append(StageCheck(
             "masked_new_row",
-            f"({any_masked}) AND NOT EXISTS (SELECT 1 FROM {self.table} t WHERE t.external_id = s.external_id "
-            "AND s.external_id <> '')",
-            "s.external_id",
+            sql.SQL("({any_masked}) AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.external_id = s.external_id "
+                    "AND s.external_id <> '')").format(any_masked=any_masked, table=self.table_sql()),
+            sql.SQL("s.external_id"),
             lambda r: RowIssue(r[0], headers, r[1], f"{headers} 是脱敏值 (a masked value, e.g. from an export "
                                "without --unmasked) on a new household: the real value is unknown; fill it in", "masked"),
         ))

@@ -12,17 +12,15 @@ imported, so the lifecycle history (layers.lifecycle) is never empty or silently
 ``dispatched_at``/``closed_at`` are not in ledgers and stay empty.
 """
 
-# SQL here is formatted only with fixed table and column names from this code; values are bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from psycopg2 import sql
 
 from importers import checks
-from importers.loaders.points import STAGE, PointLoader, StageColumn
+from importers.loaders.points import STAGE_T, PointLoader, StageColumn
 from importers.readers import Chunk, RowIssue, Source
 from importers.report import Report
 from layers.incidents.models import Incident, IncidentCategory, IncidentStatus
@@ -107,16 +105,17 @@ class IncidentLoader(PointLoader):
         if "status" not in self.columns:
             return
         cur.execute(
-            f"INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
-            f"SELECT t.id, t.status, s.status, now(), %s FROM {STAGE} s JOIN {self.table} t ON {self._match()} "
-            "WHERE NOT s.rejected AND s.external_id <> '' AND s.status IS NOT NULL AND s.status <> t.status",
+            sql.SQL("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
+                    "SELECT t.id, t.status, s.status, now(), %s FROM {stage} s JOIN {table} t ON {match} "
+                    "WHERE NOT s.rejected AND s.external_id <> '' AND s.status IS NOT NULL AND s.status <> t.status"
+                    ).format(stage=STAGE_T, table=self.table_sql(), match=self._match()),
             [f"导入 {self.path.name} (imported)"],
         )
 
-    def insert_sql(self, set_based: bool = False) -> str:
-        return (f"WITH ins AS ({super().insert_sql(set_based)} RETURNING id, status, reported_at) "
-                "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
-                "SELECT id, '', status, reported_at, %s FROM ins")
+    def insert_sql(self, set_based: bool = False) -> sql.Composable:
+        return sql.SQL("WITH ins AS ({insert} RETURNING id, status, reported_at) "
+                       "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
+                       "SELECT id, '', status, reported_at, %s FROM ins").format(insert=super().insert_sql(set_based))
 
     def insert_params(self) -> list[str]:
         return [f"导入 {self.path.name} (imported)"]
