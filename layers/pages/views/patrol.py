@@ -16,10 +16,6 @@ from layers.maps.base import render as render_map
 
 patrol_required = permission_required("accounts.view_all_incidents", raise_exception=True)
 WINDOWS = [(7, "近7天"), (30, "近30天"), (90, "近90天"), (365, "近一年")]
-
-
-
-
 MAX_DAYS = 3650
 """The longest window offered (ten years); a 20-digit number would overflow the date arithmetic."""
 
@@ -31,9 +27,10 @@ def _patrol_filter(request: HttpRequest):
     categories = tuple(c for c in request.GET.getlist("category") if c)
     hours = request.GET.get("hours") or ""
     days_text = request.GET.get("days") or "30"
-    if not (days_text.isascii() and days_text.isdigit() and 1 <= int(days_text[:6]) <= MAX_DAYS and len(days_text) <= 6):
-        return IncidentFilter.last_days(30), (f"天数应为 1–{MAX_DAYS} 的整数 (days must be a whole number from 1 to "
-                                              f"{MAX_DAYS}), got {days_text[:40]!r}")
+    whole = days_text.isascii() and days_text.isdigit() and len(days_text) <= 6  # int() only on short digits
+    if not (whole and 1 <= int(days_text) <= MAX_DAYS):
+        return IncidentFilter.last_days(30), (f"天数应为正整数, 至多 {MAX_DAYS} (days must be a whole number from 1 "
+                                              f"to {MAX_DAYS}), got {days_text[:40]!r}")
     try:
         check_categories(categories)
         return IncidentFilter.last_days(int(days_text), categories=categories,
