@@ -106,3 +106,16 @@ def test_model_validation_refuses_an_over_long_description_for_the_admin(world):
     with pytest.raises(ValidationError) as e:
         incident.full_clean()
     assert "description" in e.value.message_dict
+
+
+def test_a_user_with_a_150_character_login_can_still_report_an_incident(world):
+    from django.contrib.auth.models import User
+
+    world.worker_w.username = "w" * 150
+    world.worker_w.save()
+    world.worker_w = User.objects.get(pk=world.worker_w.pk)
+    body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.065, 30.655]},
+            "properties": {"category": world.iw.category_id, "description": "长名字"}}
+    response = client_for(world.worker_w).post("/api/incidents/", body, content_type="application/json")
+    assert response.status_code == 201, response.content[:300]
+    assert Incident.objects.get(description="长名字").reporter_name == "w" * 50
