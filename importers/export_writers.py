@@ -22,16 +22,10 @@ from django.utils import timezone
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from importers.export_layers import ExportLayer
-from importers.readers.base import FORMULA_STARTS, QUOTE
+from importers.readers.base import neutralise  # OWASP CSV injection; applied once, in Writer.values
 
 EXCEL_CELL_MAX = 32767
 WKT_HEADER = "几何(WKT)"
-
-
-def neutralise(value: str) -> str:
-    """Text that a spreadsheet would run as a formula, prefixed with a single quote (OWASP);
-    importers.readers strips the quote again, so an export imports back unchanged."""
-    return QUOTE + value if value.startswith(FORMULA_STARTS) else value
 
 
 class ExportWriteError(ValueError):

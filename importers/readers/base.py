@@ -25,9 +25,16 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP CSV
 injection): an incident description '=HYPERLINK("http://…")' would become a live link in the
 administrator's spreadsheet. Exports prefix such text with :data:`QUOTE`
-(importers.export_writers.neutralise); the tabular readers take the quote off again
+(:func:`neutralise`); the tabular readers take the quote off again
 (:func:`unquote`), so that an export imports back unchanged."""
 QUOTE = "'"
+
+
+def neutralise(value: str) -> str:
+    """Text that a spreadsheet would run as a formula, prefixed with a single quote (OWASP).
+    Applied to every text cell of CSV/XLSX exports (importers.export_writers.Writer.values)
+    and of the --error-report CSV, which quotes the offending cells of a user's file."""
+    return QUOTE + value if value.startswith(FORMULA_STARTS) else value
 
 
 def unquote(cell: str) -> str:

@@ -115,3 +115,15 @@ def test_export_as_a_grid_worker_without_grids_is_a_clear_refusal(world, tmp_pat
 def test_export_as_a_patrol_of_incidents_still_works(world, tmp_path):
     result = run("export_layer", "incidents", tmp_path / "i.csv", "--user", world.patrol.username)
     assert result.ok, result.text
+
+
+def test_error_report_quotes_a_formula_from_the_users_file_harmlessly(world, tmp_path):
+    ledger = tmp_path / "h.csv"
+    ledger.write_text('编号,经度,纬度,地址\nH1,"=HYPERLINK(""http://evil.example"")",30.655,测试路1号\n', encoding="utf-8")
+    report = tmp_path / "errors.csv"
+    result = run("import_households", ledger, "--crs", "wgs84", "--error-report", report)
+    assert not result.ok
+    rows = list(csv.reader(report.open(encoding="utf-8-sig", newline="")))
+    values = [cell for row in rows[1:] for cell in row]
+    assert "'=HYPERLINK(\"http://evil.example\")" in values
+    assert not [v for v in values if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
