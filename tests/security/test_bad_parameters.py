@@ -157,18 +157,20 @@ GEOMETRIES = {
 }
 
 
-@pytest.mark.parametrize("kind", list(GEOMETRIES))
-def test_posting_an_incident_with_a_hostile_geometry_is_a_400_naming_geom(world, kind):
+def test_posting_an_incident_as_a_polygon_3d_nan_inf_or_foreign_point_is_a_400_naming_geom(world):
     import json
 
     from layers.incidents.models import Incident
 
     before = Incident.objects.count()
-    body = {"type": "Feature", "geometry": GEOMETRIES[kind],
-            "properties": {"category": world.iw.category_id, "description": "测试"}}
-    text = json.dumps(body).replace('"INF"', "1e999")  # a JSON number that overflows to inf
-    for user in (world.worker_w, world.admin):
-        response = client_for(user).post("/api/incidents/", text, content_type="application/json")
-        assert response.status_code == 400, (kind, response.status_code, response.content[:300])
-        assert "geom" in response.content.decode(), response.content[:300]
+    wrong = []
+    for kind, geometry in GEOMETRIES.items():
+        body = {"type": "Feature", "geometry": geometry,
+                "properties": {"category": world.iw.category_id, "description": "测试"}}
+        text = json.dumps(body).replace('"INF"', "1e999")  # a JSON number that overflows to inf
+        for user in (world.worker_w, world.admin):
+            response = client_for(user).post("/api/incidents/", text, content_type="application/json")
+            if response.status_code != 400 or "geom" not in response.content.decode():
+                wrong.append((kind, user.username, response.status_code, response.content[:200]))
+    assert wrong == []
     assert Incident.objects.count() == before
