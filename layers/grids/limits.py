@@ -36,8 +36,8 @@ def field_limit(model, name: str) -> int | None:
     return model._meta.get_field(name).max_length
 
 
-def validate_event_time(value: dt.datetime) -> None:
-    """Refuse times before :data:`EARLIEST_TIME` or later than now (+ clock skew)."""
+def validate_not_before_2000(value: dt.datetime) -> None:
+    """Refuse times before :data:`EARLIEST_TIME` (0001-01-01 would be stored as a BC date)."""
     if value is None:
         return
     if timezone.is_naive(value):
@@ -45,5 +45,14 @@ def validate_event_time(value: dt.datetime) -> None:
     if value < EARLIEST_TIME:
         raise ValidationError(f"时间不能早于 {EARLIEST_TIME:%Y-%m-%d} (the date is before {EARLIEST_TIME:%Y-%m-%d}: a typo?)",
                               code="too_early")
+
+
+def validate_event_time(value: dt.datetime) -> None:
+    """Refuse times before :data:`EARLIEST_TIME` or later than now (+ clock skew)."""
+    if value is None:
+        return
+    validate_not_before_2000(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
     if value > timezone.now() + CLOCK_SKEW:
         raise ValidationError("时间不能晚于现在 (the time is in the future)", code="in_the_future")

@@ -10,7 +10,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 
-from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX
+from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
 from layers.grids.models import GridLinked, Synthetic, geometry_rules
 
 # --- incidents ------------------------------------------------------------------------------
@@ -62,7 +62,9 @@ class Incident(GridLinked, Synthetic):
     # max_length alone is only a hint to forms).
     description = models.TextField("描述", max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
     address = models.CharField("地址", max_length=ADDRESS_MAX, blank=True)
-    reported_at = models.DateTimeField("上报时间", db_index=True)
+    # Not before 2000 (a typed 0001-01-01 would be stored BC and break every page listing it);
+    # no upper bound here: imports accept a day of clock difference (importers.loaders.incidents).
+    reported_at = models.DateTimeField("上报时间", db_index=True, validators=[validate_not_before_2000])
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="上报人"
     )

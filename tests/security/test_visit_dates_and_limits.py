@@ -102,12 +102,13 @@ def test_report_form_takes_its_limits_from_the_model_and_refuses_an_over_long_de
     assert response.status_code == 200 and Incident.objects.count() == before
 
 
-def test_model_validation_refuses_an_over_long_description_for_the_admin(world):
+def test_model_validation_refuses_an_over_long_description_or_a_0001_report_time_for_the_admin(world):
     incident = Incident.objects.get(pk=world.iw.pk)
     incident.description = "长" * (DESCRIPTION_MAX + 1)
+    incident.reported_at = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
     with pytest.raises(ValidationError) as e:
         incident.full_clean()
-    assert "description" in e.value.message_dict
+    assert {"description", "reported_at"} <= set(e.value.message_dict)
 
 
 def test_a_user_with_a_150_character_login_can_still_report_an_incident(world):
