@@ -122,3 +122,20 @@ def test_a_user_with_a_150_character_login_can_still_report_an_incident(world):
     response = client_for(world.worker_w).post("/api/incidents/", body, content_type="application/json")
     assert response.status_code == 201, response.content[:300]
     assert Incident.objects.get(description="长名字").reporter_name == "w" * 50
+
+
+def test_xlsx_import_refuses_a_ten_megabyte_cell_naming_row_and_field(world, tmp_path):
+    import openpyxl
+
+    from tests.importers.conftest import run
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["事件编号", "事件类型", "上报时间", "事件描述", "经度", "纬度"])
+    sheet.append(["BIG1", "dispute", "2024-03-02 09:05", "x" * 10_000_000, 104.065, 30.655])
+    book.save(tmp_path / "big.xlsx")
+    before = Incident.objects.count()
+    result = run("import_incidents", tmp_path / "big.xlsx", "--crs", "wgs84")
+    assert not result.ok
+    assert f"big.xlsx row 2 [事件描述] 错误 error: 事件描述 超过 {DESCRIPTION_MAX} 个字符" in result.err
+    assert Incident.objects.count() == before
