@@ -17,6 +17,10 @@ import shapely
 from importers.chinese_crs import CrsSpec, to_wgs84
 from importers.columns import ColumnMap, Extent, detect_swapped_lonlat
 from importers.readers.base import Chunk, RowIssue
+from layers.grids.limits import EARLIEST_TIME
+
+LATEST_YEAR = 2100
+"""Date-times after this year are typos (9999-12-31 placeholders), refused with a message."""
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -129,6 +133,11 @@ def point_coordinates(
                              "几何类型 {value}, 应为点 (wrong geometry type {value}: expected Point)")
         x[is_point] = shapely.get_x(points[is_point])
         y[is_point] = shapely.get_y(points[is_point])
+        infinite = is_point & ~(np.isfinite(x) & np.isfinite(y))
+        issues += issues_for(chunk, infinite, x, "geometry", "not_finite",
+                             "坐标不是有限的数 (a coordinate is NaN or infinite): {value}")
+        x[infinite] = np.nan
+        y[infinite] = np.nan
         from_geom = present
     if "lon" in columns and "lat" in columns:
         need = ~from_geom
@@ -137,9 +146,15 @@ def point_coordinates(
             header = columns.header(name)
             parsed = _numbers(values)
             empty = need & blank(values)
+            # inf, -inf, Infinity and 1e309 parse as floats but are no position: refused here,
+            # else they reach the staging table as NULL and the database answers with a crash.
+            infinite = need & ~empty & np.isinf(parsed)
             bad = need & ~empty & np.isnan(parsed)
             issues += issues_for(chunk, empty, values, header, "missing_coordinate", f"{header} 为空 (empty)")
             issues += issues_for(chunk, bad, values, header, "not_a_number", f"{header} 不是数字 (not a number): {{value!r}}")
+            issues += issues_for(chunk, infinite, values, header, "not_finite",
+                                 f"{header} 不是有限的数 (not a finite number): {{value!r}}")
+            parsed[infinite] = np.nan
             target[need] = parsed[need]
     elif chunk.geoms is None:
         raise ValueError("point_coordinates needs point geometries or lon/lat columns")
@@ -151,6 +166,11 @@ def point_coordinates(
         lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], crs)
     failed = ok & ~(np.isfinite(lon) & np.isfinite(lat))
     issues += issues_for(chunk, failed, x, "geometry", "crs", f"无法从 {crs.name} 转换到 WGS84 (cannot convert {{value}})")
+    # Safety net: a row left without a position must carry an error, whatever the path that
+    # lost it (the staging table refuses NULL coordinates with a database error, not a message).
+    explained = {i.number for i in issues if i.severity == "error"}
+    lost = ~(np.isfinite(lon) & np.isfinite(lat)) & ~np.isin(chunk.numbers, list(explained))
+    issues += issues_for(chunk, lost, x, "geometry", "no_position", "没有可用的坐标 (no usable position)")
     return lon, lat, issues
 
 
@@ -323,7 +343,12 @@ def parse_datetimes(chunk: Chunk, columns: ColumnMap, name: str) -> tuple[pd.Ser
             .str.replace("时", ":", regex=False).str.replace("分", "", regex=False).str.replace("秒", "", regex=False)
             .str.strip())
     empty = blank(values)
-    usable = ~empty & norm.str.match(_STARTS_WITH_DATE).to_numpy()
+    # A year outside EARLIEST..LATEST is a typo (0001-01-01, 9999-12-31 placeholders): said so
+    # rather than 'not a date-time', and kept away from pandas, whose nanosecond timestamps
+    # cannot hold it (it would overflow, not fail politely).
+    years = pd.to_numeric(norm.str.extract(r"^(\d{4,})-", expand=False), errors="coerce").to_numpy(dtype=np.float64)
+    out_of_range = ~empty & ((years < EARLIEST_TIME.year) | (years > LATEST_YEAR))
+    usable = ~empty & ~out_of_range & norm.str.match(_STARTS_WITH_DATE).to_numpy()
     aware = usable & norm.str.contains(_AWARE).to_numpy()
     naive = usable & ~aware
     if aware.any():
@@ -334,9 +359,15 @@ def parse_datetimes(chunk: Chunk, columns: ColumnMap, name: str) -> tuple[pd.Ser
         if slow.any():
             parsed[slow] = pd.to_datetime(norm[naive][slow], errors="coerce", format="mixed")
         out[naive] = parsed.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+    early = (out < pd.Timestamp(EARLIEST_TIME)).fillna(False).to_numpy(dtype=bool)
+    out_of_range |= early
+    out[early] = pd.NaT
     missing = empty
-    bad = ~empty & out.isna().to_numpy()
+    bad = ~empty & ~out_of_range & out.isna().to_numpy()
     issues = issues_for(chunk, missing, values, header, "missing_time", f"{header} 为空 (empty)")
     issues += issues_for(chunk, bad, values, header, "bad_time",
                          f"{header} 无法识别的时间 (not a date-time, e.g. 2024-03-01 08:30): {{value!r}}")
+    issues += issues_for(chunk, out_of_range, values, header, "time_out_of_range",
+                         f"{header} 超出范围 (out of range: before {EARLIEST_TIME:%Y-%m-%d} or after "
+                         f"{LATEST_YEAR}): {{value!r}}")
     return out, issues

@@ -8,9 +8,6 @@ rows visible to them (a grid worker: their grids). Rows stream from a server-sid
 memory stays bounded whatever the table size.
 """
 
-# SQL here is formatted only with fixed table and column names from this code; values are bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -20,10 +17,11 @@ from pathlib import Path
 import shapely
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from psycopg2 import sql
 
 from importers.export_layers import LAYERS, ExportLayer, masker
 from importers.export_writers import WRITERS
-from layers.accounts.visibility import can_see_pii, visible_households, visible_incidents
+from layers.accounts.visibility import can_see_pii, visible_grids, visible_households, visible_incidents
 from layers.people.models import PiiAccessLog
 
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".csv": "csv", ".xlsx": "xlsx"}
@@ -63,11 +61,30 @@ def format_for(path: Path, fmt: str | None) -> str:
                           "or .xlsx, or give --format") from None
 
 
+PERSONAL_PERMISSIONS = {"households": "people.view_household", "incidents": "incidents.view_incident"}
+"""What a --user needs to export a personal layer at all (boundaries and facilities are shown
+to everyone, on the public home page too)."""
+
+
 def _scope(layer: ExportLayer, user) -> QuerySet | None:
-    """The rows the user may export (None: all rows)."""
+    """The rows the user may export (None: all rows).
+
+    A user who may not see the layer, or who has no grid to see it in (a grid worker without
+    an assignment), is refused with a message: such a scope is no export to hand out, and
+    Django cannot even write the SQL of an empty queryset (EmptyResultSet).
+    """
     if user is None or not layer.personal:
         return None
-    return visible_households(user) if layer.name == "households" else visible_incidents(user)
+    who = user.get_username()
+    perm = PERSONAL_PERMISSIONS[layer.name]
+    if not user.has_perm(perm):
+        raise ExportError(f"--user {who}: 无权导出{layer.chinese} (user {who!r} may not export {layer.name}: "
+                          f"needs the permission {perm})")
+    scope = visible_households(user) if layer.name == "households" else visible_incidents(user)
+    if scope.query.is_empty() or not visible_grids(user).exists():
+        raise ExportError(f"--user {who}: 没有可见的网格, 未导出{layer.chinese} (no {layer.name} visible to user "
+                          f"{who!r}: no grid assigned; nothing exported)")
+    return scope  # may hold no rows today (a grid without incidents): an empty ledger is an answer
 
 
 def export_layer(name: str, path: str | Path, *, fmt: str | None = None, user=None,
@@ -95,14 +112,17 @@ def export_layer(name: str, path: str | Path, *, fmt: str | None = None, user=No
 
 
 def _batches(layer: ExportLayer, scope: QuerySet | None) -> Iterator[list[dict]]:
-    sql, params, where = layer.sql, [], ""
+    where, params = sql.SQL(""), []
     if scope is not None:
+        # Django's own SQL for the scope, its values bound as parameters.
         scope_sql, scope_params = scope.values("id").query.sql_with_params()
-        where, params = f"WHERE x.id IN ({scope_sql})", list(scope_params)
+        where, params = sql.SQL("WHERE x.id IN ({})").format(sql.SQL(scope_sql)), list(scope_params)
+    statement = sql.SQL("SELECT * FROM ({layer}) x {where} ORDER BY x.{order}, x.id").format(
+        layer=layer.sql, where=where, order=sql.Identifier(layer.order))
     connection.ensure_connection()
     with connection.connection.cursor(name="gridmap_export") as cur:
         cur.itersize = BATCH_ROWS
-        cur.execute(f"SELECT * FROM ({sql}) x {where} ORDER BY x.{layer.order}, x.id", params)
+        cur.execute(statement, params)
         while rows := cur.fetchmany(BATCH_ROWS):
             names = [d[0] for d in cur.description]  # a named cursor describes after the first fetch
             yield [_row(names, r) for r in rows]

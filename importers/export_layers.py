@@ -1,15 +1,14 @@
 """What each layer exports: its SQL, its columns (the headers importers.columns reads back)
 and how personal values are masked (layers.people.masking)."""
 
-# SQL here is formatted only with fixed table and column names from this code; values are bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from psycopg2 import sql
 
 from importers.loaders.households import HEALTH_TAGS
 from layers.facilities.models import Facility
@@ -28,13 +27,14 @@ class Column:
 
 @dataclass(frozen=True)
 class ExportLayer:
-    """A layer: ``sql`` selects ``id`` first, the column keys, and ``lon``/``lat`` (points)
-    or ``wkb`` (polygons); rows are ordered by ``order``."""
+    """A layer: ``sql`` (composed with psycopg2.sql: table names are identifiers, never text
+    pasted in) selects ``id`` first, the column keys, and ``lon``/``lat`` (points) or ``wkb``
+    (polygons); rows are ordered by ``order``."""
 
     name: str
     singular: str
     chinese: str
-    sql: str
+    sql: sql.Composable
     columns: tuple[Column, ...]
     polygons: bool
     sheet: str
@@ -47,15 +47,19 @@ _LONLAT = (Column("经度", "lon", "float"), Column("纬度", "lat", "float"))
 
 def _boundary(name: str, singular: str, chinese: str, table: str, headers: tuple[str, str, str],
               parent: tuple[str, str] | None) -> ExportLayer:
-    join, parent_col, cols = "", "", [Column(headers[0], "code"), Column(headers[1], "name")]
+    join, parent_col = sql.SQL(""), sql.SQL("")
+    cols = [Column(headers[0], "code"), Column(headers[1], "name")]
     if parent:
-        join = f"JOIN {parent[0]} p ON p.id = b.{parent[1]}_id"
-        parent_col = ", p.code AS parent_code"
+        join = sql.SQL("JOIN {parent} p ON p.id = b.{fk}").format(
+            parent=sql.Identifier(parent[0]), fk=sql.Identifier(f"{parent[1]}_id"))
+        parent_col = sql.SQL(", p.code AS parent_code")
         cols.append(Column(headers[2], "parent_code"))
     cols.append(Column("面积(m²)", "area_m2", "float"))
-    sql = (f"SELECT b.id, b.code, b.name{parent_col}, round(ST_Area(b.geom::geography)::numeric, 1)::float8 AS area_m2, "
-           f"ST_AsBinary(b.geom) AS wkb FROM {table} b {join}")
-    return ExportLayer(name, singular, chinese, sql, tuple(cols), True, chinese)
+    query = sql.SQL(
+        "SELECT b.id, b.code, b.name{parent_col}, round(ST_Area(b.geom::geography)::numeric, 1)::float8 AS area_m2, "
+        "ST_AsBinary(b.geom) AS wkb FROM {table} b {join}"
+    ).format(parent_col=parent_col, table=sql.Identifier(table), join=join)
+    return ExportLayer(name, singular, chinese, query, tuple(cols), True, chinese)
 
 
 LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
@@ -68,19 +72,19 @@ LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
               ("grids_community", "community")),
     ExportLayer(
         "facilities", "facility", "设施",
-        "SELECT f.id, f.source_id, f.name, t.name AS type, f.address, f.capacity, f.source, "
-        "ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id",
+        sql.SQL("SELECT f.id, f.source_id, f.name, t.name AS type, f.address, f.capacity, f.source, "
+        "ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id"),
         (Column("编号", "source_id"), Column("设施名称", "name"), Column("设施类型", "type"), Column("地址", "address"),
          Column("容量", "capacity", "int"), Column("来源", "source"), *_LONLAT),
         False, "设施", order="id",
     ),
     ExportLayer(
         "households", "household", "户",
-        "SELECT h.id, h.external_id, h.head_name, h.address, h.residents, h.phone, h.id_number, "
+        sql.SQL("SELECT h.id, h.external_id, h.head_name, h.address, h.residents, h.phone, h.id_number, "
         "array_to_string(h.tags, '、') AS tags, h.last_visit::text AS last_visit, g.code AS grid_code, "
         "g.name AS grid_name, c.name AS community, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat "
         "FROM people_household h LEFT JOIN grids_grid g ON g.id = h.grid_id "
-        "LEFT JOIN grids_community c ON c.id = g.community_id",
+        "LEFT JOIN grids_community c ON c.id = g.community_id"),
         (Column("编号", "external_id"), Column("户主姓名", "head_name"), Column("地址", "address"),
          Column("人口数", "residents", "int"), Column("联系电话", "phone"), Column("身份证号", "id_number"),
          Column("标签", "tags"), Column("最近走访", "last_visit"), Column("网格编码", "grid_code"),
@@ -89,10 +93,10 @@ LAYERS: dict[str, ExportLayer] = {layer.name: layer for layer in (
     ),
     ExportLayer(
         "incidents", "incident", "事件",
-        "SELECT i.id, i.external_id, k.name AS category, i.status, i.reported_at, i.description, i.address, "
+        sql.SQL("SELECT i.id, i.external_id, k.name AS category, i.status, i.reported_at, i.description, i.address, "
         "i.reporter_name, i.dispatched_at, i.closed_at, i.satisfaction, g.code AS grid_code, "
         "ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat FROM incidents_incident i "
-        "JOIN incidents_incidentcategory k ON k.id = i.category_id LEFT JOIN grids_grid g ON g.id = i.grid_id",
+        "JOIN incidents_incidentcategory k ON k.id = i.category_id LEFT JOIN grids_grid g ON g.id = i.grid_id"),
         (Column("事件编号", "external_id"), Column("事件类型", "category"), Column("状态", "status"),
          Column("上报时间", "reported_at"), Column("事件描述", "description"), Column("地址", "address"),
          Column("上报人", "reporter_name"), Column("派遣时间", "dispatched_at"), Column("结案时间", "closed_at"),

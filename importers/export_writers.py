@@ -19,8 +19,10 @@ import pandas as pd
 import pyogrio
 import shapely
 from django.utils import timezone
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from importers.export_layers import ExportLayer
+from importers.readers.base import neutralise  # OWASP CSV injection; applied once, in Writer.values
 
 EXCEL_CELL_MAX = 32767
 WKT_HEADER = "几何(WKT)"
@@ -31,6 +33,9 @@ class ExportWriteError(ValueError):
 
 
 class Writer:
+    spreadsheet = False
+    """CSV and XLSX: text cells are neutralised (:func:`neutralise`); GeoJSON and GPKG keep data as is."""
+
     def __init__(self, path: Path, layer: ExportLayer, *, masked: bool) -> None:
         self.path, self.layer, self.masked = path, layer, masked
         self.headers = [c.header for c in layer.columns] + ([WKT_HEADER] if layer.polygons else [])
@@ -40,6 +45,8 @@ class Writer:
         out: list[Any] = []
         for c in self.layer.columns:
             v = row.get(c.key)
+            if c.kind == "text" and isinstance(v, str) and self.spreadsheet:
+                v = neutralise(v)  # the one place: numeric columns (kind int/float) stay numbers
             out.append("" if v is None and c.kind == "text" else v)
         if self.layer.polygons:
             out.append(shapely.to_wkt(row["geometry"], rounding_precision=-1) if row.get("geometry") else "")
@@ -66,6 +73,8 @@ class Writer:
 
 
 class CsvWriter(Writer):
+    spreadsheet = True
+
     def open(self) -> None:
         self._file = self.path.open("w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._file)
@@ -79,6 +88,8 @@ class CsvWriter(Writer):
 
 
 class XlsxWriter(Writer):
+    spreadsheet = True
+
     def open(self) -> None:
         self._book = openpyxl.Workbook(write_only=True)
         self._sheet = self._book.create_sheet(self.layer.sheet)
@@ -88,7 +99,9 @@ class XlsxWriter(Writer):
 
     def write(self, rows: list[dict]) -> None:
         for row in rows:
-            values = self.values(row)
+            # Control characters (other than tab/newline) are not allowed in the XML of a sheet:
+            # openpyxl would refuse the whole export for one odd description.
+            values = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in self.values(row)]
             if self.layer.polygons and len(values[-1]) > EXCEL_CELL_MAX:
                 raise ExportWriteError(f"{self.layer.chinese} {row.get('code')}: 边界太复杂, 超出 Excel 单元格上限 "
                                        "(the WKT is longer than an Excel cell holds): export to .gpkg or .geojson")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from importers.readers.base import RowIssue
+from importers.readers.base import RowIssue, neutralise
 
 REPORT_HEADER = ["文件 file", "位置 where", "序号 number", "字段 field", "值 value", "级别 severity", "原因 reason"]
 SHOW_ON_SCREEN = 20
@@ -66,8 +66,11 @@ class Report:
             if len(self.first) < SHOW_ON_SCREEN:
                 self.first.append(self.format(issue))
             if self._writer is not None:
-                self._writer.writerow([self.file_name, self.label if issue.number else "file", issue.number or "",
-                                       issue.field, issue.value, issue.severity, issue.message])
+                # The report quotes cells of the user's file: a '=HYPERLINK(…)' value must not come
+                # alive when the administrator opens the report in Excel.
+                self._writer.writerow([neutralise(self.file_name), self.label if issue.number else "file",
+                                       issue.number or "", neutralise(issue.field), neutralise(issue.value),
+                                       issue.severity, neutralise(issue.message)])
         if count_rejected:
             self.rejected += len(rejected)
         return rejected

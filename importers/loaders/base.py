@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
 from importers.readers import CHUNK_ROWS, Chunk, ReadError, Source, open_source
@@ -105,6 +105,15 @@ class Loader:
             except ReadError as e:
                 report.file_error(str(e))
                 raise
+            except DatabaseError as e:
+                # The last line of defence: a value no check caught reached the database and was
+                # refused (the transaction is rolled back: nothing written). The user gets the
+                # database's reason, not a traceback.
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                msg = (f"{self.path.name}: 数据库拒绝了该文件, 未写入任何数据 (the database refused the file, nothing "
+                       f"written: {reason[:300]})")
+                report.file_error(msg)
+                raise ReadError(msg) from e
             result.rejected, result.warnings = report.rejected, report.warnings
             result.issues = report.screen_lines()
         return result

@@ -27,6 +27,7 @@ from importers.loaders.points import PointLoader, StageColumn
 from importers.readers import Chunk, RowIssue, Source
 from importers.report import Report
 from layers.facilities.models import Facility, FacilityType
+from layers.grids.limits import field_limit
 
 CHINESE_TYPE_NAMES: dict[str, tuple[str, ...]] = {
     "health_station": ("卫生服务站", "社区卫生服务站", "卫生站", "卫生室", "诊所", "社区诊所"),
@@ -72,6 +73,7 @@ def type_table() -> tuple[dict[str, str], dict[str, int], str]:
 class FacilityLoader(PointLoader):
     layer = "facilities"
     what = "设施 facilities"
+    model = Facility
     table = "facilities_facility"
     key_columns = ("source", "source_id")
     key_label = "设施编号"
@@ -82,8 +84,8 @@ class FacilityLoader(PointLoader):
         StageColumn("source", "text", "'import'"),
         StageColumn("source_id", "text", "''"),
         StageColumn("type_id", "bigint", "NULL", "type"),
-        StageColumn("name", "text", "''", "name"),
-        StageColumn("address", "text", "''", "address"),
+        StageColumn("name", "text", "''", "name", free_text=True),
+        StageColumn("address", "text", "''", "address", free_text=True),
         StageColumn("capacity", "integer", "NULL", "capacity"),
     )
     insert_constants = {"synthetic": "false"}
@@ -98,7 +100,6 @@ class FacilityLoader(PointLoader):
         names = checks.text(chunk, "name")
         header = cols.header("name")
         issues = checks.issues_for(chunk, checks.blank(names), names, header, "missing_name", f"{header} 为空 (empty)")
-        issues += checks.too_long(chunk, cols, "name", 200) + checks.too_long(chunk, cols, "address", 300)
         codes, more = self._types(chunk)
         issues += more
         capacity, more = checks.parse_int(chunk, cols, "capacity", minimum=0, maximum=1_000_000)
@@ -107,7 +108,7 @@ class FacilityLoader(PointLoader):
             s.label for s in Facility.Source), kind="source")
         issues += more
         ids = checks.text(chunk, self.key_field).str.strip()
-        issues += checks.too_long(chunk, cols, self.key_field, 100)
+        issues += checks.too_long(chunk, cols, self.key_field, field_limit(Facility, "source_id"))
         hashed = [_hash_key(n, c, x, y) for n, c, x, y in zip(names, codes, lon, lat, strict=True)]
         ids = ids.where(ids != "", pd.Series(hashed, index=ids.index))
         values = {

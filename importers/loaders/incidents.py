@@ -12,20 +12,18 @@ imported, so the lifecycle history (layers.incidents.lifecycle) is never empty o
 ``dispatched_at``/``closed_at`` are not in ledgers and stay empty.
 """
 
-# SQL here is formatted only with fixed table and column names from this code; values are bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from psycopg2 import sql
 
 from importers import checks
-from importers.loaders.points import STAGE, PointLoader, StageColumn
+from importers.loaders.points import STAGE_T, PointLoader, StageColumn
 from importers.readers import Chunk, RowIssue, Source
 from importers.report import Report
-from layers.incidents.models import IncidentCategory, IncidentStatus
+from layers.incidents.models import Incident, IncidentCategory, IncidentStatus
 
 STATUS_WORDS: dict[str, str] = {
     "待受理": IncidentStatus.REPORTED, "已上报": IncidentStatus.REPORTED, "上报": IncidentStatus.REPORTED,
@@ -51,16 +49,17 @@ def status_table() -> dict[str, str]:
 class IncidentLoader(PointLoader):
     layer = "incidents"
     what = "事件 incidents"
+    model = Incident
     table = "incidents_incident"
     key_label = "事件编号"
     columns_spec = (
         StageColumn("external_id", "text", "''", "external_id"),
         StageColumn("category_id", "bigint", "NULL", "category"),
-        StageColumn("description", "text", "''", "description"),
-        StageColumn("address", "text", "''", "address"),
+        StageColumn("description", "text", "''", "description", free_text=True),
+        StageColumn("address", "text", "''", "address", free_text=True),
         StageColumn("reported_at", "timestamptz", "NULL", "reported_at"),
         StageColumn("status", "text", "'reported'", "status", keep_empty=True),
-        StageColumn("reporter_name", "text", "''", "reporter_name", keep_masked=True),
+        StageColumn("reporter_name", "text", "''", "reporter_name", keep_masked=True, free_text=True),
     )
     insert_constants = {"synthetic": "false", "satisfaction": "''"}
 
@@ -95,8 +94,6 @@ class IncidentLoader(PointLoader):
         header = cols.header("reported_at")
         issues += checks.issues_for(chunk, future, checks.text(chunk, "reported_at"), header, "future_time",
                                     f"{header} 在将来 (in the future): {{value}}")
-        for name, limit in (("address", 300), ("reporter_name", 50)):
-            issues += checks.too_long(chunk, cols, name, limit)
         values = {
             "external_id": key, "category_id": category, "description": checks.text(chunk, "description"),
             "address": checks.text(chunk, "address"), "reported_at": reported.map(_iso),
@@ -108,16 +105,17 @@ class IncidentLoader(PointLoader):
         if "status" not in self.columns:
             return
         cur.execute(
-            f"INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
-            f"SELECT t.id, t.status, s.status, now(), %s FROM {STAGE} s JOIN {self.table} t ON {self._match()} "
-            "WHERE NOT s.rejected AND s.external_id <> '' AND s.status IS NOT NULL AND s.status <> t.status",
+            sql.SQL("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
+                    "SELECT t.id, t.status, s.status, now(), %s FROM {stage} s JOIN {table} t ON {match} "
+                    "WHERE NOT s.rejected AND s.external_id <> '' AND s.status IS NOT NULL AND s.status <> t.status"
+                    ).format(stage=STAGE_T, table=self.table_sql(), match=self._match()),
             [f"导入 {self.path.name} (imported)"],
         )
 
-    def insert_sql(self, set_based: bool = False) -> str:
-        return (f"WITH ins AS ({super().insert_sql(set_based)} RETURNING id, status, reported_at) "
-                "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
-                "SELECT id, '', status, reported_at, %s FROM ins")
+    def insert_sql(self, set_based: bool = False) -> sql.Composable:
+        return sql.SQL("WITH ins AS ({insert} RETURNING id, status, reported_at) "
+                       "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
+                       "SELECT id, '', status, reported_at, %s FROM ins").format(insert=super().insert_sql(set_based))
 
     def insert_params(self) -> list[str]:
         return [f"导入 {self.path.name} (imported)"]

@@ -10,8 +10,8 @@ of each new or moved point is computed set-based with layers.grids.linking's rul
 ``ImportOptions.trigger_linking`` leaves it to the trigger, row by row.
 """
 
-# SQL here is formatted only with fixed table and column names from this code; values are bound.
-# ruff: noqa: S608
+# SQL is composed with psycopg2.sql: table and column names are sql.Identifier, fragments
+# are sql.SQL built from constants of this code, values are bound parameters (ruff S608 on).
 
 from __future__ import annotations
 
@@ -23,12 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import Model
+from psycopg2 import sql
 
 from importers import checks
 from importers.columns import Extent
 from importers.loaders.base import ImportResult, Loader
 from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.report import Report
+from layers.grids.limits import field_limit
 
 # The linking rule of layers.grids.linking (smallest covering grid code wins), applied set-based
 # to the staging table before writing; see PointLoader.apply.
@@ -36,6 +39,7 @@ from layers.grids.linking import relink_sql
 
 STAGE = "gridmap_import_stage"
 LINK = "gridmap_import_link"
+STAGE_T, LINK_T = sql.Identifier(STAGE), sql.Identifier(LINK)
 SAME_POINT_DEG = 1e-9
 """Coordinates closer than this (degrees, ~0.1 mm) are the same position."""
 SWAP_EXTENT_PAD_DEG = 0.2
@@ -47,9 +51,12 @@ class StageColumn:
     """A column of the staging table, written to the same-named column of the layer's table.
 
     ``field`` is the canonical field feeding it (None: always computed by the loader);
-    ``default`` the SQL value inserted when the file has no value. ``keep_masked``: a value
+    ``default`` the SQL value inserted when the file has no value (a constant of this code,
+    such as ``''`` or ``NULL``). ``keep_masked``: a value
     with '*' (from a masked export) keeps the stored value; ``keep_empty``: so does an
-    empty cell (for numbers such as 人口数 that cannot be empty).
+    empty cell (for numbers such as 人口数 that cannot be empty). ``free_text``: the cell is
+    stored as typed, so it is held to the ``max_length`` of the model field of the same name
+    (layers.grids.limits: the limit the form and the API apply too).
     """
 
     name: str
@@ -58,6 +65,19 @@ class StageColumn:
     field: str | None = None
     keep_masked: bool = False
     keep_empty: bool = False
+    free_text: bool = False
+
+    @property
+    def ident(self) -> sql.Identifier:
+        return sql.Identifier(self.name)
+
+    @property
+    def type_sql(self) -> sql.SQL:
+        return sql.SQL(self.sql_type)  # a type name of this code's column specs, never input
+
+    @property
+    def default_sql(self) -> sql.SQL:
+        return sql.SQL(self.default)  # a constant of this code's column specs, never input
 
 
 @dataclass(frozen=True)
@@ -65,8 +85,8 @@ class StageCheck:
     """A check across rows, run in SQL on the staging table ``s``."""
 
     kind: str
-    condition: str
-    select: str
+    condition: sql.Composable
+    select: sql.Composable
     issue: Callable[[tuple], RowIssue]
     severity: str = "error"
 
@@ -74,12 +94,14 @@ class StageCheck:
 class PointLoader(Loader):
     """Subclasses define the table, the natural key and the columns, and parse a chunk."""
 
+    model: type[Model]
     table: str = ""
     key_columns: tuple[str, ...] = ("external_id",)
     key_field: str = "external_id"
     key_label: str = "编号"
     columns_spec: tuple[StageColumn, ...] = ()
     insert_constants: dict[str, str] = {}
+    """Columns set to a constant on insert: name → SQL constant (e.g. "false")."""
     outside_severity: str = "error"
     grid_linked: bool = True
     needs_key: bool = True
@@ -97,17 +119,19 @@ class PointLoader(Loader):
         self.present = [c for c in self.columns_spec
                         if c.field is None or c.field in self.columns or c.name in self.key_columns]
         self.extent, self.district_names = _district_extent()
-        cols = ", ".join(f"{c.name} {c.sql_type}" for c in self.present)
+        cols = sql.SQL(", ").join(sql.SQL("{} {}").format(c.ident, c.type_sql) for c in self.present)
         with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            cur.execute(f"CREATE TEMP TABLE {STAGE} (row_number integer NOT NULL, lon float8 NOT NULL, "
-                        f"lat float8 NOT NULL, {cols}, rejected boolean NOT NULL DEFAULT false, "
-                        "id integer GENERATED ALWAYS AS (row_number) STORED, "
-                        "geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED)")
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(STAGE_T))
+            cur.execute(sql.SQL(
+                "CREATE TEMP TABLE {stage} (row_number integer NOT NULL, lon float8 NOT NULL, "
+                "lat float8 NOT NULL, {cols}, rejected boolean NOT NULL DEFAULT false, "
+                "id integer GENERATED ALWAYS AS (row_number) STORED, "
+                "geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED)"
+            ).format(stage=STAGE_T, cols=cols))
 
     def cleanup(self) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(STAGE_T))
 
     # --- chunks ------------------------------------------------------------------------------------
 
@@ -118,7 +142,7 @@ class PointLoader(Loader):
     def key_values(self, chunk: Chunk) -> tuple[pd.Series, list[RowIssue]]:
         """The natural key of each row; an empty key is an error unless --allow-no-key."""
         values = checks.text(chunk, self.key_field).str.strip()
-        issues = checks.too_long(chunk, self.columns, self.key_field, 64)
+        issues = checks.too_long(chunk, self.columns, self.key_field, field_limit(self.model, self.key_columns[-1]))
         if self.key_field in self.columns and not self.options.allow_no_key:
             header = self.columns.header(self.key_field)
             issues += checks.issues_for(
@@ -129,11 +153,20 @@ class PointLoader(Loader):
     def take(self, chunk: Chunk, report: Report) -> None:
         lon, lat, issues = checks.point_coordinates(chunk, self.columns, self.source.crs, swap_extent=self.extent)
         values, more = self.parse(chunk, lon, lat)
+        more += self.length_issues(chunk)
         rejected = report.add([*chunk.issues, *issues, *more])
         keep = ~np.isin(chunk.numbers, np.fromiter(rejected, dtype=np.int64, count=len(rejected)))
         frame = pd.DataFrame({"row_number": chunk.numbers, "lon": lon, "lat": lat,
                               **{c.name: values[c.name] for c in self.present}})
         self._copy(frame[keep])
+
+    def length_issues(self, chunk: Chunk) -> list[RowIssue]:
+        """Cells longer than their model field allows (one limit for form, API and import)."""
+        issues: list[RowIssue] = []
+        for c in self.present:
+            if c.free_text and c.field is not None and (limit := field_limit(self.model, c.name)):
+                issues += checks.too_long(chunk, self.columns, c.field, limit)
+        return issues
 
     def _copy(self, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -142,21 +175,33 @@ class PointLoader(Loader):
         buf = io.StringIO()
         csv.writer(buf).writerows(zip(*columns, strict=True))  # None → empty → NULL in COPY csv
         buf.seek(0)
-        names = ", ".join(["row_number", "lon", "lat", *(c.name for c in self.present)])
+        names = sql.SQL(", ").join(map(sql.Identifier, ["row_number", "lon", "lat", *(c.name for c in self.present)]))
         with connection.cursor() as cur:
-            cur.copy_expert(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv)", buf)
+            cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(STAGE_T, names), buf)
 
     # --- checks across rows ----------------------------------------------------------------------
 
+    def table_sql(self) -> sql.Identifier:
+        return sql.Identifier(self.table)
+
+    def _keys(self, alias: str | None = None) -> sql.Composable:
+        """The key columns, optionally qualified by ``alias``: (s.source, s.source_id)."""
+        return sql.SQL(", ").join(sql.Identifier(alias, k) if alias else sql.Identifier(k) for k in self.key_columns)
+
+    def _last_key(self, alias: str | None = None) -> sql.Identifier:
+        key = self.key_columns[-1]
+        return sql.Identifier(alias, key) if alias else sql.Identifier(key)
+
     def stage_checks(self) -> list[StageCheck]:
-        keys = ", ".join(self.key_columns)
         label = self.columns.header(self.key_field) if self.key_field in self.columns else self.key_label
         found = [StageCheck(
             "duplicate",
-            f"s.{self.key_columns[-1]} <> '' AND ({keys}) IN "
-            f"(SELECT {keys} FROM {STAGE} WHERE {self.key_columns[-1]} <> '' GROUP BY {keys} HAVING count(*) > 1)",
-            f"s.{self.key_columns[-1]}, (SELECT array_agg(d.row_number ORDER BY d.row_number) FROM {STAGE} d "
-            f"WHERE ({', '.join('d.' + k for k in self.key_columns)}) = ({', '.join('s.' + k for k in self.key_columns)}))",
+            sql.SQL("{s_key} <> '' AND ({keys}) IN (SELECT {keys} FROM {stage} WHERE {key} <> '' GROUP BY {keys} "
+                    "HAVING count(*) > 1)").format(s_key=self._last_key("s"), keys=self._keys(), stage=STAGE_T,
+                                                   key=self._last_key()),
+            sql.SQL("{s_key}, (SELECT array_agg(d.row_number ORDER BY d.row_number) FROM {stage} d "
+                    "WHERE ({d_keys}) = ({s_keys}))").format(s_key=self._last_key("s"), stage=STAGE_T,
+                                                             d_keys=self._keys("d"), s_keys=self._keys("s")),
             lambda r: RowIssue(r[0], label, r[1], f"{label} {r[1]} 在文件中重复 (duplicate key in the file: "
                                f"{self.source.label}s {', '.join(map(str, r[2][:10]))}); none of them is imported",
                                "duplicate"),
@@ -165,8 +210,8 @@ class PointLoader(Loader):
             names = self.district_names
             found.append(StageCheck(
                 "outside_district",
-                "NOT EXISTS (SELECT 1 FROM grids_district d WHERE ST_Covers(d.geom, s.geom))",
-                "s.lon, s.lat",
+                sql.SQL("NOT EXISTS (SELECT 1 FROM grids_district d WHERE ST_Covers(d.geom, s.geom))"),
+                sql.SQL("s.lon, s.lat"),
                 lambda r: RowIssue(r[0], "geometry", f"{r[1]:.6f}, {r[2]:.6f}",
                                    f"({r[1]:.6f}, {r[2]:.6f}) 在辖区 {names} 之外 (outside the district; wrong --crs? "
                                    "GCJ-02/BD-09 points are 500 m off, projected metres need their EPSG code)",
@@ -177,60 +222,83 @@ class PointLoader(Loader):
 
     def check(self, report: Report) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"CREATE INDEX ON {STAGE} ({', '.join(self.key_columns)})")
-            cur.execute(f"CREATE INDEX ON {STAGE} USING gist (geom)")
-            cur.execute(f"ANALYZE {STAGE}")
+            cur.execute(sql.SQL("CREATE INDEX ON {} ({})").format(STAGE_T, self._keys()))
+            cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(STAGE_T))
+            cur.execute(sql.SQL("ANALYZE {}").format(STAGE_T))
         for check in self.stage_checks():
-            for batch in _stream(f"SELECT s.row_number, {check.select} FROM {STAGE} s WHERE {check.condition} "
-                                 "ORDER BY s.row_number"):
+            query = sql.SQL("SELECT s.row_number, {select} FROM {stage} s WHERE {condition} ORDER BY s.row_number").format(
+                select=check.select, stage=STAGE_T, condition=check.condition)
+            for batch in _stream(query):
                 report.add([check.issue(row) for row in batch], count_rejected=False)
             if check.severity == "error":
                 with connection.cursor() as cur:
-                    cur.execute(f"UPDATE {STAGE} s SET rejected = true WHERE NOT s.rejected AND {check.condition}")
+                    cur.execute(sql.SQL("UPDATE {stage} s SET rejected = true WHERE NOT s.rejected AND {condition}").format(
+                        stage=STAGE_T, condition=check.condition))
         with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {STAGE} WHERE rejected")
+            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE rejected").format(STAGE_T))
             report.rejected += cur.fetchone()[0]
 
     # --- writing ---------------------------------------------------------------------------------------
 
-    def _match(self, alias: str = "t") -> str:
-        return " AND ".join(f"{alias}.{k} = s.{k}" for k in self.key_columns)
+    def _match(self, alias: str = "t") -> sql.Composable:
+        return sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(alias, k), sql.Identifier("s", k))
+                                     for k in self.key_columns)
 
-    def _new_value(self, c: StageColumn) -> str:
-        empty = "''" if c.sql_type == "text" else c.default
-        stored = f"t.{c.name}::{c.sql_type}"  # varchar[] and text[] do not compare
+    def _new_value(self, c: StageColumn) -> sql.Composable:
+        empty = sql.SQL("''") if c.sql_type == "text" else c.default_sql
+        stored = sql.SQL("{}::{}").format(sql.Identifier("t", c.name), c.type_sql)  # varchar[] and text[] do not compare
+        staged = sql.Identifier("s", c.name)
         if c.keep_masked:
-            return f"CASE WHEN s.{c.name}::text LIKE '%%*%%' THEN {stored} ELSE coalesce(s.{c.name}, {empty}) END"
+            return sql.SQL("CASE WHEN {staged}::text LIKE '%%*%%' THEN {stored} ELSE coalesce({staged}, {empty}) END").format(
+                staged=staged, stored=stored, empty=empty)
         if c.keep_empty:
-            return f"coalesce(s.{c.name}, {stored})"
-        return f"coalesce(s.{c.name}, {empty})"
+            return sql.SQL("coalesce({}, {})").format(staged, stored)
+        return sql.SQL("coalesce({}, {})").format(staged, empty)
 
-    def update_sql(self, set_based: bool = False) -> str:
+    def _source(self, set_based: bool) -> sql.Composable:
+        if set_based:
+            return sql.SQL("{} s LEFT JOIN {} l ON l.id = s.id").format(STAGE_T, LINK_T)
+        return sql.SQL("{} s").format(STAGE_T)
+
+    def update_sql(self, set_based: bool = False) -> sql.Composable:
         cols = [c for c in self.present if c.name not in self.key_columns]
-        grid = [f"grid_id = CASE WHEN {self._moved()} THEN l.grid_id ELSE t.grid_id END"] if set_based else []
-        sets = ", ".join([*(f"{c.name} = {self._new_value(c)}" for c in cols), "geom = s.geom", *grid])
-        old = ", ".join(f"t.{c.name}::{c.sql_type}" for c in cols) or "1"
-        new = ", ".join(self._new_value(c) for c in cols) or "1"
         moved = self._moved()
-        source = f"{STAGE} s LEFT JOIN {LINK} l ON l.id = s.id" if set_based else f"{STAGE} s"
-        return (f"UPDATE {self.table} t SET {sets} FROM {source} WHERE NOT s.rejected AND "
-                f"s.{self.key_columns[-1]} <> '' AND {self._match()} AND (({old}) IS DISTINCT FROM ({new}) OR {moved})")
+        sets = [*(sql.SQL("{} = {}").format(c.ident, self._new_value(c)) for c in cols), sql.SQL("geom = s.geom")]
+        if set_based:
+            sets.append(sql.SQL("grid_id = CASE WHEN {} THEN l.grid_id ELSE t.grid_id END").format(moved))
+        one = sql.SQL("1")
+        old = sql.SQL(", ").join(sql.SQL("{}::{}").format(sql.Identifier("t", c.name), c.type_sql) for c in cols) if cols else one
+        new = sql.SQL(", ").join(self._new_value(c) for c in cols) if cols else one
+        return sql.SQL(
+            "UPDATE {table} t SET {sets} FROM {source} WHERE NOT s.rejected AND {s_key} <> '' AND {match} "
+            "AND (({old}) IS DISTINCT FROM ({new}) OR {moved})"
+        ).format(table=self.table_sql(), sets=sql.SQL(", ").join(sets), source=self._source(set_based),
+                 s_key=self._last_key("s"), match=self._match(), old=old, new=new, moved=moved)
 
-    def insert_sql(self, set_based: bool = False) -> str:
-        given = {c.name: (f"CASE WHEN s.{c.name}::text LIKE '%%*%%' THEN {c.default} ELSE coalesce(s.{c.name}, {c.default}) END"
-                          if c.keep_masked else f"coalesce(s.{c.name}, {c.default})") for c in self.present}
-        cols = [c.name for c in self.columns_spec]
-        values = [given.get(c.name, c.default) for c in self.columns_spec]
-        grid = ["grid_id"] if set_based else []
-        names = ", ".join([*cols, "geom", *grid, *self.insert_constants])
-        exprs = ", ".join([*values, "s.geom", *(f"l.{g}" for g in grid), *self.insert_constants.values()])
-        source = f"{STAGE} s LEFT JOIN {LINK} l ON l.id = s.id" if set_based else f"{STAGE} s"
-        key = self.key_columns[-1]
+    def insert_sql(self, set_based: bool = False) -> sql.Composable:
+        given: dict[str, sql.Composable] = {}
+        for c in self.present:
+            staged = sql.Identifier("s", c.name)
+            if c.keep_masked:
+                given[c.name] = sql.SQL("CASE WHEN {staged}::text LIKE '%%*%%' THEN {default} "
+                                        "ELSE coalesce({staged}, {default}) END").format(staged=staged, default=c.default_sql)
+            else:
+                given[c.name] = sql.SQL("coalesce({}, {})").format(staged, c.default_sql)
+        names = [*(c.ident for c in self.columns_spec), sql.Identifier("geom")]
+        exprs = [*(given.get(c.name, c.default_sql) for c in self.columns_spec), sql.SQL("s.geom")]
+        if set_based:
+            names.append(sql.Identifier("grid_id"))
+            exprs.append(sql.SQL("l.grid_id"))
+        for name, constant in self.insert_constants.items():
+            names.append(sql.Identifier(name))
+            exprs.append(sql.SQL(constant))  # a constant of the loader class, never input
         # No OR around NOT EXISTS: the planner then makes it a hash anti-join (an OR turns it
         # into a subplan per row, which at a million rows no longer fits in work_mem).
-        return (f"INSERT INTO {self.table} ({names}) SELECT {exprs} FROM {source} WHERE NOT s.rejected AND "
-                f"NOT EXISTS (SELECT 1 FROM {self.table} t WHERE {self._match()} AND s.{key} <> '') "
-                "ORDER BY s.row_number")
+        return sql.SQL(
+            "INSERT INTO {table} ({names}) SELECT {exprs} FROM {source} WHERE NOT s.rejected AND "
+            "NOT EXISTS (SELECT 1 FROM {table} t WHERE {match} AND {s_key} <> '') ORDER BY s.row_number"
+        ).format(table=self.table_sql(), names=sql.SQL(", ").join(names), exprs=sql.SQL(", ").join(exprs),
+                 source=self._source(set_based), match=self._match(), s_key=self._last_key("s"))
 
     def apply(self, result: ImportResult) -> None:
         """Update the matched rows, insert the others.
@@ -242,8 +310,9 @@ class PointLoader(Loader):
         """
         set_based = self.grid_linked and not self.options.trigger_linking
         with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {STAGE} s JOIN {self.table} t ON {self._match()} "
-                        f"WHERE NOT s.rejected AND s.{self.key_columns[-1]} <> ''")
+            cur.execute(sql.SQL("SELECT count(*) FROM {stage} s JOIN {table} t ON {match} "
+                                "WHERE NOT s.rejected AND {s_key} <> ''").format(
+                stage=STAGE_T, table=self.table_sql(), match=self._match(), s_key=self._last_key("s")))
             matched = cur.fetchone()[0]
             self.before_update(cur)
             if set_based:
@@ -257,25 +326,29 @@ class PointLoader(Loader):
             finally:
                 if set_based:
                     cur.execute("SELECT set_config('gridmap.set_based_linking', 'off', true)")
-                    cur.execute(f"DROP TABLE IF EXISTS {LINK}")
+                    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(LINK_T))
             result.unchanged = matched - result.updated
 
     def _link_new_positions(self, cur) -> None:
         """Grids of the staged points that are new or moved (the others keep theirs), in the
         table LINK (id, geom, grid_id) that the UPDATE and INSERT join. Half-full pages
         (fillfactor 50) let the relinking UPDATE rewrite rows in place (HOT)."""
-        cur.execute(f"DROP TABLE IF EXISTS {LINK}")
-        cur.execute(f"CREATE TEMP TABLE {LINK} WITH (fillfactor = 50) AS SELECT s.id, s.geom, NULL::bigint AS grid_id FROM {STAGE} s "
-                    f"WHERE NOT s.rejected AND NOT EXISTS (SELECT 1 FROM {self.table} t WHERE {self._match()} "
-                    f"AND s.{self.key_columns[-1]} <> '' AND NOT ({self._moved()}))")
-        cur.execute(f"CREATE INDEX ON {LINK} USING gist (geom)")
-        cur.execute(f"ANALYZE {LINK}")
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(LINK_T))
+        cur.execute(sql.SQL(
+            "CREATE TEMP TABLE {link} WITH (fillfactor = 50) AS SELECT s.id, s.geom, NULL::bigint AS grid_id "
+            "FROM {stage} s WHERE NOT s.rejected AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match} "
+            "AND {s_key} <> '' AND NOT ({moved}))"
+        ).format(link=LINK_T, stage=STAGE_T, table=self.table_sql(), match=self._match(), s_key=self._last_key("s"),
+                 moved=self._moved()))
+        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(LINK_T))
+        cur.execute(sql.SQL("ANALYZE {}").format(LINK_T))
         cur.execute(relink_sql(LINK))
 
     @staticmethod
-    def _moved() -> str:
+    def _moved() -> sql.Composable:
         # Moves under SAME_POINT_DEG are float noise (Excel keeps 15-16 digits), not edits.
-        return f"abs(ST_X(t.geom) - s.lon) > {SAME_POINT_DEG} OR abs(ST_Y(t.geom) - s.lat) > {SAME_POINT_DEG}"
+        return sql.SQL("abs(ST_X(t.geom) - s.lon) > {eps} OR abs(ST_Y(t.geom) - s.lat) > {eps}").format(
+            eps=sql.Literal(SAME_POINT_DEG))
 
     def insert_params(self) -> list[str]:
         """Parameters of :meth:`insert_sql`, if a subclass adds some."""
@@ -288,8 +361,9 @@ class PointLoader(Loader):
         if not self.grid_linked:
             return []
         with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {STAGE} s JOIN {self.table} t ON {self._match()} "
-                        "WHERE NOT s.rejected AND t.grid_id IS NULL")
+            cur.execute(sql.SQL("SELECT count(*) FROM {stage} s JOIN {table} t ON {match} "
+                                "WHERE NOT s.rejected AND t.grid_id IS NULL").format(
+                stage=STAGE_T, table=self.table_sql(), match=self._match()))
             unassigned = cur.fetchone()[0]
         if not unassigned:
             return []
@@ -310,11 +384,11 @@ def _district_extent() -> tuple[Extent | None, str]:
     return (row[0] - pad, row[1] - pad, row[2] + pad, row[3] + pad), names
 
 
-def _stream(sql: str, batch: int = 10_000) -> Iterator[list[tuple]]:
-    """Rows of ``sql`` in batches from a server-side cursor (bounded memory)."""
+def _stream(query: sql.Composable, batch: int = 10_000) -> Iterator[list[tuple]]:
+    """Rows of ``query`` in batches from a server-side cursor (bounded memory)."""
     connection.ensure_connection()
     with connection.connection.cursor(name="gridmap_import_check") as cur:
         cur.itersize = batch
-        cur.execute(sql)
+        cur.execute(query)
         while rows := cur.fetchmany(batch):
             yield rows

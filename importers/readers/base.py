@@ -21,6 +21,27 @@ import pandas as pd
 from importers.chinese_crs import CrsSpec, UnknownCrsError, parse_crs_option
 from importers.columns import ColumnMap
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make Excel, WPS or LibreOffice read a cell as a formula (OWASP CSV
+injection): an incident description '=HYPERLINK("http://…")' would become a live link in the
+administrator's spreadsheet. Exports prefix such text with :data:`QUOTE`
+(:func:`neutralise`); the tabular readers take the quote off again
+(:func:`unquote`), so that an export imports back unchanged."""
+QUOTE = "'"
+
+
+def neutralise(value: str) -> str:
+    """Text that a spreadsheet would run as a formula, prefixed with a single quote (OWASP).
+    Applied to every text cell of CSV/XLSX exports (importers.export_writers.Writer.values)
+    and of the --error-report CSV, which quotes the offending cells of a user's file."""
+    return QUOTE + value if value.startswith(FORMULA_STARTS) else value
+
+
+def unquote(cell: str) -> str:
+    """A cell as it was before an export neutralised it ("'=1+1" → "=1+1")."""
+    return cell[1:] if cell[:1] == QUOTE and cell[1:2] in FORMULA_STARTS and len(cell) > 1 else cell
+
+
 CHUNK_ROWS = 50_000
 """Default rows per chunk: ~50 MB of Python objects at most for a wide ledger."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,30 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from importers.columns import ColumnError, ColumnMap, resolve_columns
 from importers.encoding import EncodingDetectionError, open_text
-from importers.readers.base import CHUNK_ROWS, Chunk, ReadError, RowIssue, cell_text, column_note, resolve_crs
+from importers.readers.base import (
+    CHUNK_ROWS,
+    Chunk,
+    ReadError,
+    RowIssue,
+    cell_text,
+    column_note,
+    resolve_crs,
+    unquote,
+)
+
+# What openpyxl raises on a damaged workbook: a bad or truncated zip, a damaged deflate
+# stream, XML cut short or holding a raw NUL (ParseError and lxml's XMLSyntaxError are both
+# SyntaxErrors), a missing part.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError, KeyError, OSError, ValueError, TypeError,
+            IndexError, AttributeError)
+
+
+CSV_FIELD_MAX = 1_000_000
+"""Characters a CSV cell may hold before the reader gives up on the file (Python's default,
+131,072, stops at a long but legitimate cell before the importers' per-field limits can name
+its column; a cell beyond this is a damaged file: a quote left open swallows the rest)."""
+if csv.field_size_limit() < CSV_FIELD_MAX:
+    csv.field_size_limit(CSV_FIELD_MAX)
 
 
 def _columns(path: Path, headers: Sequence[str], layer: str, mapping: Mapping[str, str], option: str) -> ColumnMap:
@@ -74,6 +98,12 @@ class _Table:
     def _rows(self) -> Iterator[tuple[int, Sequence[str]]]:
         raise NotImplementedError
 
+    def _nul_issue(self, cells: list[str], number: int) -> RowIssue:
+        name = next(n for n, c in zip(self.columns.fields, cells, strict=True) if "\x00" in c)
+        header = self.columns.header(name)
+        return RowIssue(number, header, "", f"{header} 含有 NUL 字符 (a NUL byte \\x00 in the cell: "
+                        "the file is damaged or not text)", "nul_byte")
+
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
         positions = list(self.columns.fields.values())
         rows: list[list[str]] = []
@@ -89,7 +119,11 @@ class _Table:
                     issues.append(issue)
                     continue
                 record = [*record, *[""] * (width - len(record))]
-            rows.append([record[i].strip() for i in positions])
+            cells = [unquote(record[i].strip()) for i in positions]
+            if any("\x00" in c for c in cells):  # PostgreSQL text cannot hold NUL: refused here, with its column
+                issues.append(self._nul_issue(cells, number))
+                continue
+            rows.append(cells)
             numbers.append(number)
             if len(rows) >= size:
                 yield self._chunk(rows, numbers, issues)
@@ -162,6 +196,10 @@ class CsvSource(_Table):
         except UnicodeDecodeError as e:
             raise ReadError(self._decode_message(e, number + 1)) from e
         except csv.Error as e:
+            if "field larger than field limit" in str(e):
+                msg = (f"{self.path.name}: row {number + 1}: 单元格过长 (a cell longer than {csv.field_size_limit():,} "
+                       "characters: no field holds that much; a quote left open swallows the rest of the file)")
+                raise ReadError(msg) from e
             raise ReadError(f"{self.path.name}: row {number + 1}: {e} (the file may be truncated)") from e
 
     def close(self) -> None:
@@ -178,7 +216,7 @@ class XlsxSource(_Table):
         self.path = path
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
+        except (InvalidFileException, *_DAMAGED) as e:
             msg = (f"{path.name}: 不是可读的 XLSX 文件 (not a readable .xlsx workbook: {e}); the file may be "
                    "truncated or in another format: open it in Excel and save it again as .xlsx")
             raise ReadError(msg) from e
@@ -205,8 +243,9 @@ class XlsxSource(_Table):
             for values in rows:
                 number += 1
                 yield number, [cell_text(v) for v in values]
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as e:
-            msg = f"{self.path.name}: row {number + 1}: 工作簿已损坏 (the workbook is damaged or truncated: {e})"
+        except _DAMAGED as e:
+            msg = (f"{self.path.name}: row {number + 1}: 工作簿已损坏 (the workbook is damaged or truncated: "
+                   f"{type(e).__name__}: {str(e)[:200]}); open it in Excel and save it again")
             raise ReadError(msg) from e
 
     def _read_header(self) -> tuple[int, list[str]]:

@@ -14,6 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from layers.accounts.roles import PATROL_PAGES, PLANNER_PAGES
+from layers.api.params import bad, choice_param, int_param
+
+MAX_DAYS = 3650
+"""The longest hot-spot window (ten years): a larger number is a typo, or an overflow attempt."""
+
 
 
 def _require(request: Request, perms: tuple[str, ...]) -> None:
@@ -35,10 +40,8 @@ class CircleView(APIView):
         if not code:
             raise ValidationError({"type": "需要设施类型代码 (?type=kindergarten)"})
         circles = FacilityCircle.objects.filter(facility__type__code=code).select_related("facility")
-        if minutes := request.query_params.get("minutes"):
-            if not minutes.isdigit():
-                raise ValidationError({"minutes": f"分钟数应为整数 (minutes must be a whole number), got {minutes!r}"})
-            circles = circles.filter(minutes=int(minutes))
+        if request.query_params.get("minutes"):
+            circles = circles.filter(minutes=int_param(request, "minutes", 15, minimum=1, maximum=120))
         features = [{"type": "Feature", "geometry": json.loads(c.geom.geojson), "properties": {
             "facility": c.facility_id, "facility_name": c.facility.name, "minutes": c.minutes, "method": c.method,
             "method_label": c.get_method_display(), "snap_distance_m": c.snap_distance_m}} for c in circles]
@@ -55,9 +58,7 @@ class CoverageView(APIView):
 
         _require(request, PLANNER_PAGES)
         request_refresh()
-        level = request.query_params.get("level", "community")
-        if level not in ("community", "grid"):
-            raise ValidationError({"level": "level 应为 community 或 grid"})
+        level = choice_param(request, "level", "community", ("community", "grid"))
         rows = coverage_rows(level=level, type_code=request.query_params.get("type") or None)
         return Response([{**r.__dict__, "household_share": r.household_share, "resident_share": r.resident_share,
                           "focus_share": r.focus_share} for r in rows])
@@ -70,17 +71,25 @@ class HotspotView(APIView):
                                OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"])])
     def get(self, request: Request) -> Response:
         from layers.patrols import hotspots
-        from layers.patrols.filters import IncidentFilter, IncidentQueryError, parse_hours
+        from layers.patrols.filters import IncidentFilter, IncidentQueryError, check_categories, parse_hours
         from layers.patrols.geojson import geojson
 
         _require(request, PATROL_PAGES)
         params = request.query_params
+        days = int_param(request, "days", 30, minimum=1, maximum=MAX_DAYS)
+        cell = choice_param(request, "cell", "grid", ("grid", "hex"))
+        categories = tuple(c for c in params.get("category", "").split(",") if c)
         try:
-            flt = IncidentFilter.last_days(
-                int(params.get("days", 30)),
-                categories=tuple(c for c in params.get("category", "").split(",") if c),
-                hours=parse_hours(params["hours"]) if params.get("hours") else None)
-            result = hotspots.hotspots(flt, kind="hex" if params.get("cell") == "hex" else "grid")
+            hours = parse_hours(params["hours"]) if params.get("hours") else None
+        except IncidentQueryError as e:
+            raise bad("hours", str(e)) from e
+        try:
+            check_categories(categories)
+        except IncidentQueryError as e:
+            raise bad("category", str(e)) from e
+        try:
+            flt = IncidentFilter.last_days(days, categories=categories, hours=hours)
+            result = hotspots.hotspots(flt, kind="hex" if cell == "hex" else "grid")
         except (IncidentQueryError, ValueError) as e:
             raise ValidationError({"detail": str(e)}) from e
         return Response(geojson(result) | {"properties": {"filter": flt.describe_zh(), "cell": result.kind}})

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -81,6 +83,34 @@ class IncidentSerializer(GeoFeatureModelSerializer):
 
     def get_deadline(self, obj: Incident):
         return lifecycle.deadline(obj)
+
+    def validate_geom(self, value):
+        """A 2D WGS84 point with finite coordinates inside China's extent; anything else
+        (a Polygon, a 3D point, NaN or inf, a point in the Atlantic) is a 400 naming geom,
+        not a database error."""
+        return check_incident_point(value)
+
+
+CHINA_EXTENT = (73.0, 3.0, 136.0, 54.0)
+"""Longitude/latitude box around China (the report form uses the same bounds)."""
+
+
+def check_incident_point(value):
+    if value is None or value.geom_type != "Point":
+        kind = "nothing" if value is None else value.geom_type
+        raise serializers.ValidationError(f"事件位置应为一个点 (the location must be a Point, got {kind})")
+    if value.hasz:
+        raise serializers.ValidationError("事件位置应为二维点 (the location must be a 2D point: no height)")
+    if value.srid not in (None, 4326):
+        raise serializers.ValidationError(f"坐标系应为 WGS84 (EPSG:4326), got EPSG:{value.srid}")
+    x, y = value.coords
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise serializers.ValidationError("坐标不是有限的数 (a coordinate is NaN or infinite)")
+    xmin, ymin, xmax, ymax = CHINA_EXTENT
+    if not (xmin <= x <= xmax and ymin <= y <= ymax):
+        raise serializers.ValidationError(f"({x}, {y}) 不在中国范围内 (outside China: lon {xmin}–{xmax}, lat {ymin}–{ymax})")
+    value.srid = 4326
+    return value
 
 
 class TransitionRequestSerializer(serializers.Serializer):

@@ -3,18 +3,17 @@ exactly what the pages show them; objects outside their scope answer 404."""
 
 from __future__ import annotations
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from layers.accounts import visibility
 from layers.accounts.reporting import ReportLocationError, report_grid
 from layers.api import serializers as s
+from layers.api.params import CheckedBBoxFilter, time_param
 from layers.facilities.models import Facility
 from layers.grids.models import Community
 from layers.incidents import lifecycle
@@ -37,7 +36,7 @@ class Pagination(GeoJsonPagination):
 class GeoViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, ModelPermissions]
     pagination_class = Pagination
-    filter_backends = [InBBoxFilter]
+    filter_backends = [CheckedBBoxFilter]
     bbox_filter_field = "geom"
     bbox_filter_include_overlapping = True
 
@@ -88,16 +87,6 @@ class HouseholdViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         return qs.order_by("id")
 
 
-def _time(request, name: str):
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00")
-    if parsed is None:
-        raise ValidationError({name: f"无法解析时间 {value!r}，请用 YYYY-MM-DD 或 ISO 8601"})
-    return parsed
-
-
 class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
     """事件. ?grid=CODE ?status=handling ?category=CODE ?since=2026-01-01 ?until=…; POST reports one
     (the grid is filled in by the database); POST {id}/transition/ moves it along the lifecycle."""
@@ -112,9 +101,9 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
             qs = qs.filter(status__in=value.split(","))
         if value := params.get("category"):
             qs = qs.filter(category__code__in=value.split(","))
-        if since := _time(self.request, "since"):
+        if since := time_param(self.request, "since"):
             qs = qs.filter(reported_at__gte=since)
-        if until := _time(self.request, "until"):
+        if until := time_param(self.request, "until"):
             qs = qs.filter(reported_at__lt=until)
         return qs.order_by("-reported_at", "-id")
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from layers.grids.limits import field_limit
 from layers.incidents.models import Incident, IncidentStatus, IncidentTransition
 
 S = IncidentStatus
@@ -99,6 +100,10 @@ def is_overdue(incident: Incident, *, now: datetime | None = None) -> bool:
 def report(*, by=None, at: datetime | None = None, note: str = "", **fields) -> Incident:
     """Create an incident in status 信息采集 and record its first step (grid: by trigger)."""
     at = at or timezone.now()
+    if name := fields.get("reporter_name"):
+        # The reporter's login name (up to 150 characters) is a label here: cut to the field's
+        # limit rather than refused by the database (a 500 for a user with a long login).
+        fields["reporter_name"] = name[:field_limit(Incident, "reporter_name")]
     incident = Incident.objects.create(status=S.REPORTED, reported_at=fields.pop("reported_at", at),
                                        reporter=by, **fields)
     IncidentTransition.objects.create(incident=incident, from_status="", to_status=S.REPORTED, at=at, by=by,

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 
+from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
 from layers.grids.models import GridLinked, Synthetic, geometry_rules
 
 # --- incidents ------------------------------------------------------------------------------
@@ -51,17 +53,22 @@ class Incident(GridLinked, Synthetic):
     """事件 reported at a point. ``status`` is the current step; every change is kept in
     IncidentTransition (layers.incidents.lifecycle moves an incident and writes the history)."""
 
-    external_id = models.CharField("编号", max_length=64, blank=True)
+    external_id = models.CharField("编号", max_length=KEY_MAX, blank=True)
     category = models.ForeignKey(
         IncidentCategory, on_delete=models.PROTECT, related_name="incidents", verbose_name="类别"
     )
-    description = models.TextField("描述")
-    address = models.CharField("地址", max_length=300, blank=True)
-    reported_at = models.DateTimeField("上报时间", db_index=True)
+    # max_length: the form, the API serializer and import_incidents all read this limit; the
+    # validator makes full_clean() (admin, any other path) enforce it too (a TextField's
+    # max_length alone is only a hint to forms).
+    description = models.TextField("描述", max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    address = models.CharField("地址", max_length=ADDRESS_MAX, blank=True)
+    # Not before 2000 (a typed 0001-01-01 would be stored BC and break every page listing it);
+    # no upper bound here: imports accept a day of clock difference (importers.loaders.incidents).
+    reported_at = models.DateTimeField("上报时间", db_index=True, validators=[validate_not_before_2000])
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="上报人"
     )
-    reporter_name = models.CharField("上报人姓名", max_length=50, blank=True)
+    reporter_name = models.CharField("上报人姓名", max_length=PERSON_NAME_MAX, blank=True)
     status = models.CharField("状态", max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED)
     dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
     closed_at = models.DateTimeField("结案时间", null=True, blank=True)

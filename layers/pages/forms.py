@@ -1,6 +1,7 @@
 from django import forms
 
-from layers.incidents.models import IncidentCategory
+from layers.grids.limits import field_limit
+from layers.incidents.models import Incident, IncidentCategory
 from layers.people.models import Visit
 
 
@@ -15,8 +16,10 @@ class ReportIncidentForm(forms.Form):
     """An incident at a point picked on the map (or typed), in WGS84 degrees."""
 
     category = forms.ModelChoiceField(IncidentCategory.objects.all(), label="事件类别")
-    description = forms.CharField(label="事件描述", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    address = forms.CharField(label="地址", required=False, max_length=300)
+    # Limits read from the model (layers.grids.limits): the same for the API and the importers.
+    description = forms.CharField(label="事件描述", widget=forms.Textarea(attrs={"rows": 3}),
+                                  max_length=field_limit(Incident, "description"))
+    address = forms.CharField(label="地址", required=False, max_length=field_limit(Incident, "address"))
     lon = forms.FloatField(label="经度", min_value=73, max_value=136)
     lat = forms.FloatField(label="纬度", min_value=3, max_value=54)
 

@@ -1,6 +1,6 @@
 """Patrol plans: the hottest cells for the chosen hours, walked in a good order along the streets.
 
-1. Stops: ``hotspot_service.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
+1. Stops: ``layers.patrols.hotspots.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
    spots first, then by count and z-score). Each stop is placed at the incident of that cell
    nearest to the mean position of the cell's incidents (where things happen, not the
    middle of a large grid), or at the cell's centre if the cell has none in the filter.

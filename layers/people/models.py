@@ -11,10 +11,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxLengthValidator
 from django.db import connection
 from django.db.models import Q
 from psycopg2 import sql
 
+from layers.grids.limits import (
+    ADDRESS_MAX,
+    DESCRIPTION_MAX,
+    EARLIEST_TIME,
+    KEY_MAX,
+    PERSON_NAME_MAX,
+    validate_event_time,
+)
 from layers.grids.models import GridLinked, Synthetic, geometry_rules
 from layers.people import masking
 
@@ -44,10 +53,10 @@ class Household(GridLinked, Synthetic):
     """户: a household at an address point. ID number and phone are stored in full and
     shown masked (layers.people.masking) unless the viewer holds ``people.view_household_pii``."""
 
-    external_id = models.CharField("编号", max_length=64, blank=True)
-    address = models.CharField("地址", max_length=300)
+    external_id = models.CharField("编号", max_length=KEY_MAX, blank=True)
+    address = models.CharField("地址", max_length=ADDRESS_MAX)
     residents = models.PositiveSmallIntegerField("人口数", default=1)
-    head_name = models.CharField("户主姓名", max_length=50)
+    head_name = models.CharField("户主姓名", max_length=PERSON_NAME_MAX)
     id_number = models.CharField("身份证号", max_length=18, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     tags = ArrayField(
@@ -83,8 +92,26 @@ class Household(GridLinked, Synthetic):
         return [t for t in self.tags if t in HouseholdTag.vulnerable()]
 
 
+class ReadableDateTimeField(models.DateTimeField):
+    """A timestamp column read back as NULL when Python cannot hold it (BC dates, year 10000+).
+
+    Rows written before the visit-date rules (a visit typed as 0001-01-01 is stored as a BC
+    timestamp in UTC) would otherwise make every page listing them answer 500: psycopg2 fails
+    to turn the value into a datetime. Read as NULL they show as '—' and an administrator can
+    fix them in the admin. WHERE and ORDER BY still see the stored value.
+    """
+
+    def select_format(self, compiler, sql, params):
+        sql, params = super().select_format(compiler, sql, params)
+        return (f"CASE WHEN ({sql}) BETWEEN '0001-01-02 00:00:00+00'::timestamptz AND '9999-12-30 00:00:00+00'"
+                f"::timestamptz THEN ({sql}) END"), [*params, *params]
+
+
 class Visit(models.Model):
-    """A grid worker's visit to a household."""
+    """A grid worker's visit to a household. Its time lies between 2000-01-01 and now
+    (layers.grids.limits.validate_event_time, run by full_clean() and so by the form and
+    the admin) and, for the lower bound, the database refuses anything earlier. Households
+    carry no registration date, so "not before the household existed" cannot be checked."""
 
     class Kind(models.TextChoices):
         ROUTINE = "routine", "日常走访"
@@ -94,15 +121,21 @@ class Visit(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits", verbose_name="户")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="网格员")
-    visited_at = models.DateTimeField("走访时间")
+    visited_at = ReadableDateTimeField("走访时间", validators=[validate_event_time])
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.ROUTINE)
-    note = models.TextField("记录", blank=True)
+    note = models.TextField("记录", blank=True, max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
 
     class Meta:
         verbose_name = verbose_name_plural = "走访记录"
         ordering = ["-visited_at"]
+        constraints = [
+            # The lower bound only: "not in the future" depends on the clock, a CHECK may not.
+            models.CheckConstraint(condition=Q(visited_at__gte=EARLIEST_TIME), name="visit_not_before_2000"),
+        ]
 
     def __str__(self) -> str:
+        if self.visited_at is None:
+            return f"{self.get_kind_display()} (日期无效 invalid date)"
         return f"{self.get_kind_display()} {self.visited_at:%Y-%m-%d}"
 
 

@@ -17,22 +17,26 @@ from layers.maps.base import render as render_map
 
 patrol_required = permission_required(PATROL_PAGES, raise_exception=True)
 WINDOWS = [(7, "近7天"), (30, "近30天"), (90, "近90天"), (365, "近一年")]
-
-
+MAX_DAYS = 3650
+"""The longest window offered (ten years); a 20-digit number would overflow the date arithmetic."""
 
 
 def _patrol_filter(request: HttpRequest):
-    from layers.patrols.filters import IncidentFilter, IncidentQueryError, parse_hours
+    """The filter asked for, or the default 30 days and a message saying what was wrong."""
+    from layers.patrols.filters import IncidentFilter, IncidentQueryError, check_categories, parse_hours
 
     categories = tuple(c for c in request.GET.getlist("category") if c)
     hours = request.GET.get("hours") or ""
+    days_text = request.GET.get("days") or "30"
+    whole = days_text.isascii() and days_text.isdigit() and len(days_text) <= 6  # int() only on short digits
+    if not (whole and 1 <= int(days_text) <= MAX_DAYS):
+        return IncidentFilter.last_days(30), (f"天数应为正整数, 至多 {MAX_DAYS} (days must be a whole number from 1 "
+                                              f"to {MAX_DAYS}), got {days_text[:40]!r}")
     try:
-        days_text = request.GET.get("days") or "30"
-        if not days_text.isdigit():
-            return IncidentFilter.last_days(30), f"天数应为正整数 (days must be a whole number), got {days_text!r}"
-        days = int(days_text)
-        return IncidentFilter.last_days(days, categories=categories, hours=parse_hours(hours) if hours else None), None
-    except (IncidentQueryError, ValueError) as e:
+        check_categories(categories)
+        return IncidentFilter.last_days(int(days_text), categories=categories,
+                                        hours=parse_hours(hours) if hours else None), None
+    except (IncidentQueryError, ValueError, OverflowError) as e:
         return IncidentFilter.last_days(30), str(e)
 
 
