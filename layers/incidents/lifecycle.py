@@ -197,7 +197,7 @@ def _not_allowed(current: str, to_status: str) -> TransitionError:
 def _check_request(to_status: str, satisfaction: str) -> None:
     """What can be refused before touching the database."""
     if to_status not in METHOD_FOR:
-        raise TransitionError(f"未知的目标状态「{to_status}」 (unknown status)")
+        raise TransitionError(f"事件不能流转为「{_label(to_status)}」 (no step leads to {to_status!r})")
     if satisfaction and satisfaction not in (SATISFIED, UNSATISFIED):
         raise TransitionError("回访结果只能是 满意 或 不满意 (satisfaction must be 满意 or 不满意)")
     if to_status == S.EVALUATED and not satisfaction:
