@@ -260,7 +260,9 @@ def load(fixture_dir: Path, *, setup_users: Callable[[list[dict]], int | None],
     users and grid assignments and returns the patrol user's id (layers.demo.accounts)."""
     started = time.perf_counter()
     manifest = fixture.read_manifest(fixture_dir)
-    newest = dt.datetime.fromisoformat(manifest["newest_reported_at"])
+    # Steps run on after the newest report until the anchor (when the generator stopped the
+    # clock): shift by the later of the two, so that no step lands in the future.
+    newest = max(dt.datetime.fromisoformat(manifest[key]) for key in ("newest_reported_at", "anchor") if key in manifest)
     report = LoadReport(shift_days=shift_days_for(newest, now or timezone.now()))
     with transaction.atomic():
         report.counts.update(load_areas(fixture_dir, manifest))

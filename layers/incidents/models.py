@@ -97,6 +97,9 @@ class IncidentTransition(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "事件流转记录"
         ordering = ["incident", "at", "id"]
+        # The last step of an incident, one index probe: the history guard asks for it on every
+        # new step (a backward scan of the primary key instead makes bulk loads quadratic).
+        indexes = [models.Index(fields=["incident", "-id"], name="incidenttransition_last_idx")]
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
