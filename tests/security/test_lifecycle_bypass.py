@@ -267,3 +267,23 @@ def test_target_status_no_step_leads_to_is_a_clear_400_not_a_500(world):
                                               {"to_status": "closed'; DROP TABLE x;--", "from_status": 7},
                                               content_type="application/json")
     assert garbage.status_code == 400
+
+
+def test_reopen_button_on_the_page_does_not_smuggle_a_satisfaction(world):
+    """On a closed case the page offers 回访 (with 满意/不满意) and 处理中 (reopen): only the
+    回访 form carries a satisfaction, and pressing 回访 without choosing one is refused."""
+    _to_feedback(world.iw, world.worker_w)
+    lifecycle.move(world.iw, S.CLOSED, by=world.admin)
+    c = client_for(world.worker_w)
+    soup = BeautifulSoup(c.get(f"/incidents/{world.iw.pk}/").content.decode(), "html.parser")
+    forms = {b["value"]: b.find_parent("form") for b in soup.select("form.steps button[name=to_status]")}
+    assert set(forms) == {"evaluated", "handling"}
+    assert forms["handling"].find(attrs={"name": "satisfaction"}) is None
+    assert forms["evaluated"].find("select", attrs={"name": "satisfaction"}) is not None
+    response = c.post(f"/incidents/{world.iw.pk}/", {"to_status": "evaluated", "from_status": "closed",
+                                                      "satisfaction": ""}, follow=True)
+    assert "回访评价需要填写" in response.content.decode()
+    c.post(f"/incidents/{world.iw.pk}/", {"to_status": "evaluated", "from_status": "closed", "satisfaction": "不满意"})
+    world.iw.refresh_from_db()
+    assert world.iw.status == S.HANDLING
+    assert world.iw.transitions.order_by("id").last().note == "回访不满意，退回处理"
