@@ -192,3 +192,27 @@ def test_stale_page_form_gets_a_chinese_message_not_a_second_move(world):
     assert "已被他人更新为「立案」" in response.content.decode()
     world.iw.refresh_from_db()
     assert world.iw.status == S.ACCEPTED and world.iw.transitions.count() == 2
+
+
+def test_history_forked_by_an_old_race_is_repaired_when_the_guard_is_installed(transactional_db, world):
+    """Data left by the races before the fix (two steps from one status, the status at the
+    first) gets a repair step from migration 0002, and the incident can move on afterwards."""
+    from django.core.management import call_command
+
+    pk = world.iw.pk
+    call_command("migrate", "incidents", "0001", verbosity=0)
+    try:
+        with connection.cursor() as cur:
+            cur.execute("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)"
+                        " VALUES (%(pk)s, 'reported', 'accepted', now(), '甲'),"
+                        "        (%(pk)s, 'reported', 'cancelled', now(), '乙')", {"pk": pk})
+            cur.execute("UPDATE incidents_incident SET status = 'accepted' WHERE id = %s", [pk])
+        assert _count(INCONSISTENT_SQL) == 1
+    finally:
+        call_command("migrate", "incidents", verbosity=0)
+    assert _count(INCONSISTENT_SQL) == 0
+    incident = Incident.objects.get(pk=pk)
+    repair = incident.transitions.order_by("id").last()
+    assert (repair.from_status, repair.to_status) == (S.CANCELLED, S.ACCEPTED) and "数据修复" in repair.note
+    lifecycle.move(incident, S.DISPATCHED, by=world.admin)
+    assert incident.status == S.DISPATCHED

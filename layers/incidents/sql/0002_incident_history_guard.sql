@@ -14,6 +14,18 @@
 -- Errors are check_violation (IntegrityError in Django) with a message starting with the
 -- rule's name (incident_history_*), so the app can tell them from other errors.
 
+-- First, repair what the races left behind (finding 2): an incident whose status differs
+-- from its last step gets one more step, from that step's status to its own, noted as a
+-- repair. Its history then continues from where the incident really is, and the guard below
+-- lets the next move through. (Earlier duplicate steps stay: they are what happened.)
+INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)
+SELECT i.id, last.to_status, i.status, now(), '数据修复：状态与流转记录不一致，按当前状态补记'
+  FROM incidents_incident i
+  JOIN LATERAL (SELECT t.to_status FROM incidents_incidenttransition t
+                 WHERE t.incident_id = i.id ORDER BY t.id DESC LIMIT 1) last ON true
+ WHERE last.to_status <> i.status
+ ORDER BY i.id;
+
 CREATE OR REPLACE FUNCTION gridmap_incident_step_follows() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
