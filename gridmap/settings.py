@@ -259,6 +259,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
 }
 
+# --- sec-lifecycle: separation of duties (GB/T 30428) -----------------------------------
+# Whoever reported an incident may not also verify and close it (核查结案); 1 allows it for
+# one-person communities.
+GRIDMAP_ALLOW_SELF_VERIFY = env_bool("GRIDMAP_ALLOW_SELF_VERIFY", False)
+# --- end sec-lifecycle -------------------------------------------------------------------
+
 # --- incident hot spots and patrol plans (layers.patrols) ---
 # Regular hexagon cells: distance in metres between opposite edges (= between the centres
 # of adjacent cells). 150 m is about two city blocks: small enough to point a patrol at a

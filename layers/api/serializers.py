@@ -115,5 +115,9 @@ def check_incident_point(value):
 
 class TransitionRequestSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    from_status = serializers.ChoiceField(
+        choices=IncidentStatus.choices, required=False,
+        help_text="the status the client saw; if the incident has moved on since, 409 instead of a move")
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    satisfaction = serializers.ChoiceField(choices=[("满意", "满意"), ("不满意", "不满意")], required=False)
+    satisfaction = serializers.ChoiceField(choices=lifecycle.SATISFACTION_CHOICES, required=False,
+                                           help_text="回访 only: 满意 ends the case, 不满意 sends it back")

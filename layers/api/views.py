@@ -118,15 +118,24 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(request=s.TransitionRequestSerializer, responses=s.TransitionSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
+        """Move the incident (lifecycle.move: row lock, rules, history). 201 with the step;
+        400 a move the lifecycle does not allow; 403 the reporter closing their own case;
+        409 the incident moved on meanwhile (or differs from the ``from_status`` sent)."""
         incident: Incident = self.get_object()
         if not request.user.has_perm("incidents.change_incident"):
             return Response({"detail": "无权变更事件状态"}, status=status.HTTP_403_FORBIDDEN)
         body = s.TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        data = body.validated_data
         try:
-            step = lifecycle.move(incident, body.validated_data["to_status"], by=request.user,
-                                  note=body.validated_data.get("note", ""),
-                                  satisfaction=body.validated_data.get("satisfaction", ""))
+            step = lifecycle.move(incident, data["to_status"], by=request.user, note=data.get("note", ""),
+                                  satisfaction=data.get("satisfaction", ""),
+                                  expected_status=data.get("from_status") or None)
+        except lifecycle.ConcurrentMoveError as e:
+            incident.refresh_from_db(fields=["status"])
+            return Response({"detail": str(e), "status": incident.status}, status=status.HTTP_409_CONFLICT)
+        except lifecycle.SeparationOfDutiesError as e:
+            return Response({"detail": str(e)}, status=status.HTTP_403_FORBIDDEN)
         except lifecycle.TransitionError as e:
             raise serializers.ValidationError({"to_status": [str(e)]}) from e
         return Response(s.TransitionSerializer(step).data, status=status.HTTP_201_CREATED)

@@ -9,9 +9,13 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
+from django_fsm import FSMField
 
 from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
 from layers.grids.models import GridLinked, Synthetic, geometry_rules
+from layers.incidents.lifecycle import SATISFACTION_CHOICES, IncidentLifecycle, IncidentStatus
+
+__all__ = ["Incident", "IncidentCategory", "IncidentStatus", "IncidentTransition"]
 
 # --- incidents ------------------------------------------------------------------------------
 
@@ -36,22 +40,10 @@ class IncidentCategory(models.Model):
         return self.name
 
 
-class IncidentStatus(models.TextChoices):
-    """The incident lifecycle of 数字城管 / 网格化服务管理 (DOMAIN.md §3)."""
-
-    REPORTED = "reported", "信息采集"
-    ACCEPTED = "accepted", "立案"
-    DISPATCHED = "dispatched", "派遣"
-    HANDLING = "handling", "处理中"
-    FEEDBACK = "feedback", "处理反馈"
-    CLOSED = "closed", "核查结案"
-    EVALUATED = "evaluated", "回访评价"
-    CANCELLED = "cancelled", "不予立案"
-
-
-class Incident(GridLinked, Synthetic):
+class Incident(IncidentLifecycle, GridLinked, Synthetic):
     """事件 reported at a point. ``status`` is the current step; every change is kept in
-    IncidentTransition (layers.incidents.lifecycle moves an incident and writes the history)."""
+    IncidentTransition. ``status`` is protected: only layers.incidents.lifecycle.move
+    changes it (with the row locked) and writes the history in the same transaction."""
 
     external_id = models.CharField("编号", max_length=KEY_MAX, blank=True)
     category = models.ForeignKey(
@@ -69,12 +61,11 @@ class Incident(GridLinked, Synthetic):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="上报人"
     )
     reporter_name = models.CharField("上报人姓名", max_length=PERSON_NAME_MAX, blank=True)
-    status = models.CharField("状态", max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED)
+    status = FSMField("状态", max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED,
+                      protected=True)
     dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
     closed_at = models.DateTimeField("结案时间", null=True, blank=True)
-    satisfaction = models.CharField(
-        "回访结果", max_length=4, blank=True, choices=[("满意", "满意"), ("不满意", "不满意")]
-    )
+    satisfaction = models.CharField("回访结果", max_length=4, blank=True, choices=SATISFACTION_CHOICES)
 
     class Meta:
         verbose_name = verbose_name_plural = "事件"
@@ -95,7 +86,11 @@ class Incident(GridLinked, Synthetic):
 
 
 class IncidentTransition(models.Model):
-    """One step of an incident's history: who moved it from which status to which, when."""
+    """One step of an incident's history: who moved it from which status to which, when.
+
+    Append-only, in id order: each step's from_status is the previous step's to_status and
+    the last step's to_status is the incident's status (checked by the database, see
+    sql/0002_incident_history_guard.sql)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions", verbose_name="事件")
     from_status = models.CharField("原状态", max_length=12, choices=IncidentStatus.choices, blank=True)
@@ -109,6 +104,9 @@ class IncidentTransition(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "事件流转记录"
         ordering = ["incident", "at", "id"]
+        # The last step of an incident, one index probe: the history guard asks for it on every
+        # new step (a backward scan of the primary key instead makes bulk loads quadratic).
+        indexes = [models.Index(fields=["incident", "-id"], name="incidenttransition_last_idx")]
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"

@@ -6,8 +6,9 @@ from django.contrib.gis.admin import GISModelAdmin
 from layers.accounts import visibility
 from layers.facilities.models import Facility, FacilityType
 from layers.grids.models import Community, District, Grid, GridAssignment, Street
-from layers.incidents.models import Incident, IncidentCategory, IncidentTransition
+from layers.incidents.models import Incident, IncidentCategory
 from layers.maps.widgets import OfflineOSMWidget
+from layers.pages.admin_lifecycle import IncidentLifecycleAdmin, TransitionInline
 from layers.people import masking
 from layers.people.models import Household, PiiAccessLog, Visit
 
@@ -114,15 +115,10 @@ class HouseholdAdmin(MapAdmin):
         return obj.phone_masked
 
 
-class TransitionInline(admin.TabularInline):
-    model = IncidentTransition
-    extra = 0
-    readonly_fields = ["from_status", "to_status", "at", "by", "note"]
-    can_delete = False
-
-
 @admin.register(Incident)
-class IncidentAdmin(MapAdmin):
+class IncidentAdmin(IncidentLifecycleAdmin, MapAdmin):
+    """Status and its dates are read-only; moves go through the lifecycle (admin_lifecycle)."""
+
     list_display = ["id", "category", "status", "reported_at", "grid", "synthetic"]
     list_filter = ["category", "status", "synthetic", "grid__community"]
     search_fields = ["description", "address", "external_id"]

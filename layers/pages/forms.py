@@ -26,6 +26,9 @@ class ReportIncidentForm(forms.Form):
 
 class TransitionForm(forms.Form):
     to_status = forms.CharField(widget=forms.HiddenInput)
+    # The status the page showed: if someone else moved the incident meanwhile, the move is
+    # refused with a message instead of being applied to a status the user never saw.
+    from_status = forms.CharField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(label="说明", required=False, max_length=300)
     satisfaction = forms.ChoiceField(label="回访结果", required=False,
                                      choices=[("", "—"), ("满意", "满意"), ("不满意", "不满意")])

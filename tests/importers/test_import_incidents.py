@@ -60,6 +60,25 @@ def test_status_change_on_reimport_adds_a_transition(chengdu, tmp_path):
     i = Incident.objects.get(external_id="SJ20240002")
     assert i.status == IncidentStatus.CLOSED
     assert list(i.transitions.values_list("from_status", "to_status")) == [("", "handling"), ("handling", "closed")]
+    assert _inconsistent_histories() == 0
+
+
+def _inconsistent_histories() -> int:
+    """Incidents whose status is not their last step's, or whose steps do not chain, after
+    the database's deferred history checks have run (as at commit)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("""
+            SELECT (SELECT count(*) FROM incidents_incident i
+                      JOIN LATERAL (SELECT t.to_status FROM incidents_incidenttransition t WHERE t.incident_id = i.id
+                                     ORDER BY t.id DESC LIMIT 1) last ON true
+                     WHERE last.to_status <> i.status)
+                 + (SELECT count(*) FROM (SELECT from_status, lag(to_status, 1, '')
+                                                 OVER (PARTITION BY incident_id ORDER BY id) AS previous
+                                            FROM incidents_incidenttransition) s WHERE from_status <> previous)""")
+        return cur.fetchone()[0]
 
 
 def test_bad_rows_are_named_with_the_valid_values(chengdu):

@@ -14,9 +14,10 @@ from tests.factories import category, point, two_grids
 pytestmark = pytest.mark.django_db
 
 
-def _incident():
+def _incident(at=None):
     two_grids()
-    return lifecycle.report(category=category("fire_risk"), description="楼道堆放杂物", geom=point(104.065, 30.655))
+    return lifecycle.report(category=category("fire_risk"), description="楼道堆放杂物", geom=point(104.065, 30.655),
+                            at=at)
 
 
 def test_full_lifecycle_is_recorded_in_order():
@@ -54,10 +55,10 @@ def test_cancelled_at_acceptance():
 
 
 def test_time_limit_runs_from_dispatch():
-    incident = _incident()
-    assert lifecycle.deadline(incident) is None
-    lifecycle.move(incident, S.ACCEPTED)
     start = timezone.now() - timedelta(hours=13)
+    incident = _incident(at=start - timedelta(hours=1))
+    assert lifecycle.deadline(incident) is None
+    lifecycle.move(incident, S.ACCEPTED, at=start - timedelta(minutes=30))
     lifecycle.move(incident, S.DISPATCHED, at=start)
     assert lifecycle.deadline(incident) == start + timedelta(hours=12)  # 消防隐患: 12 h
     assert lifecycle.is_overdue(incident)

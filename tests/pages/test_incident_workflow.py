@@ -42,9 +42,12 @@ def test_api_report_and_lifecycle(world):
     pk = created.json()["id"]
     bad = c.post(f"/api/incidents/{pk}/transition/", {"to_status": "closed"}, content_type="application/json")
     assert bad.status_code == 400 and "不能从「信息采集」变为「核查结案」" in bad.json()["to_status"][0]
-    for step in ("accepted", "dispatched", "handling", "feedback", "closed"):
+    for step in ("accepted", "dispatched", "handling", "feedback"):
         assert c.post(f"/api/incidents/{pk}/transition/", {"to_status": step},
                       content_type="application/json").status_code == 201
+    # 核查结案 by someone other than the reporter (GB/T 30428: separation of duties)
+    assert client_for(world.admin).post(f"/api/incidents/{pk}/transition/", {"to_status": "closed"},
+                                        content_type="application/json").status_code == 201
     back = c.post(f"/api/incidents/{pk}/transition/", {"to_status": "evaluated", "satisfaction": "不满意"},
                   content_type="application/json")
     assert back.json()["to_status"] == "handling"

@@ -153,15 +153,18 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not can_change:
             return HttpResponse("无权变更事件状态", status=403)
         form = TransitionForm(request.POST)
-        if form.is_valid():
-            try:
-                lifecycle.move(incident, form.cleaned_data["to_status"], by=request.user,
-                               note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"])
-                messages.success(request, f"状态已更新为「{incident.get_status_display()}」")
-            except (lifecycle.TransitionError, ValueError) as e:
-                messages.error(request, str(e))
+        if not form.is_valid():
+            messages.error(request, "提交的内容无效：" + "；".join(e for errs in form.errors.values() for e in errs))
+            return redirect("incident", pk=pk)
+        try:
+            lifecycle.move(incident, form.cleaned_data["to_status"], by=request.user,
+                           note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"],
+                           expected_status=form.cleaned_data["from_status"] or None)
+            messages.success(request, f"状态已更新为「{incident.get_status_display()}」")
+        except lifecycle.TransitionError as e:
+            messages.error(request, str(e))
         return redirect("incident", pk=pk)
-    steps = [(s, IncidentStatus(s).label) for s in lifecycle.allowed_next(incident.status)] if can_change else []
+    steps = [(s, IncidentStatus(s).label) for s in lifecycle.steps_for(incident, request.user)] if can_change else []
     return render(request, "pages/incident.html", {
         "i": incident, "history": incident.transitions.select_related("by"), "steps": steps,
         "countdown": countdown_text(incident) if incident.status in lifecycle.OPEN_STATUSES else "",

@@ -9,7 +9,7 @@ import layers.grids.limits
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0001_initial'),
+        ('incidents', '0002_fsm_status_history_guard'),
     ]
 
     operations = [
