@@ -84,6 +84,11 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
     def __str__(self) -> str:
         return f"{self.category} · {self.reported_at:%Y-%m-%d %H:%M}"
 
+    def clean_fields(self, exclude=None) -> None:
+        # ``status`` is protected (only the lifecycle moves it): validating the other fields
+        # (admin, importers, full_clean) must not write it back.
+        super().clean_fields(exclude={*(exclude or ()), "status"})
+
 
 class IncidentTransition(models.Model):
     """One step of an incident's history: who moved it from which status to which, when.
