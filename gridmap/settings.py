@@ -158,23 +158,18 @@ GRIDMAP_TIANDITU_KEY = os.environ.get("GRIDMAP_TIANDITU_KEY", "")
 # layers.maps.base.render, templates write nonce="{{ request.csp_nonce }}"). No
 # 'unsafe-inline'/'unsafe-eval' for scripts: folium and Leaflet need neither. Styles keep
 # 'unsafe-inline': Leaflet, folium and the DivIcon labels use style attributes and <style>.
-# Map tiles are images from the basemap's hosts, allowed only when that basemap is chosen.
+# Map tiles are images from the basemap's hosts: gridmap.csp adds them to img-src only when
+# that basemap is chosen (layers.maps.base.TILE_HOSTS, next to the tile URLs).
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
-GRIDMAP_TILE_HOSTS = {
-    "none": (),
-    "osm": ("https://tile.openstreetmap.org",),
-    "tianditu": ("http://t0.tianditu.gov.cn",),
-    "amap": ("https://*.is.autonavi.com",),
-}
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "csp.middleware.CSPMiddleware")
+                  "gridmap.csp.BasemapCSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],
-        "img-src": [SELF, "data:", "blob:", *GRIDMAP_TILE_HOSTS.get(GRIDMAP_BASEMAP, ())],
+        "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "object-src": [NONE],

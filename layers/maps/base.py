@@ -49,6 +49,14 @@ LOCAL_ASSETS: dict[str, str] = {
 
 AMAP_TILES = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
 BASEMAPS = ("none", "osm", "tianditu", "amap")
+# Where each basemap's tiles come from: the Content-Security-Policy's img-src allows these
+# hosts only for the basemap in use (gridmap.csp). Keep in step with the tile URLs below.
+TILE_HOSTS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "osm": ("https://tile.openstreetmap.org",),
+    "tianditu": ("http://t0.tianditu.gov.cn",),
+    "amap": ("https://*.is.autonavi.com",),
+}
 
 
 class UnknownAsset(ValueError):
@@ -184,6 +192,8 @@ def render(m: folium.Map, *, nonce: str | None = None, prefix: str | None = None
     a CSP header, so a fresh nonce and a <meta> CSP allowing only the nonced scripts are
     written into the file; ``prefix`` is then where the copied assets are (``static/``).
     """
+    # str(): django-csp's request.csp_nonce is lazy and falsy until first read.
+    nonce = str(nonce) if nonce is not None else None
     secure(m)
     root = localize_assets(m, prefix=prefix).get_root()
     csp_meta = ""

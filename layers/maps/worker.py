@@ -46,9 +46,13 @@ MAX_EMBEDDED_HOUSEHOLDS = 3000
 
 
 def worker_map(grids: Iterable[Grid], households, incidents,
-               *, link_prefix: str = "", max_embedded: int = MAX_EMBEDDED_HOUSEHOLDS,
+               *, link_prefix: str = "", max_embedded: int | None = None,
                embed_streets: bool = False) -> folium.Map:
-    """Build the map from already-scoped querysets (layers.visibility)."""
+    """Build the map from already-scoped querysets (layers.visibility); above
+    ``max_embedded`` points (default MAX_EMBEDDED_HOUSEHOLDS, read at call time) the
+    households and incidents load by bounding box."""
+    if max_embedded is None:
+        max_embedded = MAX_EMBEDDED_HOUSEHOLDS
     grid_ids = [g.id for g in grids]
     counted = Grid.objects.filter(id__in=grid_ids).annotate(
         n_households=Count("households", distinct=True),
