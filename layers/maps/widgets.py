@@ -1,10 +1,12 @@
 """GeoDjango admin map widget with OpenLayers served by the app (no CDN)."""
 
+from django.conf import settings
 from django.contrib.gis.forms.widgets import OSMWidget
 
 
 class OfflineOSMWidget(OSMWidget):
-    """Django's OSM widget with local OpenLayers; OSM tiles show only when online.
+    """Django's OSM widget with local OpenLayers; OSM tiles under the shapes only with
+    GRIDMAP_BASEMAP=osm (and when online), otherwise the shapes on a blank background.
 
     Its template has no inline script (the Content-Security-Policy allows none without the
     request's nonce, which a widget does not see): the MapWidget options are written as
@@ -29,6 +31,8 @@ class OfflineOSMWidget(OSMWidget):
             "map_srid": context["map_srid"], "name": context["name"], "module": context["module"],
             "default_lon": context["default_lon"], "default_lat": context["default_lat"],
             "default_zoom": context["default_zoom"],
+            # OSM tiles only with the OSM basemap: the CSP's img-src allows no other tile host.
+            "osm_tiles": settings.GRIDMAP_BASEMAP == "osm",
         }
         context["widget_options_id"] = f"{context['id']}_options"
         return context

@@ -4,6 +4,9 @@
 document.addEventListener('DOMContentLoaded', function () {
   document.querySelectorAll('[data-gridmap-olwidget]').forEach(function (div) {
     var options = JSON.parse(document.getElementById(div.getAttribute('data-gridmap-olwidget')).textContent);
+    if (!options.osm_tiles) {  // no tile host allowed by the CSP: an empty background layer
+      options.base_layer = new ol.layer.Vector({source: new ol.source.Vector()});
+    }
     window[options.module] = new MapWidget(options);
   });
 });
