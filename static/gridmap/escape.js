@@ -11,9 +11,10 @@
       .replace(/[&<>"'`]/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
   }
 
-  /** A value as plain text: objects as JSON (what folium's tooltips showed before). */
+  /** A value as plain text: lists joined with 、 (household tags), other objects as JSON. */
   function text(value) {
     if (value === null || value === undefined) { return ''; }
+    if (Array.isArray(value)) { return value.map(text).join('、'); }
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
 

@@ -140,6 +140,7 @@ def test_hostile_names_never_run_on_any_map(visit, world, payload, monkeypatch):
     shown = _text(seen)
     assert "户（放大到街区后加载）" in shown
     assert t.address in shown and t.category in shown, shown
+    assert "标签独居老人" in shown  # a list property reads as text, not as JSON
     monkeypatch.undo()
 
     # The planner's map (planner, administrator): facility, its type, grid names.
