@@ -3,6 +3,11 @@
 Every Leaflet/folium asset is served by the app from static/vendor (no CDN): each map
 element's ``default_js``/``default_css`` entries are swapped for local files by name, and
 an entry with an unknown name is an error (so a new plugin cannot silently pull a CDN).
+
+``render`` is the only way a map becomes HTML: it passes the map through
+``layers.maps.escape.secure`` (every database value shown as text) and puts the request's
+CSP nonce on the page's scripts. Nothing from the database may go into the page header
+(its <script> tags are nonced wholesale); data belongs in layers, tooltips and popups.
 """
 
 from __future__ import annotations
