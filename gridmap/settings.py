@@ -197,6 +197,34 @@ GRIDMAP_TARGET_HOUSEHOLDS_PER_GRID = int(os.environ.get("GRIDMAP_TARGET_HOUSEHOL
 GRIDMAP_BASEMAP = os.environ.get("GRIDMAP_BASEMAP", "none")
 GRIDMAP_TIANDITU_KEY = os.environ.get("GRIDMAP_TIANDITU_KEY", "")
 
+# --- Content-Security-Policy (django-csp 4.x; security finding 1, stored XSS) ------------
+# Second line of defence behind layers.maps.escape: only the app's own files and the inline
+# scripts carrying the request's nonce run (request.csp_nonce; maps get it through
+# layers.maps.base.render, templates write nonce="{{ request.csp_nonce }}"). No
+# 'unsafe-inline'/'unsafe-eval' for scripts: folium and Leaflet need neither. Styles keep
+# 'unsafe-inline': Leaflet, folium and the DivIcon labels use style attributes and <style>.
+# Map tiles are images from the basemap's hosts: gridmap.csp adds them to img-src only when
+# that basemap is chosen (layers.maps.base.TILE_HOSTS, next to the tile URLs).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "gridmap.csp.BasemapCSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
+# --- end Content-Security-Policy ---------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

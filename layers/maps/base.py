@@ -3,9 +3,18 @@
 Every Leaflet/folium asset is served by the app from static/vendor (no CDN): each map
 element's ``default_js``/``default_css`` entries are swapped for local files by name, and
 an entry with an unknown name is an error (so a new plugin cannot silently pull a CDN).
+
+``render`` is the only way a map becomes HTML: it passes the map through
+``layers.maps.escape.secure`` (every database value shown as text) and puts the request's
+CSP nonce on the page's scripts. Nothing from the database may go into the page header
+(its <script> tags are nonced wholesale); data belongs in layers, tooltips and popups.
 """
 
 from __future__ import annotations
+
+import base64
+import os
+import re
 
 import folium
 from branca.element import Element, MacroElement
@@ -13,6 +22,7 @@ from django.conf import settings
 from django.urls import reverse
 from jinja2 import Template
 
+from layers.maps.escape import secure
 from layers.maps.lazy import LazyGeoJson
 
 OSM_ATTRIBUTION = (
@@ -38,10 +48,20 @@ LOCAL_ASSETS: dict[str, str] = {
     "Control.Fullscreen.js": "vendor/fullscreen/Control.FullScreen.js",
     "Control.FullScreen.css": "vendor/fullscreen/Control.FullScreen.css",
     "gcj02_crs": "gridmap/gcj02-crs.js",
+    # gridmap.esc/table/fill: the browser half of layers.maps.escape (every map loads it).
+    "gridmap_escape": "gridmap/escape.js",
 }
 
 AMAP_TILES = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
 BASEMAPS = ("none", "osm", "tianditu", "amap")
+# Where each basemap's tiles come from: the Content-Security-Policy's img-src allows these
+# hosts only for the basemap in use (gridmap.csp). Keep in step with the tile URLs below.
+TILE_HOSTS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "osm": ("https://tile.openstreetmap.org",),
+    "tianditu": ("http://t0.tianditu.gov.cn",),
+    "amap": ("https://*.is.autonavi.com",),
+}
 
 
 class UnknownAsset(ValueError):
@@ -105,6 +125,7 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
     crs = "GCJ02" if basemap == "amap" else "EPSG3857"
     m = folium.Map(location=[30.66, 104.08], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=True,
                    crs=crs)
+    m.default_js = [*m.default_js, ("gridmap_escape", "")]
     if basemap == "amap":
         m.default_js = [*m.default_js, ("gcj02_crs", "")]
     # Without a tile layer Leaflet has no zoom range, and clustering needs one.
@@ -157,6 +178,41 @@ def _streets_in(bounds) -> dict:
             "features": [{"type": "Feature", "geometry": json.loads(r[0]), "properties": {}} for r in rows]}
 
 
-def render(m: folium.Map) -> str:
-    """The map's standalone HTML with local assets."""
-    return localize_assets(m).get_root().render()
+# The page around a map: branca's Figure template with a nonce on the map's script, the
+# header's <script> tags stamped (they carry no data) and, for files opened without a
+# server, an optional <meta> CSP. The body is not stamped: a <script> that data smuggled
+# into it would stay without nonce and be blocked by the CSP.
+_PAGE = Template(
+    "<!DOCTYPE html>\n<html lang=\"zh-Hans\">\n<head>\n{{ csp_meta }}{{ header }}\n</head>\n"
+    "<body>\n{{ body }}\n</body>\n<script{{ nonce_attr }}>\n{{ script }}\n</script>\n</html>\n"
+)
+_SCRIPT_TAG = re.compile(r"<script\b(?![^>]*\snonce=)", re.IGNORECASE)
+
+
+def render(m: folium.Map, *, nonce: str | None = None, prefix: str | None = None, offline: bool = False) -> str:
+    """The map's standalone HTML with local assets, every value escaped (layers.maps.escape).
+
+    ``nonce`` (the request's CSP nonce, ``request.csp_nonce``) goes on every <script> tag of
+    the page. ``offline`` is for files written to disk (``render_maps``): they cannot carry
+    a CSP header, so a fresh nonce and a <meta> CSP allowing only the nonced scripts are
+    written into the file; ``prefix`` is then where the copied assets are (``static/``).
+    """
+    # str(): django-csp's request.csp_nonce is lazy and falsy until first read.
+    nonce = str(nonce) if nonce is not None else None
+    secure(m)
+    root = localize_assets(m, prefix=prefix).get_root()
+    csp_meta = ""
+    if offline:
+        nonce = nonce or base64.b64encode(os.urandom(16)).decode("ascii")
+        csp_meta = (f'<meta http-equiv="Content-Security-Policy" content="script-src \'nonce-{nonce}\'; '
+                    "object-src 'none'; base-uri 'none'\">\n")
+    # What branca's Figure.render does: children add their parts to header/html/script.
+    for child in root._children.values():
+        child.render()
+    header = root.header.render()
+    nonce_attr = ""
+    if nonce:
+        nonce_attr = f' nonce="{nonce}"'
+        header = _SCRIPT_TAG.sub("<script" + nonce_attr, header)
+    return _PAGE.render(csp_meta=csp_meta, header=header, body=root.html.render(), script=root.script.render(),
+                        nonce_attr=nonce_attr)

@@ -28,10 +28,11 @@ class LazyGeoJson(Layer):
             style: function () { return {{ this.style|tojson }}; },
             pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {{ this.style|tojson }}); },
             onEachFeature: function (f, layer) {
-                var labels = {{ this.tooltip|tojson }}, rows = [];
-                for (var k in labels) { if (f.properties[k] !== undefined && f.properties[k] !== null) {
-                    rows.push(labels[k] + '：' + f.properties[k]); } }
-                if (rows.length) { layer.bindTooltip(rows.join('<br>')); }
+                // Text nodes, never an HTML string of the fetched values (static/gridmap/escape.js).
+                var fields = {{ this.tooltip.keys()|list|tojson }}, labels = {{ this.tooltip.values()|list|tojson }};
+                if (fields.some(function (k) { return f.properties[k] !== undefined && f.properties[k] !== null; })) {
+                    layer.bindTooltip(function () { return gridmap.table(f.properties, fields, labels, true, true); });
+                }
             }
         });
         (function () {
@@ -81,7 +82,8 @@ class ClusteredPoints(JSCSSMixin, Layer):
 
     One element for the whole layer (not one folium marker per point): the page carries
     only the properties, and the popup is built from ``popup_template`` in the browser,
-    where ``{key}`` is replaced by the (HTML-escaped) property. Each point is a circle
+    where ``{key}`` is replaced by the HTML-escaped property (``gridmap.fill`` of
+    static/gridmap/escape.js); the template itself is the app's markup, never data. Each point is a circle
     marker of ``radius``/``colour``, or of ``radius_key``/``colour_key`` properties.
     """
 
@@ -92,8 +94,6 @@ class ClusteredPoints(JSCSSMixin, Layer):
         var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40});
         (function () {
             var tpl = {{ this.popup_template|tojson }};
-            function esc(v) { return String(v === null || v === undefined ? '' : v)
-                .replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }); }
             L.geoJSON({{ this.data|tojson }}, {
                 pointToLayer: function (f, latlng) {
                     var p = f.properties;
@@ -101,7 +101,7 @@ class ClusteredPoints(JSCSSMixin, Layer):
                         color: p.colour || {{ this.colour|tojson }}, fillOpacity: 0.8});
                 },
                 onEachFeature: function (f, layer) {
-                    layer.bindPopup(tpl.replace(/\\{(\\w+)\\}/g, function (m, k) { return esc(f.properties[k]); }));
+                    layer.bindPopup(function () { return gridmap.fill(tpl, f.properties); });
                 }
             }).eachLayer(function (l) { {{ this.get_name() }}.addLayer(l); });
         })();

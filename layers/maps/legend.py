@@ -5,9 +5,12 @@ from __future__ import annotations
 from branca.element import MacroElement
 from jinja2 import Template
 
+from layers.maps.escape import html
+
 
 class Legend(MacroElement):
-    """``items`` are (colour, label, kind) with kind 'fill', 'line' or 'dot'."""
+    """``items`` are (colour, label, kind) with kind 'fill', 'line' or 'dot'; title and
+    labels are text (escaped)."""
 
     _template = Template(
         """{% macro header(this, kwargs) %}
@@ -39,8 +42,8 @@ class Legend(MacroElement):
     def __init__(self, title: str, items: list[tuple[str, str, str]]) -> None:
         super().__init__()
         self._name = "Legend"
-        rows = []
-        for colour, label, kind in items:
-            style = f"border-color:{colour}" if kind == "line" else f"background:{colour}"
-            rows.append(f'<div><i class="{kind}" style="{style}"></i>{label}</div>')
-        self.html = f"<b>{title}</b>" + "".join(rows)
+        # Titles and labels may hold names from the database (a facility type): escaped.
+        rows = [html('<div><i class="{}" style="{}:{}"></i>{}</div>', kind,
+                     "border-color" if kind == "line" else "background", colour, label)
+                for colour, label, kind in items]
+        self.html = str(html("<b>{}</b>", title) + html("").join(rows))

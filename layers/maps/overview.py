@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from layers.grids.models import Community, Grid
 from layers.maps.base import base_map
+from layers.maps.escape import GeoJsonTooltip, div_icon, html
 from layers.maps.legend import Legend
 
 # Qualitative palette (ColorBrewer Set3) for neighbouring grids.
@@ -49,7 +50,7 @@ def overview_map() -> folium.Map:
         name="网格",
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.55,
                                   "color": "#666666", "weight": 1},
-        tooltip=folium.GeoJsonTooltip(["name", "code", "community", "households"],
+        tooltip=GeoJsonTooltip(["name", "code", "community", "households"],
                                       aliases=["网格", "编码", "社区", "户数"]),
     ).add_to(m)
     communities = list(Community.objects.all())
@@ -58,14 +59,14 @@ def overview_map() -> folium.Map:
          "features": [_feature(c, {"code": c.code, "name": c.name}) for c in communities]},
         name="社区边界",
         style_function=lambda f: {"fill": False, "color": "#d7301f", "weight": 3},
-        tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=["社区", "编码"]),
+        tooltip=GeoJsonTooltip(["name", "code"], aliases=["社区", "编码"]),
     ).add_to(m)
     labels = folium.FeatureGroup(name="社区名称")
     for c in communities:
         point = c.geom.point_on_surface
         folium.Marker(
             [point.y, point.x],
-            icon=folium.DivIcon(html=f'<div class="gm-label">{c.name}</div>', icon_size=(120, 20), icon_anchor=(60, 10)),
+            icon=div_icon(html('<div class="gm-label">{}</div>', c.name), icon_size=(120, 20), icon_anchor=(60, 10)),
         ).add_to(labels)
     labels.add_to(m)
     Legend("图例", [("#d7301f", "社区边界", "line"), (GRID_COLOURS[0], "网格（颜色区分相邻网格）", "fill")]).add_to(m)

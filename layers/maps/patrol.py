@@ -14,7 +14,6 @@ from static/vendor and ``base_map`` adds the OSM attribution.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 
@@ -29,6 +28,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from layers.maps.base import base_map
+from layers.maps.escape import GeoJsonTooltip, Tooltip, div_icon, html
 from layers.maps.legend import Legend
 from layers.patrols.hotspots import CLASS_LABELS_ZH, EmergingAnalysis, HotspotResult
 from layers.patrols.route import PatrolPlan
@@ -80,18 +80,14 @@ class InfoBox(MacroElement):
     def __init__(self, lines: list[str]) -> None:
         super().__init__()
         self._name = "InfoBox"
-        self.html = "<br>".join(html.escape(line) for line in lines)
+        self.html = str(html("<br>").join(lines))  # Markup.join escapes each line
 
 
 def _features(frame: pd.DataFrame, columns: list[str]) -> dict:
-    """GeoJSON in WGS84 of ``frame`` (a GeoDataFrame) with the given, HTML-escaped properties."""
+    """GeoJSON in WGS84 of ``frame`` (a GeoDataFrame) with the given properties, as data:
+    the tooltips turn them into text in the browser (layers.maps.escape.GeoJsonTooltip)."""
     wgs = frame[[*columns, frame.geometry.name]].to_crs(4326)
-    data = json.loads(wgs.to_json(na="null", drop_id=True))
-    for feature in data["features"]:
-        props = feature["properties"]
-        for key, value in props.items():
-            props[key] = html.escape(value) if isinstance(value, str) else value
-    return data
+    return json.loads(wgs.to_json(na="null", drop_id=True))
 
 
 def add_hotspots(m: folium.Map, result: HotspotResult) -> None:
@@ -107,7 +103,7 @@ def add_hotspots(m: folium.Map, result: HotspotResult) -> None:
             "weight": 0.6,
             "fillOpacity": 0.0 if f["properties"]["gi_class"] == 0 else 0.5,  # keep the heat visible
         },  # fmt: skip
-        tooltip=folium.GeoJsonTooltip(
+        tooltip=GeoJsonTooltip(
             ["name", "count", "gi_label", "gi_z"], aliases=["单元", "事件数", "类别", "Gi* z"]
         ),
     ).add_to(m)
@@ -129,7 +125,7 @@ def add_emerging(m: folium.Map, analysis: EmergingAnalysis) -> None:
             "weight": 0.8,
             "fillOpacity": 0.65,
         },  # fmt: skip
-        tooltip=folium.GeoJsonTooltip(
+        tooltip=GeoJsonTooltip(
             ["name", "category_zh", "hot_bins", "cold_bins"], aliases=["单元", "时空模式", "热点期数", "冷点期数"]
         ),  # fmt: skip
     ).add_to(m)
@@ -184,7 +180,7 @@ def add_route(m: folium.Map, plan: PatrolPlan) -> None:
         if leg.line is not None:
             coords = [(lat, lon) for lon, lat in leg.line.coords]
             folium.PolyLine(coords, color=ROUTE_COLOUR, weight=5, opacity=0.85,
-                            tooltip=f"第 {leg.from_number} → {leg.to_number} 站: {leg.length_m:.0f} m").add_to(group)  # fmt: skip
+                            tooltip=Tooltip(f"第 {leg.from_number} → {leg.to_number} 站: {leg.length_m:.0f} m")).add_to(group)  # fmt: skip
     for stop in plan.places:
         label = "起" if stop.number == 0 else str(stop.number)
         tip = (
@@ -193,9 +189,9 @@ def add_route(m: folium.Map, plan: PatrolPlan) -> None:
             else (f"第 {stop.number} 站 · {stop.name} · 事件 {stop.count} 起 · {CLASS_LABELS_ZH[stop.gi_class]}")
         )
         folium.Marker(
-            (stop.lat, stop.lon), tooltip=html.escape(tip),
-            icon=folium.DivIcon(html=f'<div class="gm-stop{" start" if stop.number == 0 else ""}">{label}</div>',
-                                icon_size=(24, 24), icon_anchor=(12, 12)),
+            (stop.lat, stop.lon), tooltip=Tooltip(tip),
+            icon=div_icon(html('<div class="gm-stop{}">{}</div>', " start" if stop.number == 0 else "", label),
+                          icon_size=(24, 24), icon_anchor=(12, 12)),
         ).add_to(group)  # fmt: skip
     group.add_to(m)
 
@@ -214,7 +210,7 @@ def add_incidents(m: folium.Map, incidents: pd.DataFrame) -> None:
         when = row.reported_at.strftime("%Y-%m-%d %H:%M")
         folium.CircleMarker(
             (row.lat, row.lon), radius=3, color=row.color, weight=1, fill=True, fill_opacity=0.8,
-            tooltip=html.escape(f"{row.category_name} · {when}"),
+            tooltip=Tooltip(f"{row.category_name} · {when}"),
         ).add_to(group)  # fmt: skip
     group.add_to(m)
 

@@ -19,6 +19,7 @@ from django.db import connection
 from layers.facilities.models import AccessMethod, FacilityType, SuggestedSite
 from layers.facilities.walking import reports
 from layers.maps.base import base_map
+from layers.maps.escape import GeoJsonTooltip, Tooltip, div_icon, html
 from layers.maps.legend import Legend
 
 # Coverage classes (share of households within the threshold) and their colours: a blue
@@ -97,7 +98,7 @@ def _grid_layer(ftype: FacilityType) -> folium.GeoJson:
         {"type": "FeatureCollection", "features": features}, name=f"网格覆盖率（{ftype.threshold_minutes}分钟）",
         style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.55, "color": "#666666",
                                   "weight": 1},
-        tooltip=folium.GeoJsonTooltip(["name", "code", "households", "covered", "share", "focus"],
+        tooltip=GeoJsonTooltip(["name", "code", "households", "covered", "share", "focus"],
                                       aliases=["网格", "编码", "户数", "覆盖户数", "户覆盖率", "重点人群覆盖率"])
         if features else None,
     )
@@ -127,7 +128,7 @@ def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int]) -> li
                 "fillColor": c, "fillOpacity": o, "color": c if f["properties"]["method"] == "network" else "#555555",
                 "weight": 1.5, "opacity": 0.9, "dashArray": None if f["properties"]["method"] == "network" else "6 4"},
             # folium refuses tooltip fields on an empty layer (a type with no facility yet).
-            tooltip=folium.GeoJsonTooltip(["facility", "minutes", "label", "snap", "area"],
+            tooltip=GeoJsonTooltip(["facility", "minutes", "label", "snap", "area"],
                                           aliases=["设施", "分钟", "计算方法", "到路网距离", "面积"]) if features else None,
         ).add_to(m)
     return sorted(fallback)
@@ -140,7 +141,8 @@ def _facility_layer(ftype: FacilityType) -> folium.FeatureGroup:
                     " WHERE f.type_id = %s ORDER BY f.id", [ftype.pk])
         for name, lat, lon, synthetic in cur.fetchall():
             folium.CircleMarker([lat, lon], radius=6, color="#ffffff", weight=2, fill=True, fill_color=ftype.color,
-                                fill_opacity=1.0, tooltip=f"{name}{'（合成数据）' if synthetic else ''}").add_to(group)
+                                fill_opacity=1.0,
+                                tooltip=Tooltip(f"{name}{'（合成数据）' if synthetic else ''}")).add_to(group)
     return group
 
 
@@ -173,7 +175,7 @@ def _gap_layer(ftype: FacilityType) -> folium.GeoJson:
         {"type": "FeatureCollection", "features": features}, name="覆盖空白区",
         style_function=lambda f: {"fillColor": GAP_COLOUR, "fillOpacity": 0.2, "color": GAP_COLOUR, "weight": 1.5,
                                   "dashArray": "3 3"},
-        tooltip=folium.GeoJsonTooltip(["households", "residents", "focus"], aliases=["未覆盖户数", "人口", "重点人群户"])
+        tooltip=GeoJsonTooltip(["households", "residents", "focus"], aliases=["未覆盖户数", "人口", "重点人群户"])
         if features else None,
     )
 
@@ -187,11 +189,12 @@ def _geojson(geom) -> str:
 def _site_layer(ftype: FacilityType) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="建议选址")
     for site in SuggestedSite.objects.filter(facility_type=ftype).order_by("rank"):
-        html = (f'<div style="background:{SITE_COLOUR};color:#fff;border-radius:50%;width:22px;height:22px;'
-                f'line-height:22px;text-align:center;font:bold 12px sans-serif;border:2px solid #fff">{site.rank}</div>')
+        label = html('<div style="background:{};color:#fff;border-radius:50%;width:22px;height:22px;'
+                     'line-height:22px;text-align:center;font:bold 12px sans-serif;border:2px solid #fff">{}</div>',
+                     SITE_COLOUR, site.rank)
         folium.Marker(
-            [site.geom.y, site.geom.x], icon=folium.DivIcon(html=html, icon_size=(22, 22), icon_anchor=(11, 11)),
-            tooltip=(f"建议选址 {site.rank}: 新覆盖 {site.newly_covered_households} 户 / {site.newly_covered_residents} 人"
-                     f"（{site.label}）"),
+            [site.geom.y, site.geom.x], icon=div_icon(label, icon_size=(22, 22), icon_anchor=(11, 11)),
+            tooltip=Tooltip(f"建议选址 {site.rank}: 新覆盖 {site.newly_covered_households} 户 / "
+                            f"{site.newly_covered_residents} 人（{site.label}）"),
         ).add_to(group)
     return group

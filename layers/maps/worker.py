@@ -15,6 +15,7 @@ from layers.grids.models import Grid
 from layers.incidents import lifecycle
 from layers.incidents.models import Incident, IncidentStatus
 from layers.maps.base import base_map
+from layers.maps.escape import GeoJsonTooltip, Popup, Tooltip, div_icon, html
 from layers.maps.lazy import ClusteredPoints, LazyGeoJson
 from layers.maps.legend import Legend
 from layers.people.masking import mask_name
@@ -45,9 +46,13 @@ MAX_EMBEDDED_HOUSEHOLDS = 3000
 
 
 def worker_map(grids: Iterable[Grid], households, incidents,
-               *, link_prefix: str = "", max_embedded: int = MAX_EMBEDDED_HOUSEHOLDS,
+               *, link_prefix: str = "", max_embedded: int | None = None,
                embed_streets: bool = False) -> folium.Map:
-    """Build the map from already-scoped querysets (layers.accounts.visibility)."""
+    """Build the map from already-scoped querysets (layers.accounts.visibility); above
+    ``max_embedded`` points (default MAX_EMBEDDED_HOUSEHOLDS, read at call time) the
+    households and incidents load by bounding box."""
+    if max_embedded is None:
+        max_embedded = MAX_EMBEDDED_HOUSEHOLDS
     grid_ids = [g.id for g in grids]
     counted = Grid.objects.filter(id__in=grid_ids).annotate(
         n_households=Count("households", distinct=True),
@@ -60,7 +65,7 @@ def worker_map(grids: Iterable[Grid], households, incidents,
             for g in counted]},
         name="我的网格",
         style_function=lambda f: {"color": "#7f0000", "weight": 2, "fillColor": "#fee8c8", "fillOpacity": 0.3},
-        tooltip=folium.GeoJsonTooltip(["name", "code", "households", "open"], aliases=["网格", "编码", "户数", "未结事件"]),
+        tooltip=GeoJsonTooltip(["name", "code", "households", "open"], aliases=["网格", "编码", "户数", "未结事件"]),
     ).add_to(m)
 
     if households.count() > max_embedded:
@@ -112,15 +117,16 @@ def _incident_layer(m: folium.Map, incidents: Iterable[Incident], link_prefix: s
     now = timezone.now()
     for i in incidents:
         colour = STATUS_COLOURS.get(i.status, "#666666")
-        popup = (f"<b>{i.category.name}</b> · {i.get_status_display()}<br>{i.description[:80]}"
-                 f"<br>上报 {timezone.localtime(i.reported_at):%Y-%m-%d %H:%M}<br>{countdown_text(i, now=now)}"
-                 f'<br><a href="{link_prefix}/incidents/{i.pk}/" target="_top">处理</a>')
+        # Category names and descriptions are typed by users: escaped (layers.maps.escape).
+        popup = html('<b>{}</b> · {}<br>{}<br>上报 {}<br>{}<br><a href="{}/incidents/{}/" target="_top">处理</a>',
+                     i.category.name, i.get_status_display(), i.description[:80],
+                     f"{timezone.localtime(i.reported_at):%Y-%m-%d %H:%M}", countdown_text(i, now=now),
+                     link_prefix, i.pk)
         # A diamond drawn in CSS: a distinct shape from the household dots, no extra plugin.
-        icon = folium.DivIcon(
-            html=f'<div class="gm-incident" style="background:{colour}"></div>', icon_size=(14, 14),
-            icon_anchor=(7, 7))
+        icon = div_icon(html('<div class="gm-incident" style="background:{}"></div>', colour), icon_size=(14, 14),
+                        icon_anchor=(7, 7))
         folium.Marker(
-            [i.geom.y, i.geom.x], icon=icon, popup=folium.Popup(popup, max_width=280),
-            tooltip=f"{i.category.name} · {i.get_status_display()} · {countdown_text(i, now=now)}",
+            [i.geom.y, i.geom.x], icon=icon, popup=Popup(popup, max_width=280),
+            tooltip=Tooltip(f"{i.category.name} · {i.get_status_display()} · {countdown_text(i, now=now)}"),
         ).add_to(open_layer)
     open_layer.add_to(m)

@@ -63,7 +63,9 @@ def test_report_incident_by_clicking_the_map(visit, world):
     box = page.locator("#pick").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)  # the grid is centred
     try:
-        page.wait_for_function("document.getElementById('grid-info').textContent.includes('西网格')", timeout=10000)
+        # A function, not an expression string: Playwright evals strings, which the CSP forbids.
+        page.wait_for_function("() => document.getElementById('grid-info').textContent.includes('西网格')",
+                               timeout=10000)
     finally:
         v.screenshot("report_incident_click")
     assert v.errors == []

@@ -59,7 +59,7 @@ def page() -> str:
 
 def test_assets_are_local_and_osm_is_credited(page):
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
-    assert sources and all(s.startswith("/static/vendor/") for s in sources)
+    assert sources and all(s.startswith(("/static/vendor/", "/static/gridmap/")) for s in sources)
     assert "/static/vendor/leaflet/leaflet.js" in sources
     assert "leaflet-heat" not in page  # the heat surface is an image, not the HeatMap plugin
     assert contains(page, OSM_ATTRIBUTION)
@@ -93,8 +93,11 @@ def test_route_with_numbered_stops_and_summary(page):
 
 
 def test_text_from_the_database_is_escaped(page):
-    assert not contains(page, "<b>坏名字</b>")
-    assert contains(page, "&lt;b&gt;坏名字&lt;/b&gt;")
+    # Never as markup in the page; HTML-escaped where the server builds the HTML (route
+    # stops, info box); as JSON data (\u003c…) in GeoJSON, made text in the browser.
+    assert "<b>坏名字</b>" not in page
+    assert js("<b>坏名字</b>") in page and "\\u003cb\\u003e" in js("<b>坏名字</b>")
+    assert "gridmap.table(" in page
 
 
 def test_partial_maps_and_bad_arguments():

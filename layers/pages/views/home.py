@@ -20,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @xframe_options_sameorigin
 def overview_map_html(request: HttpRequest) -> HttpResponse:
     """The overview map as a standalone Leaflet page (shown in the home page's frame)."""
-    return HttpResponse(render_map(overview_map()))
+    return HttpResponse(render_map(overview_map(), nonce=request.csp_nonce))
 
 
 def _streets_etag(request: HttpRequest) -> str:

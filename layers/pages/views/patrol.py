@@ -77,4 +77,4 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
         plan = None  # no network loaded or no hot cell: the map shows the hot spots alone
     m = patrol_map(hotspots=result, density=hotspots.density_surface(flt), emerging=emerging, plan=plan,
                    incidents=incident_points(flt, limit=1000), title="巡防热点")
-    return HttpResponse(render_map(m))
+    return HttpResponse(render_map(m, nonce=request.csp_nonce))

@@ -47,7 +47,7 @@ def planner_page(request: HttpRequest) -> HttpResponse:
 def planner_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.planner import planner_map
 
-    return HttpResponse(render_map(planner_map(_facility_type(request).code)))
+    return HttpResponse(render_map(planner_map(_facility_type(request).code), nonce=request.csp_nonce))
 
 
 @login_required

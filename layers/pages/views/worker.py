@@ -56,7 +56,7 @@ def my_grids(request: HttpRequest) -> HttpResponse:
 def my_map(request: HttpRequest) -> HttpResponse:
     user = request.user
     m = worker_map(visibility.visible_grids(user), visibility.visible_households(user), _open_incidents(user))
-    return HttpResponse(render_map(m))
+    return HttpResponse(render_map(m, nonce=request.csp_nonce))
 
 
 @login_required

@@ -19,7 +19,7 @@ from layers.facilities.models import FacilityType
 from layers.grids.models import Community, Grid
 from layers.incidents import lifecycle
 from layers.incidents.models import Incident
-from layers.maps.base import LOCAL_ASSETS, localize_assets
+from layers.maps.base import LOCAL_ASSETS, render
 from layers.people.models import Household
 
 
@@ -70,7 +70,8 @@ class Command(BaseCommand):
 
     @staticmethod
     def _write(path: Path, m) -> Path:
-        path.write_text(localize_assets(m, prefix="static/").get_root().render(), encoding="utf-8")
+        # offline: no server to send a CSP header, so the file carries a <meta> CSP and nonces.
+        path.write_text(render(m, prefix="static/", offline=True), encoding="utf-8")
         return path
 
     @staticmethod

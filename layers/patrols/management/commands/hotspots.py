@@ -135,5 +135,5 @@ class Command(BaseCommand):
         streets = street_lines(tuple(result.cells.to_crs(4326).total_bounds))  # embedded: the file works offline
         m = patrol_map(hotspots=result, density=density, emerging=emerging, streets=streets,
                        incidents=incident_points(result.filter, limit=1000), title="事件热点")  # fmt: skip
-        Path(path).write_text(render(m), encoding="utf-8")
+        Path(path).write_text(render(m, offline=True), encoding="utf-8")  # a file: CSP in a <meta>
         self.stdout.write(f"地图已写入 {path} (map written)")

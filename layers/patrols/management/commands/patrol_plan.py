@@ -109,5 +109,5 @@ class Command(BaseCommand):
             incidents=incident_points(recent, limit=2000), streets=route.street_lines(tuple(bounds)),
             title=f"巡逻路线 ({len(plan.stops)} 站)",
         )  # fmt: skip
-        Path(options["out"]).write_text(render(m), encoding="utf-8")
+        Path(options["out"]).write_text(render(m, offline=True), encoding="utf-8")  # a file: CSP in a <meta>
         self.stdout.write(f"地图已写入 {options['out']} (map written)")
