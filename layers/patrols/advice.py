@@ -28,7 +28,8 @@ class PatrolAdvice:
     def lines(self) -> list[str]:
         """Everything to show, refusal first."""
         route = [f"巡逻路线{self.plan.rank_label}。"] if self.plan is not None else []
-        return ([f"无法生成巡逻路线：{self.error}"] if self.error else []) + self.notes + route
+        error = self.error if "无法生成巡逻路线" in self.error else f"无法生成巡逻路线：{self.error}"
+        return ([error] if self.error else []) + self.notes + route
 
 
 def patrol_advice(flt: IncidentFilter, *, cell: str = "grid", rank: str = "gi") -> PatrolAdvice:

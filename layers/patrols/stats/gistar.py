@@ -253,10 +253,12 @@ def gi_star(
             # islands are handled here and disconnected parts are fine for a local statistic.
             warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
             warnings.filterwarnings("ignore", message=".*island")
-            g = G_Local(
-                y, w, transform="B", star=True, permutations=permutations,
-                seed=seed, keep_simulations=False, n_jobs=n_jobs,
-            )  # fmt: skip
+            # A cell neighbouring every other one has no variance: esda divides 0 by 0 (NaN, flagged below).
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = G_Local(
+                    y, w, transform="B", star=True, permutations=permutations,
+                    seed=seed, keep_simulations=False, n_jobs=n_jobs,
+                )  # fmt: skip
         z = np.asarray(g.Zs, dtype=float).copy()
         # esda's directed p = (k + 1) / (P + 1) comes as float32: back to that exact fraction.
         p_sim = np.minimum(1.0, 2.0 * exact_p(g.p_sim, permutations))
