@@ -1,12 +1,16 @@
 """Patrol plans: the hottest cells for the chosen hours, walked in a good order along the streets.
 
-1. Stops: ``hotspot_service.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
-   spots first, then by count and z-score). Each stop is placed at the incident of that cell
+1. Stops: ``hotspots.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
+   spots first, then by count and z-score; ``rank="count"``: by count alone, used too when
+   the filter has no significant hot spot, and the plan says so). Each stop is placed at the incident of that cell
    nearest to the mean position of the cell's incidents (where things happen, not the
    middle of a large grid), or at the cell's centre if the cell has none in the filter.
 2. Snapping: every place goes to the nearest node (WalkNode) of the largest connected part
    of the walk network (``pgr_connectedComponents``), so that all stops can reach each
-   other; ``snap_m`` is the straight-line distance from the place to that node.
+   other; ``snap_m`` is the straight-line distance from the place to that node. A place
+   farther than settings.GRIDMAP_PATROL_SNAP_WARN_M from it is not on the imported network:
+   the plan is refused, naming those places (a route there would be drawn through streets
+   the data does not have).
 3. Walking distances between all places: ``pgr_dijkstraCostMatrix`` on WalkEdge
    (cost/reverse_cost in metres, directed: one-way footways are respected).
 4. Order: ``routing_order.visiting_order`` (nearest neighbour improved by 2-opt); an open

@@ -70,7 +70,7 @@ def test_the_patrol_page_says_why_there_is_no_route(world):
     assert "import_network" in frame
 
 
-def add_incidents_world(w) -> None:
+def add_incidents_world(_world) -> None:
     from django.utils import timezone
 
     from layers.incidents import lifecycle
