@@ -262,6 +262,10 @@ GRIDMAP_CIRCLE_BUFFER_M = float(os.environ.get("GRIDMAP_CIRCLE_BUFFER_M", "50"))
 GRIDMAP_CIRCLE_HOLE_FILL_M2 = float(os.environ.get("GRIDMAP_CIRCLE_HOLE_FILL_M2", "40000"))
 # A facility or household farther than this (m) from every street is "off the network".
 GRIDMAP_SNAP_TOLERANCE_M = float(os.environ.get("GRIDMAP_SNAP_TOLERANCE_M", "300"))
+# Households and facilities snap to the part of the network that reaches facilities (the
+# largest connected part, or a part holding a facility) when such a street lies within this
+# many metres, even if a cut-off fragment lies nearer; otherwise to the nearest street.
+GRIDMAP_SNAP_PREFER_CONNECTED_M = float(os.environ.get("GRIDMAP_SNAP_PREFER_CONNECTED_M", "50"))
 # Uncovered households within twice this distance (m) of each other form one gap area.
 GRIDMAP_GAP_BUFFER_M = float(os.environ.get("GRIDMAP_GAP_BUFFER_M", "60"))
 # Priority groups per facility type: coverage is reported for them separately and siting
@@ -312,7 +316,7 @@ GRIDMAP_KDE_BANDWIDTH_M = float(_kde_bandwidth) if _kde_bandwidth else None
 GRIDMAP_EMERGING_BIN = os.environ.get("GRIDMAP_EMERGING_BIN", "week")
 GRIDMAP_EMERGING_BINS = int(os.environ.get("GRIDMAP_EMERGING_BINS", "12"))
 # Patrol plans: stops per plan, and how far (m) a stop may lie from the nearest street node
-# before the plan warns that it is not really on the network.
+# before the plan is refused as not on the imported network (the refusal names the stops).
 GRIDMAP_PATROL_STOPS = int(os.environ.get("GRIDMAP_PATROL_STOPS", "8"))
 GRIDMAP_PATROL_SNAP_WARN_M = float(os.environ.get("GRIDMAP_PATROL_SNAP_WARN_M", "150"))
 

@@ -127,17 +127,34 @@ class WalkNetworkData:
     def edge_count(self) -> int:
         return len(self.source)
 
-    def components(self) -> tuple[int, float]:
-        """(number of weakly connected components, share of nodes in the largest)."""
+    def _labels(self) -> tuple[int, np.ndarray]:
+        """(number of weakly connected components, component of each node)."""
         n = len(self.node_ids)
-        if n == 0:
-            return 0, 0.0
         index = {int(v): i for i, v in enumerate(self.node_ids)}
         u = np.fromiter((index[int(s)] for s in self.source), dtype=np.int64, count=self.edge_count)
         v = np.fromiter((index[int(t)] for t in self.target), dtype=np.int64, count=self.edge_count)
         matrix = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)).tocsr()
         count, labels = connected_components(matrix, directed=False)
-        return int(count), float(np.bincount(labels).max() / n)
+        return int(count), labels
+
+    def components(self) -> tuple[int, float]:
+        """(number of weakly connected components, share of nodes in the largest)."""
+        n = len(self.node_ids)
+        if n == 0:
+            return 0, 0.0
+        count, labels = self._labels()
+        return count, float(np.bincount(labels).max() / n)
+
+    def outside_largest_m(self) -> float:
+        """Street length (m) outside the connected part with the most length: the fragments
+        that households and facilities snapped to reach nothing from."""
+        if self.edge_count == 0:
+            return 0.0
+        _, labels = self._labels()
+        index = {int(v): i for i, v in enumerate(self.node_ids)}
+        edge_part = labels[np.fromiter((index[int(s)] for s in self.source), dtype=np.int64, count=self.edge_count)]
+        per_part = np.bincount(edge_part, weights=self.length_m)
+        return float(per_part.sum() - per_part.max())
 
     def geometries(self) -> np.ndarray:
         """Edge geometries as shapely LineStrings (lon/lat)."""
@@ -266,6 +283,7 @@ class ImportCounts:
     length_km: float
     components: int
     largest_component_share: float
+    outside_largest_km: float
     excluded: dict[str, int]
     dry_run: bool
 
@@ -291,6 +309,7 @@ class NetworkImporter:
             path=str(path), ways_read=data.ways_read, ways_kept=data.ways_kept, nodes=len(data.node_ids),
             edges=data.edge_count, one_way_edges=int(((data.cost < 0) | (data.reverse_cost < 0)).sum()),
             length_km=float(data.length_m.sum() / 1000), components=components, largest_component_share=share,
+            outside_largest_km=data.outside_largest_m() / 1000,
             excluded=dict(data.excluded.most_common()), dry_run=dry_run,
         )
         if not dry_run:
@@ -330,6 +349,7 @@ def _write(data: WalkNetworkData, *, source: str, counts: ImportCounts) -> None:
         state.imported_at = timezone.now()
         state.nodes, state.edges = counts.nodes, counts.edges
         state.components, state.largest_component_share = counts.components, counts.largest_component_share
+        state.length_m, state.outside_largest_m = counts.length_km * 1000, counts.outside_largest_km * 1000
         state.save()
 
 

@@ -93,7 +93,7 @@ def _features(frame: pd.DataFrame, columns: list[str]) -> dict:
 def add_hotspots(m: folium.Map, result: HotspotResult) -> None:
     cells = result.cells.copy()
     cells["gi_z"] = cells["gi_z"].round(2)
-    data = _features(cells, ["cell_id", "name", "count", "gi_z", "gi_class", "gi_label"])
+    data = _features(cells, ["cell_id", "name", "count", "gi_z", "gi_class", "gi_label", "gi_note"])
     folium.GeoJson(
         data,
         name="Gi* 热点/冷点",
@@ -102,12 +102,16 @@ def add_hotspots(m: folium.Map, result: HotspotResult) -> None:
             "color": "#666",
             "weight": 0.6,
             "fillOpacity": 0.0 if f["properties"]["gi_class"] == 0 else 0.5,  # keep the heat visible
+            "dashArray": "4 3" if f["properties"]["gi_note"] else None,  # no Gi* for this cell
         },  # fmt: skip
         tooltip=GeoJsonTooltip(
-            ["name", "count", "gi_label", "gi_z"], aliases=["单元", "事件数", "类别", "Gi* z"]
+            ["name", "count", "gi_label", "gi_z", "gi_note"], aliases=["单元", "事件数", "类别", "Gi* z", "说明"]
         ),
     ).add_to(m)
-    Legend("Gi* 热点 (置信度)", [(CLASS_COLOURS[k], CLASS_LABELS_ZH[k], "fill") for k in CLASS_LABELS_ZH]).add_to(m)
+    items = [(CLASS_COLOURS[k], CLASS_LABELS_ZH[k], "fill") for k in CLASS_LABELS_ZH]
+    notes = sorted(set(cells["gi_note"]) - {""})
+    items += [("#666666", f"虚线框：{note}", "line") for note in notes]
+    Legend("Gi* 热点 (置信度)", items).add_to(m)
 
 
 def add_emerging(m: folium.Map, analysis: EmergingAnalysis) -> None:
@@ -237,12 +241,14 @@ def patrol_map(
     streets: shapely.MultiLineString | None = None,
     title: str = "事件热点与巡逻路线",
     basemap: str | None = None,
+    notes: list[str] | None = None,
 ) -> folium.Map:
     """A printable Leaflet map of whatever is given (each part optional).
 
     ``density`` is drawn in the CRS of ``hotspots.cells`` (pass ``hotspots`` with it);
     ``incidents`` is a frame of ``incident_counts.incident_points``; ``streets`` WGS84 lines
-    (``patrol_route.street_lines``) drawn under everything. Render with
+    (``patrol_route.street_lines``) drawn under everything; ``notes`` extra lines for the
+    info box (why there is no route, how the stops were ranked). Render with
     ``layers.maps.base.render`` (local assets).
     """
     if density is not None and hotspots is None:
@@ -267,8 +273,10 @@ def patrol_map(
         add_incidents(m, incidents)
     if plan is not None:
         add_route(m, plan)
-        lines.append(f"路线 {plan.length_m / 1000:.2f} km · 步行约 {plan.walk_minutes:.0f} 分钟 · {len(plan.stops)} 站")
+        lines.append(f"路线 {plan.length_m / 1000:.2f} km · 步行约 {plan.walk_minutes:.0f} 分钟 · {len(plan.stops)} 站"
+                     f" · {plan.rank_label}")
         lines += [f"{s.number}. {s.name} (事件 {s.count} 起, {CLASS_LABELS_ZH[s.gi_class]})" for s in plan.stops]
+    lines += notes or []
     if plan is not None:
         Legend("图例", [(ROUTE_COLOUR, "巡逻路线", "line"), (ROUTE_COLOUR, "巡逻站点 (按顺序编号)", "dot")]).add_to(m)
     InfoBox(lines).add_to(m)

@@ -32,6 +32,7 @@ SHARE_CLASSES: list[tuple[float, str, str]] = [
 NO_HOUSEHOLDS = "#d9d9d9"
 GAP_COLOUR = "#7b3294"
 SITE_COLOUR = "#e7298a"
+FRAGMENT_COLOUR = "#8c510a"
 CIRCLE_OPACITY = {0: 0.25, 1: 0.12, 2: 0.06}  # innermost (5 minutes) first
 
 
@@ -69,6 +70,9 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
     _facility_layer(ftype).add_to(m)
     if show_gaps:
         _gap_layer(ftype).add_to(m)
+        cut_off = _fragment_layer(ftype)
+        if cut_off is not None:
+            cut_off.add_to(m)
     if show_sites:
         _site_layer(ftype).add_to(m)
     items = [(colour, f"网格覆盖率 {label}", "fill") for _, colour, label in SHARE_CLASSES]
@@ -76,6 +80,8 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
     items += [(ftype.color, f"{minute}分钟步行服务圈", "fill") for minute in minutes]
     items += [("#555555", AccessMethod(method).label + "（虚线）", "line") for method in fallback]
     items += [(ftype.color, ftype.name, "dot"), (GAP_COLOUR, "覆盖空白区", "fill"), (SITE_COLOUR, "建议选址", "dot")]
+    if show_gaps and cut_off is not None:
+        items += [(FRAGMENT_COLOUR, "路网不连通的住户（所在路段与主路网断开）", "fill")]
     Legend(f"{ftype.name} · 步行{ftype.threshold_minutes}分钟覆盖", items).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -177,6 +183,21 @@ def _gap_layer(ftype: FacilityType) -> folium.GeoJson:
                                   "dashArray": "3 3"},
         tooltip=GeoJsonTooltip(["households", "residents", "focus"], aliases=["未覆盖户数", "人口", "重点人群户"])
         if features else None,
+    )
+
+
+def _fragment_layer(ftype: FacilityType) -> folium.GeoJson | None:
+    """Households on cut-off network fragments (路网不连通): neither covered nor a gap."""
+    features = [{"type": "Feature", "geometry": json.loads(_geojson(a.geom)),
+                 "properties": {"households": a.households, "residents": a.residents}}
+                for a in reports.fragment_areas(ftype.code)]
+    if not features:
+        return None
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name="路网不连通的住户",
+        style_function=lambda f: {"fillColor": FRAGMENT_COLOUR, "fillOpacity": 0.3, "color": FRAGMENT_COLOUR,
+                                  "weight": 1.5, "dashArray": "2 4"},
+        tooltip=GeoJsonTooltip(["households", "residents"], aliases=["路网不连通户数", "人口"]),
     )
 
 

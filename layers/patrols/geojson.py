@@ -22,7 +22,8 @@ def clean(value: Any) -> Any:
 def cell_records(result: HotspotResult, emerging: EmergingAnalysis | None = None) -> list[dict[str, Any]]:
     """One JSON-ready dict per cell (row order of the result)."""
     cells = result.cells
-    columns = ["cell_id", "name", "community", "count", "area_m2", "gi_z", "gi_p_sim", "gi_class", "gi_label"]
+    columns = ["cell_id", "name", "community", "count", "area_m2", "gi_z", "gi_p_sim", "gi_class", "gi_label",
+               "gi_note"]
     if result.kind == "hex":
         columns += ["q", "r"]
     records = []

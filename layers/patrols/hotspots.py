@@ -81,7 +81,8 @@ def cell_weights(frame: gpd.GeoDataFrame) -> tuple[W, str]:
 @dataclass(frozen=True, eq=False)
 class HotspotResult:
     """Gi* per cell. ``cells`` is the counts frame (metric CRS) plus ``gi_z``, ``gi_p_sim``,
-    ``gi_p_norm``, ``gi_class`` (-3..3), ``gi_island`` and ``gi_label`` (Chinese class name)."""
+    ``gi_p_norm``, ``gi_class`` (-3..3), ``gi_island``, ``gi_label`` (Chinese class name) and
+    ``gi_note`` (why a cell has no Gi*, e.g. it neighbours every other cell; "" otherwise)."""
 
     cells: gpd.GeoDataFrame
     weights_description: str
@@ -129,6 +130,7 @@ def gi_for_cells(
     out["gi_class"] = result.classes
     out["gi_island"] = result.islands
     out["gi_label"] = [CLASS_LABELS_ZH[int(c)] for c in result.classes]
+    out["gi_note"] = result.notes()
     out.attrs = dict(frame.attrs)
     return HotspotResult(cells=out, weights_description=description, permutations=permutations, fdr=fdr)
 
@@ -152,22 +154,61 @@ def hotspots(
     return gi_for_cells(frame, permutations=permutations, seed=seed, fdr=fdr)
 
 
-def hottest_cells(result: HotspotResult, top_n: int) -> gpd.GeoDataFrame:
-    """The ``top_n`` cells a patrol should visit: cells with incidents, by Gi* class (99 %
-    hot spots first), then by their own count, then by z-score.
+RANKINGS: dict[str, str] = {"gi": "按 Gi* 热点排序", "count": "按事件数排序"}
+"""Route rankings (``hottest_cells(rank=...)``) and their Chinese labels."""
 
-    Within a class the count decides, not z: z is high for a quiet cell wedged between busy
-    ones, and a patrol is better spent where the incidents themselves happen. When there are
-    fewer than ``top_n`` significant hot spots, the next cells fill the list (their
-    ``gi_class`` says they are not significant).
+
+def hottest_cells(result: HotspotResult, top_n: int, *, rank: str = "gi") -> gpd.GeoDataFrame:
+    """The ``top_n`` cells a patrol should visit, among cells with incidents.
+
+    ``rank="gi"``: by Gi* class (99 % hot spots first), then by their own count, then by
+    z-score. Within a class the count decides, not z: z is high for a quiet cell wedged
+    between busy ones, and a patrol is better spent where the incidents themselves happen.
+    When there are fewer than ``top_n`` significant hot spots, the next cells fill the list
+    (their ``gi_class`` says they are not significant).
+
+    ``rank="count"``: by the cell's own count, then z-score: the busiest places whether or
+    not their neighbours are busy too (Gi* finds clusters, not single busy cells).
     """
     if top_n < 1:
         msg = f"巡逻点数应为正数 (top must be positive), got {top_n}"
         raise IncidentQueryError(msg)
+    if rank not in RANKINGS:
+        msg = f"排序方式应为 gi 或 count (rank must be gi or count), got {rank!r}"
+        raise IncidentQueryError(msg)
     c = result.cells[result.cells["count"] > 0]
     z = c["gi_z"].fillna(-np.inf).to_numpy()
-    order = np.lexsort((-z, -c["count"].to_numpy(), -c["gi_class"].to_numpy()))
+    if rank == "count":
+        order = np.lexsort((-z, -c["count"].to_numpy()))
+    else:
+        order = np.lexsort((-z, -c["count"].to_numpy(), -c["gi_class"].to_numpy()))
     return c.iloc[order[:top_n]]
+
+
+def has_hot_spots(result: HotspotResult) -> bool:
+    """True when at least one cell with incidents is a significant hot spot."""
+    cells = result.cells
+    return bool(((cells["gi_class"] > 0) & (cells["count"] > 0)).any())
+
+
+def ranking_notes(result: HotspotResult) -> list[str]:
+    """Plain-Chinese lines for the patrol page: no significant hot spot for the filter, or
+    the busiest cell not significant (and why a busy cell can be 不显著)."""
+    cells = result.cells[result.cells["count"] > 0]
+    if cells.empty:
+        return []
+    notes = []
+    if not has_hot_spots(result):
+        notes.append("所选条件下没有显著热点：巡逻路线改为按事件数排序（事件最多的单元优先）。")
+    busiest = cells.iloc[int(np.argmax(cells["count"].to_numpy()))]
+    if int(busiest["gi_class"]) <= 0:
+        why = str(busiest.get("gi_note") or "") or "它周围的单元事件很少"
+        notes.append(
+            f"事件最多的「{busiest['name']}」（{int(busiest['count'])} 起）显示为{busiest['gi_label']}：{why}。"
+            "Gi* 找的是连成一片的多发区域，单个单元事件多而四周很少时也会不显著；"
+            "如要先去事件最多的地方，请把路线排序选为“按事件数”。"
+        )
+    return notes
 
 
 # --- heat surface ---------------------------------------------------------------------------------

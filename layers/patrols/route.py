@@ -1,12 +1,16 @@
 """Patrol plans: the hottest cells for the chosen hours, walked in a good order along the streets.
 
 1. Stops: ``layers.patrols.hotspots.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
-   spots first, then by count and z-score). Each stop is placed at the incident of that cell
+   spots first, then by count and z-score; ``rank="count"``: by count alone, used too when
+   the filter has no significant hot spot, and the plan says so). Each stop is placed at the incident of that cell
    nearest to the mean position of the cell's incidents (where things happen, not the
    middle of a large grid), or at the cell's centre if the cell has none in the filter.
 2. Snapping: every place goes to the nearest node (WalkNode) of the largest connected part
    of the walk network (``pgr_connectedComponents``), so that all stops can reach each
-   other; ``snap_m`` is the straight-line distance from the place to that node.
+   other; ``snap_m`` is the straight-line distance from the place to that node. A place
+   farther than settings.GRIDMAP_PATROL_SNAP_WARN_M from it is not on the imported network:
+   the plan is refused, naming those places (a route there would be drawn through streets
+   the data does not have).
 3. Walking distances between all places: ``pgr_dijkstraCostMatrix`` on WalkEdge
    (cost/reverse_cost in metres, directed: one-way footways are respected).
 4. Order: ``routing_order.visiting_order`` (nearest neighbour improved by 2-opt); an open
@@ -29,7 +33,7 @@ from django.conf import settings
 from django.db import connection
 
 from layers.patrols.counts import incident_points
-from layers.patrols.hotspots import HotspotResult, hottest_cells
+from layers.patrols.hotspots import RANKINGS, HotspotResult, has_hot_spots, hottest_cells
 from layers.patrols.stats.cells import hex_axial_coords
 from layers.patrols.stats.routing_order import visiting_order
 
@@ -89,6 +93,12 @@ class PatrolPlan:
     speed_m_per_min: float
     closed: bool
     warnings: tuple[str, ...]
+    rank: str = "gi"
+
+    @property
+    def rank_label(self) -> str:
+        """How the stops were chosen, in Chinese (按 Gi* 热点排序 / 按事件数排序)."""
+        return RANKINGS[self.rank]
 
     @property
     def places(self) -> tuple[Stop, ...]:
@@ -202,21 +212,47 @@ def street_lines(bounds: tuple[float, float, float, float]) -> shapely.MultiLine
         return shapely.MultiLineString([shapely.from_wkb(bytes(row[0])) for row in cur.fetchall()])
 
 
+def _refuse_off_network(chosen: pd.DataFrame, snapped: list[tuple[int, float, float, float]], has_start: bool) -> None:
+    """PatrolPlanError naming every place farther than GRIDMAP_PATROL_SNAP_WARN_M from the
+    network: a route there would be drawn through streets that are not in the data."""
+    limit = float(settings.GRIDMAP_PATROL_SNAP_WARN_M)
+    names = (["起点"] if has_start else []) + [f"{row.name}（{row.cell_id}）" for row in chosen.itertuples(index=False)]
+    far = [f"{name} 离路网 {_distance_zh(s[3])}" for name, s in zip(names, snapped, strict=True) if s[3] > limit]
+    if far:
+        msg = (f"以下巡逻点不在已导入的步行路网上（离最近的路网节点超过 {limit:.0f} m），无法生成巡逻路线："
+               f"{'；'.join(far)}。请导入覆盖这些地点的路网（python manage.py import_network FILE）"
+               f" (stops not on the imported walk network)")
+        raise PatrolPlanError(msg)
+
+
+def _distance_zh(metres: float) -> str:
+    return f"{metres / 1000:,.1f} km" if metres >= 10_000 else f"{metres:,.0f} m"
+
+
 def plan_patrol(
     result: HotspotResult,
     *,
     top_n: int | None = None,
     start_lon_lat: tuple[float, float] | None = None,
     return_to_start: bool = False,
+    rank: str = "gi",
 ) -> PatrolPlan:
     """A walking route through the ``top_n`` hottest cells of ``result`` (see module docstring).
 
     ``start_lon_lat`` is an optional start point (WGS84 lon, lat); ``return_to_start``
-    closes the round back to the start (or to the first stop without one).
+    closes the round back to the start (or to the first stop without one). ``rank`` "gi"
+    (hot spots first) or "count" (busiest cells first, see ``hottest_cells``); with "gi"
+    and no significant hot spot the count ranking is used and the plan says so. Refused
+    (PatrolPlanError) when a place lies farther than GRIDMAP_PATROL_SNAP_WARN_M from the
+    walk network, naming those places.
     """
     _check_network()
     top_n = top_n or settings.GRIDMAP_PATROL_STOPS
-    chosen = hottest_cells(result, top_n)
+    rank_warnings = []
+    if rank == "gi" and not has_hot_spots(result):
+        rank = "count"
+        rank_warnings.append("所选条件下没有显著热点，路线按事件数排序 (no significant hot spot: ranked by count)")
+    chosen = hottest_cells(result, top_n, rank=rank)
     if chosen.empty:
         msg = f"所选条件下没有事件，无法生成巡逻路线 (no incidents for {result.filter.describe_zh()})"
         raise PatrolPlanError(msg)
@@ -227,9 +263,10 @@ def plan_patrol(
     if start_lon_lat is not None:
         places = np.vstack([np.asarray(start_lon_lat, dtype=float), places])
     snapped = snap_to_network(places)
+    has_start = start_lon_lat is not None
+    _refuse_off_network(chosen, snapped, has_start)
     nodes = [s[0] for s in snapped]
     d = walk_matrix_m(nodes)
-    has_start = start_lon_lat is not None
     order = visiting_order(d, start=0 if has_start or return_to_start else None, return_to_start=return_to_start)
     path = [*order, order[0]] if return_to_start else order
 
@@ -256,10 +293,9 @@ def plan_patrol(
         length_m, edges, line = walk_leg(nodes[a], nodes[b])
         legs.append(Leg(stops[a].number, stops[b].number, length_m, edges, line))
 
-    warnings = [f"第 {s.number} 站离最近路网节点 {s.snap_m:.0f} m (stop {s.number} is {s.snap_m:.0f} m off the network)"
-                for s in stops.values() if s.snap_m > settings.GRIDMAP_PATROL_SNAP_WARN_M]  # fmt: skip
+    warnings = rank_warnings
     n_hot = int((chosen["gi_class"] > 0).sum())
-    if n_hot < len(chosen):
+    if rank == "gi" and n_hot < len(chosen):
         warnings.append(f"显著热点只有 {n_hot} 个，其余 {len(chosen) - n_hot} 站按事件数补足 "
                         f"(only {n_hot} significant hot spots; the other stops are the busiest other cells)")  # fmt: skip
     total_m = float(sum(leg.length_m for leg in legs))
@@ -273,4 +309,5 @@ def plan_patrol(
         speed_m_per_min=speed,
         closed=return_to_start,
         warnings=tuple(warnings),
+        rank=rank,
     )

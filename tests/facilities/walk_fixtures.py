@@ -69,9 +69,10 @@ def add_household(x: float, y: float, *, tags: list[str] | None = None, resident
 # --- the independent reference -------------------------------------------------------------------
 
 
-def snap_in_postgis(lon: float, lat: float) -> tuple[int, int, int, float, float, float, float]:
+def snap_in_postgis(lon: float, lat: float, only: list[int] | None = None
+                    ) -> tuple[int, int, int, float, float, float, float] | None:
     """Nearest edge by PostGIS (in EPSG:32648): (edge id, source, target, cost, reverse_cost,
-    fraction along the edge, snap distance m)."""
+    fraction along the edge, snap distance m); ``only``: among these edge ids."""
     with connection.cursor() as cur:
         cur.execute(
             """
@@ -79,9 +80,48 @@ def snap_in_postgis(lon: float, lat: float) -> tuple[int, int, int, float, float
             SELECT e.id, e.source, e.target, e.cost, e.reverse_cost,
                    ST_LineLocatePoint(ST_Transform(e.geom, %s), p.g), ST_Distance(ST_Transform(e.geom, %s), p.g)
               FROM facilities_walkedge e, p
+             WHERE %s::bigint[] IS NULL OR e.id = ANY(%s::bigint[])
              ORDER BY ST_Distance(ST_Transform(e.geom, %s), p.g), e.id LIMIT 1
-            """, [lon, lat, METRIC, METRIC, METRIC, METRIC])
+            """, [lon, lat, METRIC, METRIC, METRIC, only, only, METRIC])
         return cur.fetchone()
+
+
+PREFER_CONNECTED_M = 50.0
+
+
+def edge_parts() -> tuple[dict[int, int], int]:
+    """Connected part of every edge (networkx, directions ignored) and the part with the most
+    length (UTM metres)."""
+    g = nx.Graph()
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, source, target, ST_Length(ST_Transform(geom, %s)) FROM facilities_walkedge", [METRIC])
+        rows = cur.fetchall()
+    g.add_edges_from((s, t) for _, s, t, _ in rows)
+    part_of = {node: k for k, nodes in enumerate(nx.connected_components(g)) for node in nodes}
+    parts = {e: part_of[s] for e, s, _, _ in rows}
+    length: dict[int, float] = {}
+    for e, _, _, m in rows:
+        length[parts[e]] = length.get(parts[e], 0.0) + m
+    return parts, max(sorted(length), key=lambda k: length[k])
+
+
+def snap_preferring(lon: float, lat: float, preferred: set[int]):
+    """The nearest edge, or the nearest preferred edge when the nearest is not preferred and a
+    preferred one lies within PREFER_CONNECTED_M."""
+    nearest = snap_in_postgis(lon, lat)
+    if nearest is None or nearest[0] in preferred or not preferred:
+        return nearest
+    other = snap_in_postgis(lon, lat, only=sorted(preferred))
+    return other if other is not None and other[6] <= PREFER_CONNECTED_M else nearest
+
+
+def preferred_edges(anchors: list[tuple[float, float]]) -> set[int]:
+    """Edges of the largest part plus the parts holding an anchor (facility) placed with a
+    preference for the largest part."""
+    parts, largest = edge_parts()
+    main = {e for e, p in parts.items() if p == largest}
+    keep = {largest} | {parts[snap_preferring(lon, lat, main)[0]] for lon, lat in anchors}
+    return {e for e, p in parts.items() if p in keep}
 
 
 def walk_digraph() -> nx.DiGraph:
@@ -113,16 +153,19 @@ def _attach(g: nx.DiGraph, name, snap, *, towards: bool) -> None:
 
 
 def reference_walks(facilities: list[tuple[float, float]], points: list[tuple[float, float]],
-                    g: nx.DiGraph | None = None) -> list[float]:
+                    g: nx.DiGraph | None = None, *, anchors: list[tuple[float, float]] | None = None) -> list[float]:
     """Walk in metres from each point (lon/lat) to the nearest facility (lon/lat), by
-    networkx on the database network with PostGIS snapping (inf: none reachable)."""
+    networkx on the database network with PostGIS snapping (inf: none reachable). Points
+    and facilities prefer the largest part and the parts holding one of ``anchors`` (all
+    facilities; default ``facilities``) within PREFER_CONNECTED_M."""
     g = (g or walk_digraph()).copy()
-    fsnaps = [snap_in_postgis(*f) for f in facilities]
+    preferred = preferred_edges(facilities if anchors is None else anchors)
+    fsnaps = [snap_preferring(*f, preferred) for f in facilities]
     for k, snap in enumerate(fsnaps):
         _attach(g, ("F", k), snap, towards=True)
     out = []
     for i, p in enumerate(points):
-        snap = snap_in_postgis(*p)
+        snap = snap_preferring(*p, preferred)
         h = ("H", i)
         _attach(g, h, snap, towards=False)
         best = float("inf")

@@ -195,3 +195,20 @@ def test_clear_errors_name_the_file(tmp_path, name, content, message):
         path.write_text(content, encoding="utf-8")
     with pytest.raises(NetworkImportError, match=message):
         OsmWalkReader().read(path)
+
+
+@pytest.mark.django_db
+def test_import_reports_the_fragments_and_their_length(small_osm):
+    data = OsmWalkReader().read(small_osm)
+    pairs = list(zip(data.source.tolist(), data.target.tolist(), strict=True))
+    outside = data.length_m[pairs.index((7, 8))] + data.length_m[pairs.index((10, 12))]  # the two cut-off parts
+    assert data.outside_largest_m() == pytest.approx(outside)
+    out = StringIO()
+    call_command("import_network", str(small_osm), "--no-refresh", stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    share = outside / data.length_m.sum()
+    assert "连通分量 (components): 3" in text
+    assert f"路网不连通: 2 个与主路网断开的片段, 共 {outside / 1000:.2f} km (占总长 {share:.1%}" in text
+    state = NetworkState.current()
+    assert state.components == 3 and state.outside_largest_m == pytest.approx(outside, rel=1e-9)
+    assert state.length_m == pytest.approx(data.length_m.sum(), rel=1e-9)

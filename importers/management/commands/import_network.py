@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from importers.network import NetworkImporter, NetworkImportError
@@ -35,6 +36,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{prefix}连通分量 (components): {counts.components}, 最大分量占节点 {counts.largest_component_share:.1%}"
         )
+        if counts.components > 1:
+            outside = counts.outside_largest_km / counts.length_km if counts.length_km else 0.0
+            self.stdout.write(
+                f"{prefix}路网不连通: {counts.components - 1} 个与主路网断开的片段, 共 {counts.outside_largest_km:.2f} km"
+                f" (占总长 {outside:.1%}; length outside the largest part). 住户和设施在 "
+                f"{settings.GRIDMAP_SNAP_PREFER_CONNECTED_M:g} m 内有主路网时接入主路网, 否则计为“路网不连通”"
+            )
         for reason, n in counts.excluded.items():
             self.stdout.write(f"{prefix}  排除 (excluded) {reason}: {n}")
         if dry_run or no_refresh:

@@ -23,7 +23,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 # scipy's sparse graphs may drop stored zeros in conversions: a zero-length piece becomes
 # this many metres (far below any distance that is reported).
@@ -115,15 +115,89 @@ class WalkGraph:
     def snapper(self) -> SegmentSnapper:
         return SegmentSnapper(self.geoms_m)
 
-    def snap(self, points_xy_m: np.ndarray, *, snap_tolerance_m: float = np.inf) -> EdgePoints:
-        """Place points ((n, 2) metres) on their nearest edge; farther than the tolerance: -1."""
+    # --- connected parts ------------------------------------------------------------------------
+
+    @cached_property
+    def node_component(self) -> np.ndarray:
+        """Connected part of each node, ignoring walking directions (labels 0..k-1)."""
+        if self.n_nodes == 0:
+            return np.zeros(0, dtype=np.int64)
+        adjacency = sp.coo_matrix((np.ones(self.n_edges), (self.u, self.v)), shape=(self.n_nodes, self.n_nodes))
+        return connected_components(adjacency, directed=False)[1].astype(np.int64)
+
+    @cached_property
+    def edge_component(self) -> np.ndarray:
+        """Connected part of each edge (that of its u end)."""
+        return self.node_component[self.u]
+
+    @cached_property
+    def component_length_m(self) -> np.ndarray:
+        """Total street length (m) of each connected part."""
+        k = int(self.node_component.max()) + 1 if self.n_nodes else 0
+        return np.bincount(self.edge_component, weights=shapely.length(self.geoms_m), minlength=k)
+
+    @cached_property
+    def largest_component(self) -> int:
+        """The connected part with the most street length (-1: no network); ties: lowest label."""
+        return int(np.argmax(self.component_length_m)) if self.n_edges else -1
+
+    def on_fragment(self, points: EdgePoints) -> np.ndarray:
+        """True where a point lies on an edge outside the largest connected part."""
+        edge = np.maximum(points.edge, 0)
+        return points.on_network & (self.edge_component[edge] != self.largest_component) if self.n_edges else (
+            np.zeros(len(points), dtype=bool))
+
+    def connected_edges(self, anchors: EdgePoints | None = None) -> np.ndarray:
+        """Edges of the part of the network that reaches facilities: the largest connected
+        part, plus the parts holding one of ``anchors`` (e.g. the facilities, placed)."""
+        keep = np.zeros(int(self.node_component.max()) + 1 if self.n_nodes else 0, dtype=bool)
+        if self.n_edges:
+            keep[self.largest_component] = True
+        if anchors is not None and anchors.on_network.any():
+            keep[self.edge_component[anchors.edge[anchors.on_network]]] = True
+        return keep[self.edge_component] if self.n_edges else np.zeros(0, dtype=bool)
+
+    # --- snapping --------------------------------------------------------------------------------
+
+    def snap(self, points_xy_m: np.ndarray, *, snap_tolerance_m: float = np.inf, prefer: np.ndarray | None = None,
+             prefer_within_m: float = 0.0) -> EdgePoints:
+        """Place points ((n, 2) metres) on their nearest edge; farther than the tolerance: -1.
+
+        ``prefer`` (a mask over the edges, e.g. :meth:`connected_edges`): a point whose
+        nearest edge is not preferred goes to the nearest preferred edge instead when that
+        one lies within ``prefer_within_m`` (and the tolerance); otherwise it stays on its
+        nearest edge (a cut-off fragment: see :meth:`on_fragment`)."""
         points_xy_m = np.asarray(points_xy_m, dtype=float).reshape(-1, 2)
         if len(points_xy_m) == 0 or self.n_edges == 0:
             n = len(points_xy_m)
             return EdgePoints(np.full(n, -1, dtype=np.int64), np.zeros(n), np.full(n, np.inf))
         edge, fraction, distance = self.snapper.nearest(points_xy_m, max_distance_m=snap_tolerance_m)
+        if prefer is not None and prefer_within_m > 0 and prefer.any():
+            self._prefer(points_xy_m, edge, fraction, distance, prefer, min(prefer_within_m, snap_tolerance_m))
         edge = np.where(distance > snap_tolerance_m, -1, edge)
         return EdgePoints(edge, fraction, distance)
+
+    def _prefer(self, xy: np.ndarray, edge: np.ndarray, fraction: np.ndarray, distance: np.ndarray,
+                prefer: np.ndarray, within_m: float) -> None:
+        """Move (in place) points not on a preferred edge to the nearest preferred edge within
+        ``within_m`` metres (ties: the lowest edge number)."""
+        movable = np.flatnonzero(~prefer[edge] & (distance <= within_m))
+        if len(movable) == 0:
+            return
+        preferred = np.flatnonzero(prefer)
+        points = shapely.points(xy[movable])
+        hit, dist = shapely.STRtree(self.geoms_m[preferred]).query_nearest(
+            points, max_distance=within_m, return_distance=True, all_matches=True)
+        if len(dist) == 0:
+            return
+        order = np.lexsort((hit[1], hit[0]))
+        first = order[np.unique(hit[0][order], return_index=True)[1]]
+        rows, new_edge, new_d = movable[hit[0][first]], preferred[hit[1][first]], dist[first]
+        ok = new_d <= within_m
+        rows, new_edge, new_d = rows[ok], new_edge[ok], new_d[ok]
+        edge[rows], distance[rows] = new_edge, new_d
+        fraction[rows] = np.nan_to_num(shapely.line_locate_point(self.geoms_m[new_edge], points[hit[0][first]][ok],
+                                                                 normalized=True))
 
     def partial_costs(self, points: EdgePoints) -> tuple[np.ndarray, np.ndarray]:
         """For points on edges: (walk from the point to u, walk from the point to v), inf

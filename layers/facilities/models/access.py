@@ -27,6 +27,9 @@ class AccessMethod(models.TextChoices):
     NETWORK = "network", "路网步行距离"
     BUFFER = "buffer", "直线距离缓冲（未加载路网）"
     OFF_NETWORK = "offnet", "直线距离缓冲（离路网过远）"
+    # On a part of the network cut off from the largest one (layers.facilities.walking.placement):
+    # a household there reaches no facility of the type; a facility's circle ends with its part.
+    FRAGMENT = "fragment", "路网不连通"
 
 
 class NetworkState(models.Model):
@@ -42,6 +45,8 @@ class NetworkState(models.Model):
     edges = models.PositiveIntegerField("路段数", default=0, db_default=0)
     components = models.PositiveIntegerField("连通分量数", default=0, db_default=0)
     largest_component_share = models.FloatField("最大连通分量占比", default=0.0, db_default=0.0)
+    length_m = models.FloatField("路网总长(m)", default=0.0, db_default=0.0)
+    outside_largest_m = models.FloatField("最大连通分量以外的长度(m)", default=0.0, db_default=0.0)
 
     class Meta:
         verbose_name = verbose_name_plural = "路网状态"
@@ -107,7 +112,8 @@ class HouseholdAccess(models.Model):
 
     ``distance_m``/``minutes`` are NULL when no facility of the type can be reached (none
     exists, the network does not connect, or the household lies more than the snap
-    tolerance from every street: ``method`` 'offnet'). ``snap_distance_m`` is the straight
+    tolerance from every street: ``method`` 'offnet'; on a cut-off part of the network
+    holding no facility of the type: ``method`` 'fragment', 路网不连通). ``snap_distance_m`` is the straight
     line from the household to the street point it joins the network at; it is recorded,
     not added to the walk.
     """

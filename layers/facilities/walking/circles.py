@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -17,6 +18,9 @@ from layers.facilities.analysis import isochrones
 from layers.facilities.analysis.network_graph import WalkGraph
 from layers.facilities.models import AccessMethod, NetworkState
 from layers.facilities.walking.graph import geoms_to_wgs84, load_graph, lonlat_to_metric, points_lonlat
+
+if TYPE_CHECKING:
+    from layers.facilities.walking.placement import Placement
 
 BATCH = 64
 
@@ -65,12 +69,17 @@ def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None 
         return 0
     graph = load_graph()
     version = NetworkState.current().version
+    placement = None
+    if graph is not None:
+        from layers.facilities.walking.placement import placement as current_placement
+
+        placement = replace(current_placement(graph), tolerance_m=params.snap_tolerance_m)
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         fid, lonlat = points_lonlat(
             "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE id = ANY(%s) ORDER BY id", [chunk])
-        rows = _circle_rows(graph, fid, lonlat_to_metric(lonlat), params, version)
+        rows = _circle_rows(graph, fid, lonlat_to_metric(lonlat), params, version, placement)
         _write(chunk, params.minutes, rows)
         written += len(rows)
         if progress:
@@ -79,7 +88,7 @@ def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None 
 
 
 def _circle_rows(graph: WalkGraph | None, fid: np.ndarray, xy_m: np.ndarray, params: CircleParams,
-                 version: int) -> list[tuple]:
+                 version: int, placement: Placement | None = None) -> list[tuple]:
     n, reaches = len(fid), params.reaches_m
     polygons = np.empty((n, len(reaches)), dtype=object)
     done = np.zeros((n, len(reaches)), dtype=bool)
@@ -88,10 +97,12 @@ def _circle_rows(graph: WalkGraph | None, fid: np.ndarray, xy_m: np.ndarray, par
     snap_edge = np.full(n, -1, dtype=np.int64)
     reached: dict[tuple[int, int], np.ndarray] = {}
     if graph is not None:
-        placed = graph.snap(xy_m, snap_tolerance_m=params.snap_tolerance_m)
+        placed = (placement.snap(graph, xy_m) if placement is not None
+                  else graph.snap(xy_m, snap_tolerance_m=params.snap_tolerance_m))
         snap_d = placed.snap_distance_m
         on = placed.on_network
-        method = np.where(on, AccessMethod.NETWORK.value, AccessMethod.OFF_NETWORK.value).astype(object)
+        on_method = np.where(graph.on_fragment(placed), AccessMethod.FRAGMENT.value, AccessMethod.NETWORK.value)
+        method = np.where(on, on_method, AccessMethod.OFF_NETWORK.value).astype(object)
         snap_edge = np.where(on, graph.edge_ids[np.maximum(placed.edge, 0)], -1)
         pieces, slots = [], []
         for per_reach in isochrones.circle_pieces(graph, placed, reaches):

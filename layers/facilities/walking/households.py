@@ -17,6 +17,7 @@ from layers.facilities.analysis.coverage import PreparedPoints, nearest_walks_ea
 from layers.facilities.analysis.network_graph import WalkGraph
 from layers.facilities.models import AccessMethod
 from layers.facilities.walking.graph import load_graph, lonlat_to_metric, points_lonlat
+from layers.facilities.walking.placement import Placement, placement
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,13 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
         return AccessCounts(len(hid), len(types), 0)
     xy = lonlat_to_metric(lonlat)
     graph = load_graph()
-    tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
-    placed = prepare(graph, graph.snap(xy, snap_tolerance_m=tolerance)) if graph is not None else None
+    rule = placement(graph) if graph is not None else None
+    placed = prepare(graph, rule.snap(graph, xy)) if graph is not None else None
     speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     facilities = [points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE type_id = %s"
                                 " ORDER BY id", [type_id]) for type_id in types]
-    results = walking_distances_each(graph, placed, xy, [lonlat_to_metric(f_lonlat) for _, f_lonlat in facilities])
+    results = walking_distances_each(graph, placed, xy, [lonlat_to_metric(f_lonlat) for _, f_lonlat in facilities],
+                                     placement=rule)
     written = 0
     with transaction.atomic():
         for type_id, (fid, _), (distance, facility, method, snap) in zip(types, facilities, results, strict=True):
@@ -74,10 +76,13 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
 
 
 def walking_distances_each(graph: WalkGraph | None, placed: PreparedPoints | None, xy_m: np.ndarray,
-                           facility_sets_xy_m: list[np.ndarray]) -> list[tuple]:
+                           facility_sets_xy_m: list[np.ndarray], *, placement: Placement | None = None) -> list[tuple]:
     """Per facility set (type): (metres or inf, facility index or -1, method, snap distance m)
     per household. On the network: walks from the snapped household to the nearest snapped
-    facility (facilities off the network cannot be walked to); without one: straight lines."""
+    facility (facilities off the network cannot be walked to); without one: straight lines.
+    A household on a cut-off fragment that reaches no facility of the set is 'fragment'
+    (路网不连通), not simply uncovered. ``placement``: how facilities are snapped (default:
+    the nearest street within the snap tolerance)."""
     n = len(xy_m)
     if graph is None or placed is None:
         method = np.full(n, AccessMethod.BUFFER.value, dtype=object)
@@ -90,11 +95,17 @@ def walking_distances_each(graph: WalkGraph | None, placed: PreparedPoints | Non
                 out.append((d, k.astype(np.int64), method, np.full(n, np.nan)))
         return out
     tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
-    sources = [graph.snap(f, snap_tolerance_m=tolerance) for f in facility_sets_xy_m]
+    sources = [placement.snap(graph, f) if placement is not None else graph.snap(f, snap_tolerance_m=tolerance)
+               for f in facility_sets_xy_m]
     on = placed.points.on_network
+    fragment = graph.on_fragment(placed.points)
     method = np.where(on, AccessMethod.NETWORK.value, AccessMethod.OFF_NETWORK.value).astype(object)
-    return [(w.distance_m, w.source, method, placed.points.snap_distance_m)
-            for w in nearest_walks_each(graph, placed, sources)]
+    out = []
+    for w in nearest_walks_each(graph, placed, sources):
+        cut_off = fragment & ~np.isfinite(w.distance_m)
+        out.append((w.distance_m, w.source, np.where(cut_off, AccessMethod.FRAGMENT.value, method).astype(object),
+                    placed.points.snap_distance_m))
+    return out
 
 
 def _write(hid: np.ndarray, type_id: int, facility_ids: np.ndarray, distance: np.ndarray, speed: float,

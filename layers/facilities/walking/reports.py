@@ -54,6 +54,9 @@ class CoverageRow:
     focus_households: int
     focus_covered: int
     straight_line: int
+    fragment_households: int = 0
+    """Households on a cut-off part of the network without a facility of the type (路网不连通):
+    neither covered nor a gap of the facilities, a gap of the street data."""
 
     @property
     def household_share(self) -> float | None:
@@ -77,8 +80,9 @@ def coverage_rows(*, level: str = "community", type_code: str | None = None) -> 
                COALESCE(sum(v.residents), 0), COALESCE(sum(v.residents) FILTER (WHERE v.covered), 0),
                count(*) FILTER (WHERE v.tags && f.tags),
                count(*) FILTER (WHERE v.tags && f.tags AND v.covered),
-               count(*) FILTER (WHERE v.method <> 'network'),
-               GROUPING({code_sql}) = 1
+               count(*) FILTER (WHERE v.method IN ('buffer', 'offnet')),
+               GROUPING({code_sql}) = 1,
+               count(*) FILTER (WHERE v.method = 'fragment')
           FROM gridmap_household_coverage v
           JOIN facilities_facilitytype t ON t.id = v.facility_type_id
           LEFT JOIN grids_grid g ON g.id = v.grid_id
@@ -97,7 +101,7 @@ def coverage_rows(*, level: str = "community", type_code: str | None = None) -> 
         total = r[12]
         code = "*" if total else r[3]
         name = "合计" if total else (r[4] or "未关联网格")
-        out.append(CoverageRow(r[0], r[1], r[2], code, name, *map(int, r[5:12])))
+        out.append(CoverageRow(r[0], r[1], r[2], code, name, *map(int, r[5:12]), fragment_households=int(r[13])))
     return out
 
 
@@ -157,12 +161,14 @@ class GapArea:
 
 def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
     """The households not covered for ``type_code``, merged into areas (discs of
-    ``buffer_m``, default settings.GRIDMAP_GAP_BUFFER_M, joined where they touch)."""
+    ``buffer_m``, default settings.GRIDMAP_GAP_BUFFER_M, joined where they touch).
+    Households on cut-off network fragments (路网不连通) are left out: see
+    :func:`fragment_households`."""
     query = sql.SQL("""
         SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && f.tags, false)
           FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
           {_FOCUS}
-         WHERE v.type_code = %s AND NOT v.covered
+         WHERE v.type_code = %s AND NOT v.covered AND v.method IS DISTINCT FROM 'fragment'
     """).format(_FOCUS=_FOCUS)
     with connection.cursor() as cur:
         cur.execute(query, [_focus_json(), type_code])
@@ -176,3 +182,22 @@ def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]
     wgs = geoms_to_wgs84(areas.polygons)
     order = np.argsort(-areas.households, kind="stable")
     return [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), int(areas.focus[i])) for i in order]
+
+
+def fragment_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
+    """The households left on cut-off parts of the network for ``type_code`` (method
+    'fragment', 路网不连通), merged into areas as :func:`gap_areas` merges gaps."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_X(h.geom), ST_Y(h.geom), h.residents FROM facilities_householdaccess a"
+            " JOIN people_household h ON h.id = a.household_id JOIN facilities_facilitytype t ON t.id = a.facility_type_id"
+            " WHERE t.code = %s AND a.method = 'fragment' ORDER BY h.id", [type_code])
+        rows = cur.fetchall()
+    if not rows:
+        return []
+    data = np.array(rows, dtype=float)
+    areas = gap_polygons(lonlat_to_metric(data[:, :2]), data[:, 2], np.zeros(len(data), dtype=bool),
+                         buffer_m=buffer_m or settings.GRIDMAP_GAP_BUFFER_M)
+    wgs = geoms_to_wgs84(areas.polygons)
+    order = np.argsort(-areas.households, kind="stable")
+    return [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), 0) for i in order]

@@ -9,7 +9,7 @@ points). The chosen sites replace the type's previous SuggestedSite rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from django.utils import timezone
 from layers.facilities.analysis import siting
 from layers.facilities.models import FacilityType, SuggestedSite
 from layers.facilities.walking.graph import geoms_to_wgs84, load_graph, lonlat_to_metric
+from layers.facilities.walking.placement import placement
 from layers.facilities.walking.refresh import refresh_pending
 
 
@@ -109,7 +110,8 @@ def suggest(type_code: str, count: int, *, candidates_file: Path | None = None,
     threshold_m = ftype.threshold_minutes * settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
     lonlat, residents, focus, total, covered_before = _demand(ftype.pk)
-    demand = graph.snap(lonlat_to_metric(lonlat), snap_tolerance_m=tolerance)
+    rule = replace(placement(graph), tolerance_m=tolerance)  # households snap as for their walking times
+    demand = rule.snap(graph, lonlat_to_metric(lonlat))
     weight = np.where(focus, settings.GRIDMAP_SITING_FOCUS_WEIGHT if focus_weight is None else focus_weight, 1.0)
     if candidates_file is None:
         nodes = siting.useful_nodes(graph, demand, threshold_m=threshold_m)
@@ -122,7 +124,7 @@ def suggest(type_code: str, count: int, *, candidates_file: Path | None = None,
         cand_lonlat = shapely.get_coordinates(geoms_to_wgs84(shapely.points(xy)))
     else:
         cand_lonlat, labels = read_candidates(candidates_file)
-        placed = graph.snap(lonlat_to_metric(cand_lonlat), snap_tolerance_m=tolerance)
+        placed = rule.snap(graph, lonlat_to_metric(cand_lonlat))
         keep = np.flatnonzero(placed.on_network)
         candidates = placed.take(keep)
         cand_lonlat, labels = cand_lonlat[keep], [labels[i] for i in keep]

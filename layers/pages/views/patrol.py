@@ -44,10 +44,15 @@ def _patrol_filter(request: HttpRequest):
 @patrol_required
 def patrol_page(request: HttpRequest) -> HttpResponse:
     """巡防热点: time window, category and hours; the hot-spot map with the patrol route."""
+    from layers.patrols.advice import patrol_advice
+
     flt, error = _patrol_filter(request)
     if error:
         messages.error(request, error)
+    rank = "count" if request.GET.get("rank") == "count" else "gi"
+    cell = "hex" if request.GET.get("cell") == "hex" else "grid"
     return render(request, "pages/patrol.html", {
+        "rank": rank, "advice": patrol_advice(flt, cell=cell, rank=rank).lines,
         "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": request.GET.urlencode(),
         "days": int(flt.since and ((flt.until or timezone.now()) - flt.since).days or 30),
         "hours": request.GET.get("hours", ""),
@@ -62,19 +67,17 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
 def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.patrol import patrol_map
     from layers.patrols import hotspots
+    from layers.patrols.advice import patrol_advice
     from layers.patrols.counts import incident_points
-    from layers.patrols.route import PatrolPlanError, plan_patrol
 
     flt, _ = _patrol_filter(request)
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
-    result = hotspots.hotspots(flt, kind=cell)
+    # A refused route (no network, stops off the network) is said in the map's box.
+    advice = patrol_advice(flt, cell=cell, rank="count" if request.GET.get("rank") == "count" else "gi")
+    result = advice.result if advice.result is not None else hotspots.hotspots(flt, kind=cell)
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
         emerging = hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10)
-    try:
-        plan = plan_patrol(result)
-    except PatrolPlanError:
-        plan = None  # no network loaded or no hot cell: the map shows the hot spots alone
-    m = patrol_map(hotspots=result, density=hotspots.density_surface(flt), emerging=emerging, plan=plan,
-                   incidents=incident_points(flt, limit=1000), title="巡防热点")
+    m = patrol_map(hotspots=result, density=hotspots.density_surface(flt), emerging=emerging, plan=advice.plan,
+                   incidents=incident_points(flt, limit=1000), title="巡防热点", notes=advice.lines)
     return HttpResponse(render_map(m, nonce=request.csp_nonce))

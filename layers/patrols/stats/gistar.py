@@ -30,7 +30,10 @@ Islands and flat fields
     A cell without neighbours has no neighbourhood to test (esda would give it a spurious
     tiny p): its z, p_sim and p_norm are NaN, its class is 0, ``islands`` flags it and it is
     left out of the FDR family. If all counts are equal (for instance a bin with no
-    incidents) Gi* is undefined: every non-island cell gets z = 0, p = 1, class 0.
+    incidents) Gi* is undefined: every non-island cell gets z = 0, p = 1, class 0. A cell
+    that neighbours every other cell compares its neighbourhood with itself (the whole
+    area): z and p are NaN, class 0, ``all_neighbours`` flags it and :meth:`GiStarResult.notes`
+    says why (shown as ``gi_note`` in the hot spot table and map).
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ Z_THRESHOLDS: tuple[float, float, float] = (1.65, 1.96, 2.58)
 P_THRESHOLDS: tuple[float, float, float] = (0.10, 0.05, 0.01)
 """The two-sided permutation p must be below these for the 90 / 95 / 99 % classes."""
 
+NOTE_ALL_NEIGHBOURS = "该单元与全部单元相邻，无法计算 Gi*"
+NOTE_ISLAND = "该单元没有相邻单元，无法计算 Gi*"
+NOTE_NO_Z = "无法计算 Gi*"
+
 # Tolerance so lattice neighbours at exactly threshold_m are kept despite rounding.
 _BAND_RTOL = 1e-9
 
@@ -67,6 +74,7 @@ class GiStarResult:
         p_norm: two-sided normal p-value of ``z``.
         classes: int8 in -3..3 (see module docstring), after FDR if requested.
         islands: True where the cell has no neighbour.
+        all_neighbours: True where the cell neighbours every other cell (z, p NaN).
         fdr_pass: cells kept by Benjamini-Hochberg, or None when ``fdr`` was not set.
         permutations: number of permutations used.
     """
@@ -76,8 +84,14 @@ class GiStarResult:
     p_norm: np.ndarray
     classes: np.ndarray
     islands: np.ndarray
+    all_neighbours: np.ndarray
     fdr_pass: np.ndarray | None
     permutations: int
+
+    def notes(self) -> list[str]:
+        """Why a cell has no Gi* (Chinese, "" where it has one)."""
+        return [NOTE_ALL_NEIGHBOURS if a else NOTE_ISLAND if i else NOTE_NO_Z if not np.isfinite(z) else ""
+                for z, i, a in zip(self.z.tolist(), self.islands.tolist(), self.all_neighbours.tolist(), strict=True)]
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -129,13 +143,35 @@ def distance_band_weights(xy_m: np.ndarray, *, threshold_m: float) -> W:
     return W(neighbors, id_order=list(range(n)), silence_warnings=True)
 
 
-def classify_gi(z: np.ndarray, p_sim: np.ndarray) -> np.ndarray:
+def exact_p(p_sim: np.ndarray, permutations: int | None = None) -> np.ndarray:
+    """Permutation p-values as float64 without float32 noise.
+
+    esda stores p_sim as float32: 0.01 comes back as 0.0099999998, which is below 0.01.
+    With ``permutations`` P every p is a multiple of 1 / (P + 1): it is rounded to that grid
+    (k / (P + 1) computed in float64, so 1/100 is exactly the float 0.01). Without P a
+    float32 input is read back as the shortest decimal that gives the same float32
+    (np.float32(0.01) → 0.01); float64 input is returned as it is.
+    """
+    raw = np.asarray(p_sim)
+    if permutations is not None:
+        grid = float(permutations + 1)
+        with np.errstate(invalid="ignore"):
+            return np.round(raw.astype(np.float64) * grid) / grid
+    if raw.dtype == np.float32:
+        flat = [float(np.format_float_positional(v, unique=True)) if np.isfinite(v) else float(v)
+                for v in raw.ravel()]
+        return np.asarray(flat, dtype=np.float64).reshape(raw.shape)
+    return raw.astype(np.float64)
+
+
+def classify_gi(z: np.ndarray, p_sim: np.ndarray, *, permutations: int | None = None) -> np.ndarray:
     """Classes -3..3 from z-scores and two-sided permutation p-values (rule in module doc).
 
-    NaN z or p gives class 0.
+    The p thresholds are strict (p = 0.010 is 95 %, not 99 %), compared in float64 after
+    :func:`exact_p`. NaN z or p gives class 0.
     """
     z = np.asarray(z, dtype=float)
-    p = np.asarray(p_sim, dtype=float)
+    p = exact_p(p_sim, permutations)
     level = np.zeros(z.shape, dtype=np.int8)
     with np.errstate(invalid="ignore"):
         for k, (z_k, p_k) in enumerate(zip(Z_THRESHOLDS, P_THRESHOLDS, strict=True), start=1):
@@ -217,14 +253,22 @@ def gi_star(
             # islands are handled here and disconnected parts are fine for a local statistic.
             warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
             warnings.filterwarnings("ignore", message=".*island")
-            g = G_Local(
-                y, w, transform="B", star=True, permutations=permutations,
-                seed=seed, keep_simulations=False, n_jobs=n_jobs,
-            )  # fmt: skip
+            # A cell neighbouring every other one has no variance: esda divides 0 by 0 (NaN, flagged below).
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = G_Local(
+                    y, w, transform="B", star=True, permutations=permutations,
+                    seed=seed, keep_simulations=False, n_jobs=n_jobs,
+                )  # fmt: skip
         z = np.asarray(g.Zs, dtype=float).copy()
-        p_sim = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=float))
+        # esda's directed p = (k + 1) / (P + 1) comes as float32: back to that exact fraction.
+        p_sim = np.minimum(1.0, 2.0 * exact_p(g.p_sim, permutations))
     z[islands] = np.nan
     p_sim[islands] = np.nan
+    # A cell neighbouring every other cell sees the whole study area: its Gi* has no
+    # variance (esda gives z = NaN); it is flagged, not silently "not significant".
+    all_neighbours = (np.asarray(w.sparse.getnnz(axis=1)) >= n - 1) & (n > 1)
+    z[all_neighbours] = np.nan
+    p_sim[all_neighbours] = np.nan
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
     classes = classify_gi(z, p_sim)
     fdr_pass = None
@@ -238,6 +282,7 @@ def gi_star(
         p_norm=_read_only(p_norm),
         classes=_read_only(classes),
         islands=_read_only(islands),
+        all_neighbours=_read_only(all_neighbours),
         fdr_pass=fdr_pass,
         permutations=permutations,
     )

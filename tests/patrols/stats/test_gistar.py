@@ -3,13 +3,15 @@ import warnings
 import esda
 import numpy as np
 import pytest
-from libpysal.weights import lat2W
+from libpysal.weights import W, lat2W
 
 from layers.patrols.stats.cells import hex_centres_m
 from layers.patrols.stats.gistar import (
+    NOTE_ALL_NEIGHBOURS,
     benjamini_hochberg,
     classify_gi,
     distance_band_weights,
+    exact_p,
     gi_star,
 )
 
@@ -123,6 +125,37 @@ def test_class_rule_needs_both_z_and_permutation_p():
     z = np.array([2.0, 3.0, -1.7, 1.7, 2.58, 2.59, -3.2, np.nan])
     p = np.array([0.001, 0.03, 0.08, 0.12, 0.001, 0.009, 0.002, 0.001])
     assert classify_gi(z, p).tolist() == [2, 2, -1, 0, 2, 3, -3, 0]
+
+
+def test_p_exactly_at_a_threshold_is_the_lower_class():
+    # esda hands p back as float32: np.float32(0.01) is 0.0099999998 in float64, below 0.01.
+    z = np.array([3.0, 3.0, 3.0, 2.0, -2.0, 1.7])
+    p = np.array([0.01, 0.0099, 0.011, 0.05, 0.05, 0.10], dtype=np.float32)
+    assert classify_gi(z, p).tolist() == [2, 3, 2, 1, -1, 0]
+    assert classify_gi(z, p, permutations=99).tolist() == [2, 2, 2, 1, -1, 0]  # 0.0099 is no p of 99 draws
+    assert exact_p(np.float32(0.01)) == 0.01 and exact_p(np.float32(0.05), 999) == 0.05
+
+
+def test_two_sided_p_of_0_01_from_esda_is_95_percent():
+    # 199 permutations, no permutation as extreme as the cluster: esda's directed p is
+    # 1/200 (float32), two-sided 0.010 exactly: 95 %, not 99 %.
+    y = np.ones(64)
+    y[[27, 28, 35, 36]] = 21
+    result = gi_star(y, lat2W(8, 8, rook=False), permutations=199, seed=0)
+    cluster = [27, 28, 35, 36]
+    assert result.p_sim[cluster].tolist() == [0.01] * 4 and (result.z[cluster] > 2.58).all()
+    assert result.classes[cluster].tolist() == [2, 2, 2, 2]
+
+
+def test_a_cell_neighbouring_every_other_cell_has_a_note():
+    # Cell 0 touches all others (a long strip under a row of cells); the others touch 0 and their row.
+    neighbours = {0: [1, 2, 3, 4, 5], 1: [0, 2], 2: [0, 1, 3], 3: [0, 2, 4], 4: [0, 3, 5], 5: [0, 4]}
+    y = np.array([9.0, 1, 0, 2, 5, 1])
+    result = gi_star(y, W(neighbours, silence_warnings=True), permutations=99)
+    assert result.all_neighbours.tolist() == [True, False, False, False, False, False]
+    assert np.isnan(result.z[0]) and np.isnan(result.p_sim[0]) and result.classes[0] == 0
+    assert result.notes()[0] == NOTE_ALL_NEIGHBOURS == "该单元与全部单元相邻，无法计算 Gi*"
+    assert result.notes()[1:] == [""] * 5 and np.isfinite(result.z[1:]).all()
 
 
 def test_islands_get_class_zero_and_nan_scores():

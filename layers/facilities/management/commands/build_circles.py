@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from layers.facilities.models import FacilityType
 from layers.facilities.walking.graph import load_graph
+from layers.facilities.walking.placement import facilities_on_fragments
 from layers.facilities.walking.refresh import rebuild
 
 
@@ -45,3 +46,8 @@ class Command(BaseCommand):
             self.stderr.write("未加载路网: 服务圈为直线距离缓冲 (no walk network loaded: straight-line buffers)")
         result = rebuild(type_code=type_code, minutes=minutes, progress=RawStream(self.stderr))
         self.stdout.write(f"已重算 (rebuilt): {result.summary()}")
+        for f in facilities_on_fragments(type_code):
+            self.stderr.write(self.style.WARNING(
+                f"⚠ 路网不连通: {f.type_name}「{f.name}」(id {f.facility_id}) 位于与主路网断开的路网片段上, "
+                f"该片段全长 {f.fragment_length_m:,.0f} m (全网 {f.network_length_m / 1000:,.1f} km), "
+                f"其步行服务圈只到片段尽头 (facility on a network fragment); 请检查该处路网数据"))

@@ -14,7 +14,7 @@ from layers.facilities.walking.refresh import refresh_pending
 
 FIELDS = ["type_code", "type_name", "threshold_minutes", "code", "name", "households", "covered_households",
           "household_share", "residents", "covered_residents", "resident_share", "focus_households",
-          "focus_covered", "focus_share", "straight_line"]
+          "focus_covered", "focus_share", "straight_line", "fragment_households"]
 
 
 def _pct(value: float | None) -> str:
@@ -78,7 +78,7 @@ class Command(BaseCommand):
         unit = "社区" if level == "community" else "网格"
         self.stdout.write(_cell("设施类型", 24) + _cell("阈值", 6, right=True) + " " + _cell(unit + "编码", 16)
                           + _cell(unit, 14) + "".join(_cell(h, 12, right=True) for h in (
-                              "户数", "覆盖户", "户覆盖率", "人口覆盖率", "重点人群户", "重点覆盖率")))
+                              "户数", "覆盖户", "户覆盖率", "人口覆盖率", "重点人群户", "重点覆盖率", "路网不连通")))
         for r in rows:
             flag = f"  ⚠ {r.straight_line} 户为直线距离(未加载路网或离路网过远)" if r.straight_line else ""
             self.stdout.write(
@@ -86,7 +86,11 @@ class Command(BaseCommand):
                 + _cell(r.code or "-", 16) + _cell(r.name, 14)
                 + "".join(_cell(v, 12, right=True) for v in (
                     r.households, r.covered_households, _pct(r.household_share), _pct(r.resident_share),
-                    r.focus_households, _pct(r.focus_share))) + flag)
+                    r.focus_households, _pct(r.focus_share), r.fragment_households)) + flag)
+        cut_off = sum(r.fragment_households for r in rows if r.code == "*")
+        if cut_off:
+            self.stdout.write(f"\n路网不连通: {cut_off} 户(按设施类型累计)所在的路段与主路网断开、片段上没有该类设施, "
+                              "既不算覆盖也不算覆盖空白; 请补全该处路网 (households on cut-off network fragments)")
         levels = sorted({lvl for c in complete for lvl in c.level_shares})
         self.stdout.write("\n生活圈完整度 (life-circle completeness): 可在阈值内到达该层级全部设施类型的户占比")
         self.stdout.write(_cell(unit + "编码", 16) + _cell(unit, 14) + _cell("户数", 8, right=True)

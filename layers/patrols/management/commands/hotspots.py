@@ -106,12 +106,18 @@ class Command(BaseCommand):
             pattern = dict(zip(emerging.cells["cell_id"], emerging.cells["category_zh"], strict=True))
         rows = []
         for rank, row in enumerate(ranked.itertuples(index=False), start=1):
-            values = [rank, row.cell_id, row.name, row.count, f"{row.gi_z:.2f}", f"{row.gi_p_sim:.3f}", row.gi_label]
+            values = [rank, row.cell_id, row.name, row.count, _num(row.gi_z, 2), _num(row.gi_p_sim, 3),
+                      f"{row.gi_label}（{row.gi_note}）" if row.gi_note else row.gi_label]
             rows.append([*values, pattern[row.cell_id]] if emerging is not None else values)
         if rows:
             lines += ["", text_table(headers, rows)]
         else:
             lines.append("没有显著的热点或冷点 (no significant hot or cold spots)")
+        noted = result.cells[result.cells["gi_note"] != ""]
+        if not every and len(noted):
+            lines.append("")
+            lines += [f"说明: {row.cell_id} {row.name} (事件 {row.count} 起) 记为不显著: {row.gi_note}"
+                      for row in noted.itertuples(index=False)]
         if emerging is not None and not every:
             found = emerging.cells[emerging.cells["category"] != "no_pattern"]
             lines.append("")
@@ -137,3 +143,7 @@ class Command(BaseCommand):
                        incidents=incident_points(result.filter, limit=1000), title="事件热点")  # fmt: skip
         Path(path).write_text(render(m, offline=True), encoding="utf-8")  # a file: CSP in a <meta>
         self.stdout.write(f"地图已写入 {path} (map written)")
+
+
+def _num(value: float, digits: int) -> str:
+    return "—" if value != value else f"{value:.{digits}f}"  # NaN: no Gi* (see the note)

@@ -36,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=parse_lat_lon, metavar="LAT,LON", help="起点 纬度,经度 (start point)")
         parser.add_argument("--return", dest="return_to_start", action="store_true", help="回到起点 (closed round)")
         parser.add_argument("--out", metavar="FILE.html", help="可打印的巡逻地图 (printable map)")
+        parser.add_argument("--rank", choices=["gi", "count"], default="gi",
+                            help="站点排序: gi 按 Gi* 热点 (默认; 无显著热点时按事件数) | count 按事件数")
         parser.add_argument("--format", choices=["table", "json"], default="table")
         parser.add_argument("--recent-days", type=int, default=7, help="地图上显示最近几天的事件 (default 7)")
 
@@ -47,7 +49,7 @@ class Command(BaseCommand):
                 seed=options["seed"], fdr=options["fdr"],
             )  # fmt: skip
             plan = route.plan_patrol(result, top_n=options["top"], start_lon_lat=options["start"],
-                                            return_to_start=options["return_to_start"])  # fmt: skip
+                                            return_to_start=options["return_to_start"], rank=options["rank"])  # fmt: skip
         except (IncidentQueryError, route.PatrolPlanError) as e:
             raise CommandError(str(e)) from e
         if options["format"] == "json":
@@ -68,6 +70,8 @@ class Command(BaseCommand):
             "walk_minutes": round(plan.walk_minutes, 1),
             "speed_m_per_min": plan.speed_m_per_min,
             "closed": plan.closed,
+            "rank": plan.rank,
+            "rank_zh": plan.rank_label,
             "start": None if plan.start is None else {"lon": plan.start.lon, "lat": plan.start.lat,
                                                        "node_id": plan.start.node_id, "snap_m": round(plan.start.snap_m, 1)},
             "stops": [{"number": s.number, "cell_id": s.cell_id, "name": s.name, "count": s.count,
@@ -84,7 +88,8 @@ class Command(BaseCommand):
         rows = [[s.number, s.cell_id, s.name, s.count, hotspots.CLASS_LABELS_ZH[s.gi_class], f"{s.gi_z:.2f}",
                  f"{s.snap_m:.0f}", f"{leg_to[s.number]:.0f}" if s.number in leg_to else "—"]
                 for s in plan.stops]  # fmt: skip
-        lines = [f"巡逻路线 · {result.filter.describe_zh()} · {'网格' if result.kind == 'grid' else '六边形'}"]
+        lines = [f"巡逻路线 · {result.filter.describe_zh()} · {'网格' if result.kind == 'grid' else '六边形'}"
+                 f" · {plan.rank_label}"]
         if plan.start is not None:
             lines.append(f"起点: {plan.start.lat:.6f},{plan.start.lon:.6f} (离路网 {plan.start.snap_m:.0f} m)")
         lines += [
