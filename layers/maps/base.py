@@ -166,11 +166,12 @@ def _streets_in(bounds) -> dict:
     """The walk network inside ``bounds`` (lon/lat degrees, 200 m margin) as GeoJSON."""
     from django.db import connection
 
-    where, params = "", []
-    if bounds:
-        where, params = "WHERE geom && ST_Expand(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 0.002)", list(bounds)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT ST_AsGeoJSON(geom, 6) FROM facilities_walkedge {where}", params)  # noqa: S608
+        if bounds:
+            cur.execute("SELECT ST_AsGeoJSON(geom, 6) FROM facilities_walkedge"
+                        " WHERE geom && ST_Expand(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 0.002)", list(bounds))
+        else:
+            cur.execute("SELECT ST_AsGeoJSON(geom, 6) FROM facilities_walkedge")
         rows = cur.fetchall()
     import json
 
