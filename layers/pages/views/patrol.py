@@ -45,14 +45,16 @@ def _patrol_filter(request: HttpRequest):
 def patrol_page(request: HttpRequest) -> HttpResponse:
     """巡防热点: time window, category and hours; the hot-spot map with the patrol route."""
     from layers.patrols.advice import patrol_advice
+    from layers.patrols.cache import cached
 
     flt, error = _patrol_filter(request)
     if error:
         messages.error(request, error)
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
+    advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
     return render(request, "pages/patrol.html", {
-        "rank": rank, "advice": patrol_advice(flt, cell=cell, rank=rank).lines,
+        "rank": rank, "advice": advice.lines,
         "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": request.GET.urlencode(),
         "days": int(flt.since and ((flt.until or timezone.now()) - flt.since).days or 30),
         "hours": request.GET.get("hours", ""),
@@ -68,16 +70,22 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.patrol import patrol_map
     from layers.patrols import hotspots
     from layers.patrols.advice import patrol_advice
+    from layers.patrols.cache import cached
     from layers.patrols.counts import incident_points
 
     flt, _ = _patrol_filter(request)
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
-    # A refused route (no network, stops off the network) is said in the map's box.
-    advice = patrol_advice(flt, cell=cell, rank="count" if request.GET.get("rank") == "count" else "gi")
+    rank = "count" if request.GET.get("rank") == "count" else "gi"
+    # A refused route (no network, stops off the network) is said in the map's box. The
+    # page and its frame ask the same questions: the second one is answered from the cache.
+    advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
     result = advice.result if advice.result is not None else hotspots.hotspots(flt, kind=cell)
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
-        emerging = hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10)
-    m = patrol_map(hotspots=result, density=hotspots.density_surface(flt), emerging=emerging, plan=advice.plan,
-                   incidents=incident_points(flt, limit=1000), title="巡防热点", notes=advice.lines)
+        emerging = cached("emerging", flt, lambda: hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10),
+                          cell=cell)
+    density = cached("density", flt, lambda: hotspots.density_surface(flt))
+    points = cached("points", flt, lambda: incident_points(flt, limit=1000))
+    m = patrol_map(hotspots=result, density=density, emerging=emerging, plan=advice.plan,
+                   incidents=points, title="巡防热点", notes=advice.lines)
     return HttpResponse(render_map(m, nonce=request.csp_nonce))
