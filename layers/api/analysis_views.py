@@ -63,10 +63,11 @@ class CoverageView(APIView):
 
 
 class HotspotView(APIView):
-    """热点: ?days=30 &category=CODE,… &hours=20-02 &cell=grid|hex → Gi* classes per cell."""
+    """热点: ?days=30 &category=CODE,… &hours=20-02 &cell=grid|hex &district=CODE → Gi* classes per cell (district: required when the districts lie in different zones)."""
 
     @extend_schema(parameters=[OpenApiParameter("days", int), OpenApiParameter("category", str),
-                               OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"])])
+                               OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"]),
+                               OpenApiParameter("district", str)])
     def get(self, request: Request) -> Response:
         from layers.patrols import hotspots
         from layers.patrols.filters import IncidentFilter, IncidentQueryError, parse_hours
@@ -78,7 +79,8 @@ class HotspotView(APIView):
             flt = IncidentFilter.last_days(
                 int(params.get("days", 30)),
                 categories=tuple(c for c in params.get("category", "").split(",") if c),
-                hours=parse_hours(params["hours"]) if params.get("hours") else None)
+                hours=parse_hours(params["hours"]) if params.get("hours") else None,
+                district=params.get("district") or None)
             result = hotspots.hotspots(flt, kind="hex" if params.get("cell") == "hex" else "grid")
         except (IncidentQueryError, ValueError) as e:
             raise ValidationError({"detail": str(e)}) from e

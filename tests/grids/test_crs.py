@@ -4,12 +4,14 @@ Shanghai and Harbin as in Chengdu, and two districts of different zones live sid
 
 from __future__ import annotations
 
+import importlib
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import shapely
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 from pyproj import Geod, Transformer
 
@@ -77,6 +79,15 @@ def test_a_district_gets_the_zone_of_its_centre_and_keeps_it(place):
     district.save()
     district.refresh_from_db()
     assert district.metric_srid == srid
+
+
+def test_the_migration_fills_existing_districts_from_their_centroid():
+    migration = importlib.import_module("layers.grids.migrations.0003_district_metric_srid")
+    district_at(*HARBIN, "230102", "道里区")
+    make_community()  # Chengdu
+    District.objects.update(metric_srid=4534)
+    migration.fill_metric_srid(None, SimpleNamespace(connection=connection))
+    assert dict(District.objects.values_list("code", "metric_srid")) == {"230102": 4551, "510104": 4544}
 
 
 def test_only_the_chinese_gauss_kruger_zones_are_accepted():

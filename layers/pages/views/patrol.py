@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -30,7 +30,8 @@ def _patrol_filter(request: HttpRequest):
         if not days_text.isdigit():
             return IncidentFilter.last_days(30), f"天数应为正整数 (days must be a whole number), got {days_text!r}"
         days = int(days_text)
-        return IncidentFilter.last_days(days, categories=categories, hours=parse_hours(hours) if hours else None), None
+        return IncidentFilter.last_days(days, categories=categories, hours=parse_hours(hours) if hours else None,
+                                        district=request.GET.get("district") or None), None
     except (IncidentQueryError, ValueError) as e:
         return IncidentFilter.last_days(30), str(e)
 
@@ -58,11 +59,15 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.patrol import patrol_map
     from layers.patrols import hotspots
     from layers.patrols.counts import incident_points
+    from layers.patrols.filters import IncidentQueryError
     from layers.patrols.route import PatrolPlanError, plan_patrol
 
     flt, _ = _patrol_filter(request)
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
-    result = hotspots.hotspots(flt, kind=cell)
+    try:
+        result = hotspots.hotspots(flt, kind=cell)
+    except IncidentQueryError as e:  # e.g. districts in several zones: ?district= chooses one
+        return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
         emerging = hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10)
