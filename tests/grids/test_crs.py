@@ -247,3 +247,31 @@ def test_households_of_two_districts_are_walked_each_in_its_zone():
         a = HouseholdAccess.objects.get(household=household, facility_type__code="kindergarten")
         assert a.facility_id == facility.pk
         assert a.distance_m == pytest.approx(500, abs=0.05) and a.snap_distance_m == pytest.approx(15, abs=0.02)
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+def test_an_imported_district_takes_its_zone_next_to_chengdu(tmp_path):
+    """The Chengdu test boundaries moved to Harbin (codes 230102…) import beside the Chengdu ones."""
+    import geopandas as gpd
+
+    from tests.importers.conftest import DATA, run
+
+    shift = (HARBIN[0] - 104.07, HARBIN[1] - 30.66)
+    for name, level in (("district.geojson", "district"), ("street.geojson", "street"),
+                        ("communities.gpkg", "community"), ("grids_nocode.geojson", "grid")):
+        assert run("import_boundaries", DATA / name, "--level", level).ok
+        gdf = gpd.read_file(DATA / name).to_crs(4326)
+        gdf["geometry"] = gdf.geometry.translate(*shift)
+        for column in gdf.columns:
+            if column != "geometry":
+                gdf[column] = gdf[column].map(lambda v: v.replace("510104", "230102", 1) if isinstance(v, str) else v)
+        gdf.to_file(tmp_path / f"{level}.geojson", driver="GeoJSON")
+        result = run("import_boundaries", tmp_path / f"{level}.geojson", "--level", level)
+        assert result.ok, result.text
+    assert dict(District.objects.values_list("code", "metric_srid")) == {"230102": 4551, "510104": 4544}
+    for code in ("510104001001", "230102001001"):
+        grids = list(Grid.objects.filter(community__code=code).order_by("code"))
+        assert [g.code[12:] for g in grids] == ["001", "002", "003", "004"]
+        assert grids[0].geom.centroid.y > grids[-1].geom.centroid.y  # north first
