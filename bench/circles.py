@@ -44,6 +44,7 @@ from importers.network import OsmWalkReader  # noqa: E402
 from layers.facilities.analysis import coverage, isochrones  # noqa: E402
 from layers.facilities.analysis.network_graph import WalkGraph  # noqa: E402
 from layers.facilities.catalogue import FACILITY_TYPES  # noqa: E402
+from layers.grids.crs import metric_srid_for_geoms  # noqa: E402
 
 DEFAULT_OSM = Path(__file__).resolve().parent.parent / "fixtures" / "osm" / "chengdu_center_2018.osm.bz2"
 
@@ -88,7 +89,7 @@ class _Pois(osmium.SimpleHandler):
 
 def load(osm: Path, per_type: int, seed: int):
     data = OsmWalkReader().read(osm)
-    to_m = pyproj.Transformer.from_crs(4326, settings.GRIDMAP_METRIC_SRID, always_xy=True)
+    to_m = pyproj.Transformer.from_crs(4326, metric_srid_for_geoms(data.geometries()), always_xy=True)
     project = lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1]))  # noqa: E731
     geoms = shapely.transform(data.geometries(), project)
     graph = WalkGraph.from_edges(np.arange(data.edge_count), data.source, data.target, data.cost,

@@ -160,7 +160,6 @@ def bench_kind(kind: str, size_m: float | None, repeats: int) -> None:
           f"z identical: {same}")  # fmt: skip
     print("  classes:", {int(k): int(v) for k, v in zip(*np.unique(ours.classes, return_counts=True), strict=True)})
     if kind == "hex":
-        from django.conf import settings
         from django.db import connection
 
         from layers.patrols.stats.cells import hex_axial_coords
@@ -169,7 +168,7 @@ def bench_kind(kind: str, size_m: float | None, repeats: int) -> None:
             where, params = flt.where()
             sql = f"SELECT ST_X(t.g), ST_Y(t.g) FROM incidents_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t WHERE {where}"  # noqa: S608, E501
             with connection.cursor() as cur:
-                cur.execute(sql, [settings.GRIDMAP_METRIC_SRID, *params])
+                cur.execute(sql, [frame.crs.to_epsg(), *params])
                 xy = np.array(cur.fetchall(), dtype=float)
             q, r = hex_axial_coords(xy, size_m=frame.attrs["size_m"])
             keys, n = np.unique(np.column_stack([q, r]), axis=0, return_counts=True)

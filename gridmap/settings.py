@@ -189,9 +189,10 @@ if GRIDMAP_HTTPS:
     SECURE_HSTS_PRELOAD = env_bool("GRIDMAP_HSTS_PRELOAD")
 
 # --- gridmap's own settings -------------------------------------------------------------
-# A metric CRS for the demo district (UTM 48N covers Chengdu). Areas and distances that are
-# not done on geography use it.
-GRIDMAP_METRIC_SRID = int(os.environ.get("GRIDMAP_METRIC_SRID", "32648"))
+# Each district works in metres in its own CGCS2000 Gauss–Krüger zone (District.metric_srid,
+# layers.grids.crs). Set this only to override that for every district (manage.py check warns
+# where the override distorts a district's lengths by more than 0.1 %).
+GRIDMAP_METRIC_SRID = int(os.environ["GRIDMAP_METRIC_SRID"]) if os.environ.get("GRIDMAP_METRIC_SRID") else None
 # County-level division code (GB/T 2260) of the district the installation serves.
 GRIDMAP_TARGET_HOUSEHOLDS_PER_GRID = int(os.environ.get("GRIDMAP_TARGET_HOUSEHOLDS_PER_GRID", "400"))
 GRIDMAP_BASEMAP = os.environ.get("GRIDMAP_BASEMAP", "none")

@@ -42,6 +42,7 @@ from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.readers.spatial import GisSource
 from importers.report import Report
 from layers.grids.codes import format_code, reading_order
+from layers.grids.crs import community_metric_srid
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 # Chinese and English words of each level, its parent and its children, for messages.
@@ -244,7 +245,8 @@ class BoundaryLoader(Loader):
         for community_id, features in new_by_community.items():
             community = features[0].parent
             taken = used[community_id] | {int(c[12:]) for c in community.grids.values_list("code", flat=True)}
-            order = reading_order([GEOSGeometry(memoryview(f.wkb), srid=4326) for f in features])
+            order = reading_order([GEOSGeometry(memoryview(f.wkb), srid=4326) for f in features],
+                                  srid=community_metric_srid(community))
             for offset, index in enumerate(order, start=1):
                 try:
                     features[index].code = format_code(community.code, max(taken, default=0) + offset)

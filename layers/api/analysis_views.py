@@ -65,10 +65,11 @@ class CoverageView(APIView):
 
 
 class HotspotView(APIView):
-    """热点: ?days=30 &category=CODE,… &hours=20-02 &cell=grid|hex → Gi* classes per cell."""
+    """热点: ?days=30 &category=CODE,… &hours=20-02 &cell=grid|hex &district=CODE → Gi* classes per cell (district: required when the districts lie in different zones)."""
 
     @extend_schema(parameters=[OpenApiParameter("days", int), OpenApiParameter("category", str),
-                               OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"])])
+                               OpenApiParameter("hours", str), OpenApiParameter("cell", str, enum=["grid", "hex"]),
+                               OpenApiParameter("district", str)])
     def get(self, request: Request) -> Response:
         from layers.patrols import hotspots
         from layers.patrols.filters import IncidentFilter, IncidentQueryError, check_categories, parse_hours
@@ -88,7 +89,8 @@ class HotspotView(APIView):
         except IncidentQueryError as e:
             raise bad("category", str(e)) from e
         try:
-            flt = IncidentFilter.last_days(days, categories=categories, hours=hours)
+            flt = IncidentFilter.last_days(days, categories=categories, hours=hours,
+                                          district=params.get("district") or None)
             result = hotspots.hotspots(flt, kind="hex" if cell == "hex" else "grid")
         except (IncidentQueryError, ValueError) as e:
             raise ValidationError({"detail": str(e)}) from e

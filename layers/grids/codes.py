@@ -4,7 +4,8 @@ A grid code is 15 digits: the 12-digit community code and a 3-digit sequence. In
 community the sequence runs west→east, north→south, i.e. in reading order: grids are
 cut into rows from north to south, and each row is read from west to east.
 
-Rows: grid centroids (in the metric CRS) are taken from north to south; a grid starts a
+Rows: grid centroids (in the metric CRS of the community's district, layers.grids.crs, so
+that grid north is true north within 1.5° of convergence) are taken from north to south; a grid starts a
 new row when its centroid lies more than half a typical grid height (half the square
 root of the median grid area) south of the first centroid of the current row. This keeps
 a row of similar blocks together even when their centroids are not exactly level.
@@ -19,18 +20,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from statistics import median
 
-from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
+
+from layers.grids.crs import community_metric_srid, metric_srid_for_geoms
 
 SEQUENCE_DIGITS = 3
 MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1
 
 
-def reading_order(geoms: Sequence[GEOSGeometry]) -> list[int]:
-    """Indexes of ``geoms`` in reading order (north→south rows, west→east in a row)."""
+def reading_order(geoms: Sequence[GEOSGeometry], *, srid: int | None = None) -> list[int]:
+    """Indexes of ``geoms`` (WGS84) in reading order (north→south rows, west→east in a row),
+    read in the metric CRS ``srid`` (default: the one of their extent, layers.grids.crs)."""
     if not geoms:
         return []
-    metric = [g.transform(settings.GRIDMAP_METRIC_SRID, clone=True) for g in geoms]
+    srid = srid or metric_srid_for_geoms(geoms)
+    metric = [g.transform(srid, clone=True) for g in geoms]
     centroids = [(g.centroid.x, g.centroid.y) for g in metric]
     band_m = 0.5 * median(g.area for g in metric) ** 0.5
     by_north = sorted(range(len(geoms)), key=lambda i: (-centroids[i][1], centroids[i][0]))
@@ -70,5 +74,6 @@ def assign_codes(community, grids: Sequence) -> None:
     """
     new = [g for g in grids if not g.code]
     start = max(_used_sequences(community), default=0)
-    for offset, index in enumerate(reading_order([g.geom for g in new]), start=1):
+    order = reading_order([g.geom for g in new], srid=community_metric_srid(community)) if new else []
+    for offset, index in enumerate(order, start=1):
         new[index].code = format_code(community.code, start + offset)

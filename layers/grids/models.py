@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 
+from layers.grids.crs import ACCEPTED_SRIDS, zone_srid_for_lonlat
+
 WGS84 = 4326
 
 
@@ -70,16 +72,37 @@ class District(BoundaryRules, models.Model):
     name = models.CharField("名称", max_length=100)
     geom = models.MultiPolygonField("范围", srid=WGS84, spatial_index=False)
     source = models.CharField("来源", max_length=200, blank=True)
+    metric_srid = models.PositiveIntegerField(
+        "投影坐标系 (EPSG)", blank=True, choices=[(s, f"EPSG:{s}") for s in ACCEPTED_SRIDS],
+        help_text="CGCS2000 3度带高斯-克吕格投影, 创建时按区的中心自动选择 (layers.grids.crs)")
     topology_level = "district"
 
     class Meta:
         verbose_name = verbose_name_plural = "区"
         ordering = ["code"]
         indexes, constraints = geometry_rules("district")
-        constraints = [*constraints, code_rule("district", 6)]
+        constraints = [*constraints, code_rule("district", 6),
+                       models.CheckConstraint(condition=Q(metric_srid__in=ACCEPTED_SRIDS),
+                                              name="district_metric_srid_accepted")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.metric_srid and self.geom is not None:
+            try:
+                zone_srid_for_lonlat(self.geom.centroid.x, self.geom.centroid.y)
+            except ValueError as e:
+                raise ValidationError({"geom": str(e)}) from e
+
+    def save(self, *args, **kwargs) -> None:
+        """A new district takes the Gauss–Krüger zone of its centroid (kept afterwards, so that
+        hexagon ids and grid codes stay stable)."""
+        if not self.metric_srid and self.geom is not None:
+            centre = self.geom.centroid
+            self.metric_srid = zone_srid_for_lonlat(centre.x, centre.y)
+        super().save(*args, **kwargs)
 
 
 class Street(BoundaryRules, models.Model):

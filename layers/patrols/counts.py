@@ -10,13 +10,14 @@ hours wrapping midnight, weekdays, district), re-exported here.
 Cells
     ``grid``: every grid of the study area, with a count of 0 where nothing happened (a
     quiet grid is a real observation for Gi*). ``hex``: the hexagons of ``cells.hexagon_cells``
-    (size ``size_m``, lattice anchored at the origin of settings.GRIDMAP_METRIC_SRID, so
+    (size ``size_m``, lattice anchored at the origin of the district's metric CRS, so
     the (q, r) ids are stable between runs) that share area with the union of the
     communities; ``area_m2`` is the part of the hexagon inside that union, the area used
     for PAI. Incidents are put in hexagons in SQL with the same cube rounding as
     ``cells.hex_axial_coords`` (bench/hotspots.py compares it with doing it in Python).
 
-Every frame is in the metric CRS (settings.GRIDMAP_METRIC_SRID), one row per cell,
+Every frame is in the metric CRS of the study area's district (layers.grids.crs; a study
+area of several districts in different zones is refused: choose one), one row per cell,
 index 0..n-1 (the order of the Gi* weights), with columns ``cell_id`` (grid code or
 "q:r"), ``name``, ``community``, ``area_m2``, ``count`` and the geometry.
 """
@@ -34,6 +35,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg2 import sql
 
+from layers.grids.crs import FIRST_SRID, district_metric_srid, district_srids, override_srid
 from layers.patrols.filters import (
     DEFAULT_STATUSES,
     WEEKDAYS_ZH,
@@ -74,8 +76,20 @@ BIN_KINDS = ("week", "month")
 # --- cells -------------------------------------------------------------------------------------
 
 
-def _metric_srid() -> int:
-    return int(settings.GRIDMAP_METRIC_SRID)
+def _metric_srid(district: str | None) -> int:
+    """EPSG code of the metric CRS of the study area: the district's, or the one all share
+    (an unknown district has no cells: any stored CRS does)."""
+    srids = district_srids()
+    if district:
+        try:
+            return district_metric_srid(district)
+        except LookupError:
+            return srids[0] if srids else int(override_srid() or FIRST_SRID)
+    if len(srids) > 1:
+        msg = (f"各区的投影坐标系不同 (EPSG:{', '.join(map(str, srids))}), 请选择一个区 (--district) "
+               "(the districts lie in different zones: analyse one district at a time)")
+        raise IncidentQueryError(msg)
+    return srids[0] if srids else int(override_srid() or FIRST_SRID)
 
 
 def _scope_sql(district: str | None) -> tuple[sql.Composable, list]:
@@ -92,18 +106,19 @@ def _scope_sql(district: str | None) -> tuple[sql.Composable, list]:
 def grid_cells(*, district: str | None = None) -> gpd.GeoDataFrame:
     """Every grid of the study area in the metric CRS, ordered by code (columns: see module doc)."""
     scope, params = _scope_sql(district)
+    srid = _metric_srid(district)
     query = sql.SQL("""
         SELECT g.code, g.name, c.name, ST_AsBinary(ST_Transform(g.geom, %s))
           FROM grids_grid g JOIN grids_community c ON c.id = g.community_id
          WHERE {scope} ORDER BY g.code
     """).format(scope=scope)
     with connection.cursor() as cur:
-        cur.execute(query, [_metric_srid(), *params])
+        cur.execute(query, [srid, *params])
         rows = cur.fetchall()
     geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else np.array([], dtype=object)
     frame = gpd.GeoDataFrame(
         {"cell_id": [r[0] for r in rows], "name": [r[1] for r in rows], "community": [r[2] for r in rows]},
-        geometry=geoms, crs=_metric_srid(),
+        geometry=geoms, crs=srid,
     )  # fmt: skip
     frame["area_m2"] = frame.geometry.area
     return frame
@@ -114,7 +129,7 @@ def study_area_m(*, district: str | None = None) -> shapely.Geometry | None:
     scope, params = _scope_sql(district)
     query = sql.SQL("SELECT ST_AsBinary(ST_Transform(ST_Union(c.geom), %s)) FROM grids_community c WHERE {scope}")
     with connection.cursor() as cur:
-        cur.execute(query.format(scope=scope), [_metric_srid(), *params])
+        cur.execute(query.format(scope=scope), [_metric_srid(district), *params])
         wkb = cur.fetchone()[0]
     return shapely.from_wkb(bytes(wkb)) if wkb else None
 
@@ -125,7 +140,7 @@ def hex_cells(*, size_m: float, district: str | None = None) -> gpd.GeoDataFrame
     if area is None or area.is_empty:
         return gpd.GeoDataFrame(
             {"cell_id": [], "name": [], "community": [], "q": [], "r": [], "area_m2": []},
-            geometry=[], crs=_metric_srid(),
+            geometry=[], crs=_metric_srid(district),
         )  # fmt: skip
     lattice = hexagon_cells(area.bounds, size_m=size_m)
     shapely.prepare(area)
@@ -136,7 +151,7 @@ def hex_cells(*, size_m: float, district: str | None = None) -> gpd.GeoDataFrame
         {"cell_id": [f"{a}:{b}" for a, b in zip(q.tolist(), r.tolist(), strict=True)],
          "name": [f"六边形 {a}:{b}" for a, b in zip(q.tolist(), r.tolist(), strict=True)],
          "community": "", "q": q, "r": r, "area_m2": inside_m2[keep]},
-        geometry=lattice.polygons[keep], crs=_metric_srid(),
+        geometry=lattice.polygons[keep], crs=_metric_srid(district),
     )  # fmt: skip
 
 
@@ -170,6 +185,7 @@ SELECT g.code AS k1, 0 AS k2 {extra_cols}, count(*)
 
 
 def _counts_query(flt: IncidentFilter, kind: str, size_m: float, *, bin_edges: list | None = None) -> list[tuple]:
+    """Count rows: (grid code, 0[, bin], count) or (q, r[, bin], count)."""
     where, params = flt.where()
     extra, extra_cols, extra_params = "", "", []
     if bin_edges is not None:
@@ -179,18 +195,18 @@ def _counts_query(flt: IncidentFilter, kind: str, size_m: float, *, bin_edges: l
             [bin_edges],
         )
     if kind == "hex":
-        return _hex_counts(where, params, size_m, bin_edges=bin_edges)
+        return _hex_counts(where, params, size_m, bin_edges=bin_edges, srid=_metric_srid(flt.district))
     query = _GRID_KEY_SQL.format(extra=extra, extra_cols=extra_cols, where=where)
     with connection.cursor() as cur:
         cur.execute(query, [*extra_params, *params])
         return cur.fetchall()
 
 
-def _hex_counts(where: str, params: list, size_m: float, *, bin_edges: list | None) -> list[tuple]:
-    """(q, r[, bin], count) rows for the hexagons of ``size_m`` metres holding incidents."""
+def _hex_counts(where: str, params: list, size_m: float, *, bin_edges: list | None, srid: int) -> list[tuple]:
+    """(q, r[, bin], count) rows for the hexagons of ``size_m`` metres (in EPSG ``srid``) holding incidents."""
     bin_sql, bin_params = ("width_bucket(i.reported_at, %s::timestamptz[])", [bin_edges]) if bin_edges else ("0", [])
     with connection.cursor() as cur:
-        cur.execute(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, _metric_srid(), *params])
+        cur.execute(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, srid, *params])
         blob = cur.fetchone()[0]
     if blob is None:
         return []
@@ -277,7 +293,7 @@ def count_incidents_by_bin(
 
 def incident_points(flt: IncidentFilter, *, limit: int | None = None) -> pd.DataFrame:
     """The filtered incidents, newest first: id, reported_at (local), category code/name/
-    colour, status, grid code, lon/lat (WGS84 degrees) and x_m/y_m (metric CRS)."""
+    colour, status, grid code, lon/lat (WGS84 degrees) and x_m/y_m (metres, metric CRS of the study area)."""
     check_categories(flt.categories)
     where, params = flt.where()
     # ``where`` is built by IncidentFilter from fixed fragments; every value in it is bound.
@@ -293,7 +309,7 @@ def incident_points(flt: IncidentFilter, *, limit: int | None = None) -> pd.Data
          {limit}
     """).format(where=sql.SQL(where), limit=sql.SQL("LIMIT %s" if limit is not None else ""))
     with connection.cursor() as cur:
-        cur.execute(query, [_metric_srid(), *params, *([limit] if limit is not None else [])])
+        cur.execute(query, [_metric_srid(flt.district), *params, *([limit] if limit is not None else [])])
         rows = cur.fetchall()
     columns = ["id", "reported_at", "category", "category_name", "color", "status", "grid",
                "lon", "lat", "x_m", "y_m"]  # fmt: skip

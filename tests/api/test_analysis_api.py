@@ -45,3 +45,20 @@ def test_bad_query_values_get_a_clear_answer_not_a_crash(world):
     patrol = client_for(world.patrol)
     page = patrol.get("/patrol/?days=abc")
     assert page.status_code == 200 and "天数应为正整数" in page.content.decode()
+
+
+def test_hot_spots_of_districts_in_two_zones_are_asked_one_district_at_a_time(world):
+    from layers.grids.models import Community, District, Street
+    from tests.factories import box
+
+    geom = box(121.44, 31.20, 121.50, 31.26)  # 黄浦区, Shanghai: zone 120°E
+    district = District.objects.create(code="310101", name="黄浦区", geom=geom)
+    street = Street.objects.create(district=district, code="310101001", name="测试街道", geom=geom)
+    Community.objects.create(street=street, code="310101001001", name="测试社区", geom=geom)
+    c = client_for(world.patrol)
+    answer = c.get("/api/hotspots/?days=7")
+    assert answer.status_code == 400 and "请选择一个区" in answer.json()["detail"]
+    data = c.get("/api/hotspots/?days=7&district=510104").json()
+    assert len(data["features"]) == 2  # the two Chengdu grids, in Chengdu's zone
+    assert c.get("/patrol/map.html?days=7").status_code == 400
+    assert c.get("/patrol/map.html?days=7&district=510104").status_code == 200

@@ -1,14 +1,17 @@
 """Hand-built walk networks for the access tests, and an independent reference computation.
 
-Networks are drawn in metres on a local plane (x east, y north) around a Chengdu origin and
-written to facilities_walknode / facilities_walkedge as the importer writes them (WGS84 geometry,
-length on the ellipsoid). :func:`reference_walks` recomputes walking distances with
+Networks are drawn in metres on the ground, on a local plane (x east, y north: a transverse
+Mercator with scale 1 at the origin, off by 2e-8 at 1.2 km) around a Chengdu origin, or any
+other place (:func:`origin_at`, e.g. Shanghai or Harbin), and written to facilities_walknode /
+facilities_walkedge as the importer writes them (WGS84 geometry, length on the ellipsoid). :func:`reference_walks` recomputes walking distances with
 networkx from the database rows and PostGIS snapping, sharing no code with layers.facilities.analysis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 
 import networkx as nx
 from django.contrib.gis.geos import LineString, Point
@@ -18,26 +21,47 @@ from pyproj import Geod, Transformer
 from layers.facilities.models import Facility, FacilityType, WalkEdge, WalkNode
 from layers.people.models import Household
 
-METRIC = 32648
-_to_metric = Transformer.from_crs(4326, METRIC, always_xy=True)
-_to_wgs84 = Transformer.from_crs(METRIC, 4326, always_xy=True)
-ORIGIN = _to_metric.transform(104.07, 30.66)
+CHENGDU = (104.07, 30.66)
+SHANGHAI = (121.47, 31.23)  # 黄浦区: CGCS2000 Gauss–Krüger zone 120°E, EPSG:4549
+HARBIN = (126.63, 45.75)  # 道里区: zone 126°E, EPSG:4551
 GEOD = Geod(ellps="WGS84")
+_origin = [CHENGDU]
+
+
+def local_proj(origin: tuple[float, float] | None = None) -> str:
+    """PROJ string of the local plane (metres on the ground) around ``origin`` (lon, lat; default current)."""
+    lon0, lat0 = origin or _origin[0]
+    return f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+
+
+@lru_cache(maxsize=8)
+def _to_wgs84(origin: tuple[float, float]) -> Transformer:
+    return Transformer.from_crs(local_proj(origin), 4326, always_xy=True)
+
+
+@contextmanager
+def origin_at(lon: float, lat: float) -> Iterator[None]:
+    """Draw the networks of the block around (lon, lat) degrees instead of Chengdu."""
+    _origin.insert(0, (lon, lat))
+    try:
+        yield
+    finally:
+        _origin.pop(0)
 
 
 def lonlat(x: float, y: float) -> tuple[float, float]:
-    """Local metres → lon/lat."""
-    return _to_wgs84.transform(ORIGIN[0] + x, ORIGIN[1] + y)
+    """Local metres (on the ground, from the origin) → lon/lat."""
+    return _to_wgs84(_origin[0]).transform(x, y)
 
 
 def point(x: float, y: float) -> Point:
     return Point(*lonlat(x, y), srid=4326)
 
 
-def build_network(nodes: dict[str, tuple[float, float]], edges: Iterable[tuple]) -> dict[str, int]:
+def build_network(nodes: dict[str, tuple[float, float]], edges: Iterable[tuple], *, first_id: int = 1) -> dict[str, int]:
     """Write a network. ``edges`` are (a, b) or (a, b, oneway) with oneway 'forward' (only
-    a→b walkable) or 'backward'; returns node name → id."""
-    ids = {name: k + 1 for k, name in enumerate(nodes)}
+    a→b walkable) or 'backward'; returns node name → id (from ``first_id``)."""
+    ids = {name: first_id + k for k, name in enumerate(nodes)}
     WalkNode.objects.bulk_create([WalkNode(id=ids[n], geom=point(*xy)) for n, xy in nodes.items()])
     rows = []
     for edge in edges:
@@ -71,18 +95,23 @@ def add_household(x: float, y: float, *, tags: list[str] | None = None, resident
 
 def snap_in_postgis(lon: float, lat: float, only: list[int] | None = None
                     ) -> tuple[int, int, int, float, float, float, float] | None:
-    """Nearest edge by PostGIS (in EPSG:32648): (edge id, source, target, cost, reverse_cost,
-    fraction along the edge, snap distance m); ``only``: among these edge ids."""
+    """Nearest edge by PostGIS (on the ellipsoid; fraction and distance on the local plane of the
+    origin, metres on the ground): (edge id, source, target, cost, reverse_cost, fraction along
+    the edge, snap distance m); ``only``: among these edge ids."""
     with connection.cursor() as cur:
         cur.execute(
             """
-            WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) AS g)
+            WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS g),
+            near AS (SELECT e.* FROM facilities_walkedge e, p
+                      WHERE %s::bigint[] IS NULL OR e.id = ANY(%s::bigint[])
+                      ORDER BY e.geom <-> p.g LIMIT 50),
+            e AS (SELECT near.* FROM near, p
+                   ORDER BY ST_Distance(near.geom::geography, p.g::geography), near.id LIMIT 1)
             SELECT e.id, e.source, e.target, e.cost, e.reverse_cost,
-                   ST_LineLocatePoint(ST_Transform(e.geom, %s), p.g), ST_Distance(ST_Transform(e.geom, %s), p.g)
-              FROM facilities_walkedge e, p
-             WHERE %s::bigint[] IS NULL OR e.id = ANY(%s::bigint[])
-             ORDER BY ST_Distance(ST_Transform(e.geom, %s), p.g), e.id LIMIT 1
-            """, [lon, lat, METRIC, METRIC, METRIC, only, only, METRIC])
+                   ST_LineLocatePoint(ST_Transform(e.geom, %s::text), ST_Transform(p.g, %s::text)),
+                   ST_Distance(ST_Transform(e.geom, %s::text), ST_Transform(p.g, %s::text))
+              FROM e, p
+            """, [lon, lat, only, only, *[local_proj()] * 4])
         return cur.fetchone()
 
 
@@ -91,10 +120,10 @@ PREFER_CONNECTED_M = 50.0
 
 def edge_parts() -> tuple[dict[int, int], int]:
     """Connected part of every edge (networkx, directions ignored) and the part with the most
-    length (UTM metres)."""
+    length (metres on the ellipsoid)."""
     g = nx.Graph()
     with connection.cursor() as cur:
-        cur.execute("SELECT id, source, target, ST_Length(ST_Transform(geom, %s)) FROM facilities_walkedge", [METRIC])
+        cur.execute("SELECT id, source, target, ST_Length(geom::geography) FROM facilities_walkedge")
         rows = cur.fetchall()
     g.add_edges_from((s, t) for _, s, t, _ in rows)
     part_of = {node: k for k, nodes in enumerate(nx.connected_components(g)) for node in nodes}

@@ -133,7 +133,7 @@ def test_chengdu_extract_imports_with_its_counts_and_lengths():
 @pytest.mark.django_db
 def test_pgrouting_reads_the_network_and_agrees_with_the_graph():
     NetworkImporter().run(CHENGDU)
-    graph = load_graph()
+    graph = load_graph(4544)  # Chengdu: CGCS2000 Gauss–Krüger 105°E
     _, labels = connected_components(graph.walk_matrix, directed=False)
     xy = np.zeros((graph.n_nodes, 2))
     xy[graph.u] = shapely.get_coordinates(shapely.get_point(graph.geoms_m, 0))

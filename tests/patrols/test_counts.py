@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pyproj
 import pytest
-from django.conf import settings
 
 from layers.patrols import counts as ic
 from layers.patrols.stats.cells import hex_axial_coords
@@ -27,7 +26,7 @@ def test_grid_counts_include_every_grid_with_zeros():
     lat = lattice(side=4)
     add_incidents([(0, 0), (0, 0), (3, 2)], local(2026, 3, 10), n=2)
     frame = ic.count_incidents(WINDOW)
-    assert len(frame) == 16 and frame.crs.to_epsg() == settings.GRIDMAP_METRIC_SRID
+    assert len(frame) == 16 and frame.crs.to_epsg() == 4544  # the Chengdu district's zone (105°E)
     counts = counts_by_code(frame)
     assert counts[lat.code(0, 0)] == 4 and counts[lat.code(3, 2)] == 2
     assert sum(counts.values()) == 6 and list(counts.values()).count(0) == 14
@@ -128,7 +127,7 @@ def test_hexagons_cover_the_study_area_and_match_python_assignment():
     assert (hexes["count"] == 0).any()  # empty hexagons are kept
     # Same cells as cells.hex_axial_coords on the coordinates projected in Python.
     points = ic.incident_points(WINDOW)
-    to_metric = pyproj.Transformer.from_crs(4326, settings.GRIDMAP_METRIC_SRID, always_xy=True)
+    to_metric = pyproj.Transformer.from_crs(4326, 4544, always_xy=True)
     x, y = to_metric.transform(points["lon"].to_numpy(), points["lat"].to_numpy())
     q, r = hex_axial_coords(np.column_stack([x, y]), size_m=100)
     expected: dict[str, int] = {}

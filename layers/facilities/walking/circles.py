@@ -1,5 +1,8 @@
 """Service circles of facilities: computed with layers.facilities.analysis.isochrones, stored in
-facilities_facilitycircle (one row per facility and minutes, replaced as a whole)."""
+facilities_facilitycircle (one row per facility and minutes, replaced as a whole).
+
+Circles are built in metres in the metric CRS of the facility's district (layers.grids.crs):
+a 50 m street buffer is 50 m on the ground in any zone."""
 
 from __future__ import annotations
 
@@ -17,7 +20,13 @@ from django.utils import timezone
 from layers.facilities.analysis import isochrones
 from layers.facilities.analysis.network_graph import WalkGraph
 from layers.facilities.models import AccessMethod, NetworkState
-from layers.facilities.walking.graph import geoms_to_wgs84, load_graph, lonlat_to_metric, points_lonlat
+from layers.facilities.walking.graph import (
+    by_metric_srid,
+    geoms_to_wgs84,
+    load_graph,
+    lonlat_to_metric,
+    points_lonlat,
+)
 
 if TYPE_CHECKING:
     from layers.facilities.walking.placement import Placement
@@ -67,28 +76,34 @@ def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None 
     ids = sorted(set(facility_ids))
     if not ids:
         return 0
-    graph = load_graph()
     version = NetworkState.current().version
-    placement = None
-    if graph is not None:
-        from layers.facilities.walking.placement import placement as current_placement
-
-        placement = replace(current_placement(graph), tolerance_m=params.snap_tolerance_m)
+    all_fid, all_lonlat = points_lonlat(
+        "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE id = ANY(%s) ORDER BY id", [ids])
     written = 0
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        fid, lonlat = points_lonlat(
-            "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE id = ANY(%s) ORDER BY id", [chunk])
-        rows = _circle_rows(graph, fid, lonlat_to_metric(lonlat), params, version, placement)
-        _write(chunk, params.minutes, rows)
-        written += len(rows)
-        if progress:
-            progress(len(chunk))
+    for srid, members in by_metric_srid(all_lonlat):
+        graph = load_graph(srid)
+        rule = None
+        if graph is not None:
+            from layers.facilities.walking.placement import placement
+
+            rule = replace(placement(graph, srid), tolerance_m=params.snap_tolerance_m)
+        for start in range(0, len(members), BATCH):
+            part = members[start:start + BATCH]
+            fid, lonlat = all_fid[part], all_lonlat[part]
+            rows = _circle_rows(graph, fid, lonlat_to_metric(lonlat, srid), params, version, srid, rule)
+            _write(fid.tolist(), params.minutes, rows)
+            written += len(rows)
+            if progress:
+                progress(len(part))
+    if progress and len(all_fid) < len(ids):
+        progress(len(ids) - len(all_fid))  # facilities no longer there
     return written
 
 
 def _circle_rows(graph: WalkGraph | None, fid: np.ndarray, xy_m: np.ndarray, params: CircleParams,
-                 version: int, placement: Placement | None = None) -> list[tuple]:
+                 version: int, srid: int, placement: Placement | None = None) -> list[tuple]:
+    """Circle rows of facilities at ``xy_m`` (metres, EPSG ``srid``, the graph's CRS);
+    ``placement`` snaps them preferring the connected network (layers.facilities.walking.placement)."""
     n, reaches = len(fid), params.reaches_m
     polygons = np.empty((n, len(reaches)), dtype=object)
     done = np.zeros((n, len(reaches)), dtype=bool)
@@ -118,7 +133,7 @@ def _circle_rows(graph: WalkGraph | None, fid: np.ndarray, xy_m: np.ndarray, par
     discs = isochrones.straight_line_circles(xy_m, reaches)
     polygons[~done] = discs[~done]
     areas = shapely.area(polygons)
-    wgs = geoms_to_wgs84(polygons.ravel()).reshape(polygons.shape)
+    wgs = geoms_to_wgs84(polygons.ravel(), srid).reshape(polygons.shape)
     now = timezone.now().isoformat()
     rows = []
     for i in range(n):

@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 from layers.facilities.analysis.coverage import PreparedPoints, nearest_walks_each, prepare
 from layers.facilities.analysis.network_graph import WalkGraph
 from layers.facilities.models import AccessMethod
-from layers.facilities.walking.graph import load_graph, lonlat_to_metric, points_lonlat
+from layers.facilities.walking.graph import by_metric_srid, load_graph, lonlat_to_metric, points_lonlat
 from layers.facilities.walking.placement import Placement, placement
 
 
@@ -56,15 +56,10 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
                                     " ORDER BY id", [sorted(set(household_ids))])
     if len(hid) == 0 or not types:
         return AccessCounts(len(hid), len(types), 0)
-    xy = lonlat_to_metric(lonlat)
-    graph = load_graph()
-    rule = placement(graph) if graph is not None else None
-    placed = prepare(graph, rule.snap(graph, xy)) if graph is not None else None
     speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     facilities = [points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE type_id = %s"
                                 " ORDER BY id", [type_id]) for type_id in types]
-    results = walking_distances_each(graph, placed, xy, [lonlat_to_metric(f_lonlat) for _, f_lonlat in facilities],
-                                     placement=rule)
+    results = _walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities])
     written = 0
     with transaction.atomic():
         for type_id, (fid, _), (distance, facility, method, snap) in zip(types, facilities, results, strict=True):
@@ -73,6 +68,26 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
             if progress:
                 progress(1)
     return AccessCounts(len(hid), len(types), written)
+
+
+def _walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray]) -> list[tuple]:
+    """walking_distances_each for households at ``lonlat`` (degrees), worked out in the metric
+    CRS of each household's district (layers.grids.crs), every facility projected into it."""
+    n = len(lonlat)
+    out = [(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object), np.full(n, np.nan))
+           for _ in facility_sets_lonlat]
+    for srid, members in by_metric_srid(lonlat):
+        xy = lonlat_to_metric(lonlat[members], srid)
+        graph = load_graph(srid)
+        # Households and facilities join the network preferring its connected part (placement).
+        rule = placement(graph, srid) if graph is not None else None
+        placed = prepare(graph, rule.snap(graph, xy)) if graph is not None else None
+        part = walking_distances_each(graph, placed, xy, [lonlat_to_metric(f, srid) for f in facility_sets_lonlat],
+                                      placement=rule)
+        for full, values in zip(out, part, strict=True):
+            for column, value in zip(full, values, strict=True):
+                column[members] = value
+    return out
 
 
 def walking_distances_each(graph: WalkGraph | None, placed: PreparedPoints | None, xy_m: np.ndarray,

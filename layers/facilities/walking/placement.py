@@ -38,13 +38,14 @@ class Placement:
                           prefer_within_m=self.prefer_within_m)
 
 
-def placement(graph: WalkGraph) -> Placement:
-    """The placement rule for the current facilities on ``graph`` (see the module docstring)."""
+def placement(graph: WalkGraph, srid: int) -> Placement:
+    """The placement rule for the current facilities on ``graph`` (in metres, EPSG ``srid``;
+    see the module docstring)."""
     tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
     within = settings.GRIDMAP_SNAP_PREFER_CONNECTED_M
     _, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility ORDER BY id")
     main = graph.connected_edges()
-    facilities = graph.snap(lonlat_to_metric(lonlat), snap_tolerance_m=tolerance, prefer=main,
+    facilities = graph.snap(lonlat_to_metric(lonlat, srid), snap_tolerance_m=tolerance, prefer=main,
                             prefer_within_m=within)
     return Placement(graph.connected_edges(facilities), within, tolerance)
 
@@ -62,13 +63,11 @@ class FragmentFacility:
 
 def facilities_on_fragments(type_code: str | None = None) -> list[FragmentFacility]:
     """Facilities (of one type, or all) placed on a fragment, with the fragment's length:
-    their walking circles end where the fragment ends."""
-    from layers.facilities.walking.graph import load_graph
-
-    graph = load_graph()
-    if graph is None:
-        return []
+    their walking circles end where the fragment ends. Worked out in the metric CRS of
+    each facility's district."""
     from django.db import connection
+
+    from layers.facilities.walking.graph import by_metric_srid, load_graph
 
     with connection.cursor() as cur:
         cur.execute("SELECT f.id, f.name, t.name, ST_X(f.geom), ST_Y(f.geom) FROM facilities_facility f"
@@ -77,9 +76,17 @@ def facilities_on_fragments(type_code: str | None = None) -> list[FragmentFacili
         rows = cur.fetchall()
     if not rows:
         return []
-    placed = placement(graph).snap(graph, lonlat_to_metric(np.array([(r[3], r[4]) for r in rows], dtype=float)))
-    on_fragment = graph.on_fragment(placed)
-    total = float(graph.component_length_m.sum())
-    lengths = graph.component_length_m[graph.edge_component[np.maximum(placed.edge, 0)]]
-    return [FragmentFacility(int(rows[i][0]), rows[i][1], rows[i][2], float(lengths[i]), total)
-            for i in np.flatnonzero(on_fragment)]
+    lonlat = np.array([(r[3], r[4]) for r in rows], dtype=float)
+    found: list[FragmentFacility] = []
+    for srid, members in by_metric_srid(lonlat):
+        graph = load_graph(srid)
+        if graph is None:
+            return []
+        placed = placement(graph, srid).snap(graph, lonlat_to_metric(lonlat[members], srid))
+        total = float(graph.component_length_m.sum())
+        lengths = graph.component_length_m[graph.edge_component[np.maximum(placed.edge, 0)]]
+        found += [FragmentFacility(int(rows[members[i]][0]), rows[members[i]][1], rows[members[i]][2],
+                                   float(lengths[i]), total)
+                  for i in np.flatnonzero(graph.on_fragment(placed))]
+    order = {int(r[0]): k for k, r in enumerate(rows)}
+    return sorted(found, key=lambda f: order[f.facility_id])

@@ -20,7 +20,7 @@ from django.db import connection
 from psycopg2 import sql
 
 from layers.facilities.analysis.coverage import gap_polygons
-from layers.facilities.walking.graph import geoms_to_wgs84, lonlat_to_metric
+from layers.facilities.walking.graph import by_metric_srid, geoms_to_wgs84, lonlat_to_metric
 
 # The code and name columns of each reporting level (c: the community, g: the grid).
 LEVELS = {
@@ -161,9 +161,9 @@ class GapArea:
 
 def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
     """The households not covered for ``type_code``, merged into areas (discs of
-    ``buffer_m``, default settings.GRIDMAP_GAP_BUFFER_M, joined where they touch).
-    Households on cut-off network fragments (路网不连通) are left out: see
-    :func:`fragment_households`."""
+    ``buffer_m`` metres on the ground, default settings.GRIDMAP_GAP_BUFFER_M, joined where
+    they touch), largest first. Households on cut-off network fragments (路网不连通) are left
+    out: see :func:`fragment_areas`."""
     query = sql.SQL("""
         SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && f.tags, false)
           FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
@@ -176,12 +176,15 @@ def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]
     if not rows:
         return []
     data = np.array(rows, dtype=object)
-    xy = lonlat_to_metric(data[:, :2].astype(float))
-    areas = gap_polygons(xy, data[:, 2].astype(float), data[:, 3].astype(bool),
-                         buffer_m=buffer_m or settings.GRIDMAP_GAP_BUFFER_M)
-    wgs = geoms_to_wgs84(areas.polygons)
-    order = np.argsort(-areas.households, kind="stable")
-    return [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), int(areas.focus[i])) for i in order]
+    lonlat = data[:, :2].astype(float)
+    gaps = []
+    for srid, members in by_metric_srid(lonlat):  # each district in its own metric CRS
+        areas = gap_polygons(lonlat_to_metric(lonlat[members], srid), data[members, 2].astype(float),
+                             data[members, 3].astype(bool), buffer_m=buffer_m or settings.GRIDMAP_GAP_BUFFER_M)
+        wgs = geoms_to_wgs84(areas.polygons, srid)
+        gaps += [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), int(areas.focus[i]))
+                 for i in range(len(wgs))]
+    return sorted(gaps, key=lambda g: -g.households)  # stable: ties keep their order
 
 
 def fragment_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
@@ -196,8 +199,10 @@ def fragment_areas(type_code: str, *, buffer_m: float | None = None) -> list[Gap
     if not rows:
         return []
     data = np.array(rows, dtype=float)
-    areas = gap_polygons(lonlat_to_metric(data[:, :2]), data[:, 2], np.zeros(len(data), dtype=bool),
-                         buffer_m=buffer_m or settings.GRIDMAP_GAP_BUFFER_M)
-    wgs = geoms_to_wgs84(areas.polygons)
-    order = np.argsort(-areas.households, kind="stable")
-    return [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), 0) for i in order]
+    found = []
+    for srid, members in by_metric_srid(data[:, :2]):  # each district in its own metric CRS
+        areas = gap_polygons(lonlat_to_metric(data[members, :2], srid), data[members, 2],
+                             np.zeros(len(members), dtype=bool), buffer_m=buffer_m or settings.GRIDMAP_GAP_BUFFER_M)
+        wgs = geoms_to_wgs84(areas.polygons, srid)
+        found += [GapArea(wgs[i], int(areas.households[i]), int(areas.residents[i]), 0) for i in range(len(wgs))]
+    return sorted(found, key=lambda g: -g.households)

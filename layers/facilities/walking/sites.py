@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import shapely
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,9 +21,10 @@ from django.utils import timezone
 
 from layers.facilities.analysis import siting
 from layers.facilities.models import FacilityType, SuggestedSite
-from layers.facilities.walking.graph import geoms_to_wgs84, load_graph, lonlat_to_metric
+from layers.facilities.walking.graph import by_metric_srid, geoms_to_wgs84, load_graph, lonlat_to_metric, network_key
 from layers.facilities.walking.placement import placement
 from layers.facilities.walking.refresh import refresh_pending
+from layers.grids.crs import district_srids
 
 
 class SitingError(Exception):
@@ -103,42 +105,65 @@ def suggest(type_code: str, count: int, *, candidates_file: Path | None = None,
     except FacilityType.DoesNotExist as e:
         msg = f"unknown facility type {type_code!r}"
         raise SitingError(msg) from e
-    graph = load_graph()
-    if graph is None:
+    if network_key()[2] == 0:
         msg = "no walk network loaded: run `manage.py import_network FILE` first (siting needs walking distances)"
         raise SitingError(msg)
     threshold_m = ftype.threshold_minutes * settings.GRIDMAP_WALK_SPEED_M_PER_MIN
-    tolerance = settings.GRIDMAP_SNAP_TOLERANCE_M
     lonlat, residents, focus, total, covered_before = _demand(ftype.pk)
-    rule = replace(placement(graph), tolerance_m=tolerance)  # households snap as for their walking times
-    demand = rule.snap(graph, lonlat_to_metric(lonlat))
     weight = np.where(focus, settings.GRIDMAP_SITING_FOCUS_WEIGHT if focus_weight is None else focus_weight, 1.0)
-    if candidates_file is None:
-        nodes = siting.useful_nodes(graph, demand, threshold_m=threshold_m)
-        candidates = siting.node_points(graph, nodes)
-        node_ids = graph.node_ids[nodes]
-        labels = [f"路网节点 {n}" for n in node_ids]
-        source = "路网节点 (network nodes)"
-        xy = shapely.get_coordinates(shapely.line_interpolate_point(
-            graph.geoms_m[candidates.edge], candidates.fraction, normalized=True))
-        cand_lonlat = shapely.get_coordinates(geoms_to_wgs84(shapely.points(xy)))
-    else:
-        cand_lonlat, labels = read_candidates(candidates_file)
-        placed = rule.snap(graph, lonlat_to_metric(cand_lonlat))
-        keep = np.flatnonzero(placed.on_network)
-        candidates = placed.take(keep)
-        cand_lonlat, labels = cand_lonlat[keep], [labels[i] for i in keep]
-        node_ids = np.full(len(keep), -1)
-        source = str(candidates_file)[-300:]
-    matrix = siting.coverage_matrix(graph, demand, candidates, threshold_m=threshold_m)
+    parcels = read_candidates(candidates_file) if candidates_file is not None else None
+    source = "路网节点 (network nodes)" if parcels is None else str(candidates_file)[-300:]
+    # Each district's households in its own metric CRS; a candidate seen from several is one column.
+    columns: dict[tuple, tuple[int, float, float, str, int]] = {}
+    rows, cols, row_order = [], [], []
+    groups = by_metric_srid(lonlat) or [(srid, np.zeros(0, dtype=np.int64)) for srid in district_srids()[:1]]
+    for srid, members in groups:
+        graph = load_graph(srid)
+        # Households snap as for their walking times (preferring the connected network).
+        rule = replace(placement(graph, srid), tolerance_m=settings.GRIDMAP_SNAP_TOLERANCE_M)
+        demand = rule.snap(graph, lonlat_to_metric(lonlat[members], srid))
+        keys, candidates, found = _zone_candidates(graph, srid, demand, threshold_m, parcels, rule)
+        matrix = siting.coverage_matrix(graph, demand, candidates, threshold_m=threshold_m).tocoo()
+        index = np.array([columns.setdefault(k, (len(columns), *f))[0] for k, f in zip(keys, found, strict=True)],
+                         dtype=np.int64)
+        rows.append(matrix.row + sum(len(m) for m in row_order))
+        cols.append(index[matrix.col] if len(index) else matrix.col)
+        row_order.append(members)
+    order = np.concatenate(row_order) if row_order else np.zeros(0, dtype=np.int64)
+    r, c = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int), np.zeros(0, int))
+    matrix = sp.csr_matrix((np.ones(len(r), dtype=bool), (r, c)), shape=(len(order), len(columns)))
+    residents, weight = residents[order], weight[order]
+    found = sorted(columns.values())
+    cand_lonlat = np.array([(f[1], f[2]) for f in found], dtype=float).reshape(-1, 2)
+    labels, node_ids = [f[3] for f in found], np.array([f[4] for f in found], dtype=np.int64)
     problem = siting.reduce_problem(matrix, weight)
     solution = siting.solve_mclp(problem.matrix, problem.weights, count)
     chosen = problem.column_candidate[solution.columns]
     sites, newly = _sites(matrix, chosen, residents, cand_lonlat, labels, node_ids)
     result = Suggestion(type_code, ftype.threshold_minutes, total, covered_before, covered_before + int(newly.sum()),
-                        sites, source, int(candidates.edge.size))
+                        sites, source, len(columns))
     _store(ftype, result)
     return result
+
+
+def _zone_candidates(graph, srid: int, demand, threshold_m: float,
+                     parcels: tuple[np.ndarray, list[str]] | None, rule) -> tuple[list[tuple], object, list[tuple]]:
+    """Candidates in one metric CRS (EPSG ``srid``): keys (("node", id) or ("parcel", row)), their
+    EdgePoints on ``graph``, and (lon, lat, label, node id or -1) of each."""
+    if parcels is None:
+        nodes = siting.useful_nodes(graph, demand, threshold_m=threshold_m)
+        candidates = siting.node_points(graph, nodes)
+        node_ids = graph.node_ids[nodes]
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(
+            graph.geoms_m[candidates.edge], candidates.fraction, normalized=True))
+        lonlat = shapely.get_coordinates(geoms_to_wgs84(shapely.points(xy), srid)).reshape(-1, 2)
+        return ([("node", int(n)) for n in node_ids], candidates,
+                [(float(x), float(y), f"路网节点 {n}", int(n)) for (x, y), n in zip(lonlat, node_ids, strict=True)])
+    cand_lonlat, labels = parcels
+    placed = rule.snap(graph, lonlat_to_metric(cand_lonlat, srid))
+    keep = np.flatnonzero(placed.on_network)
+    return ([("parcel", int(i)) for i in keep], placed.take(keep),
+            [(float(cand_lonlat[i, 0]), float(cand_lonlat[i, 1]), labels[i], -1) for i in keep])
 
 
 def _sites(matrix, chosen: np.ndarray, residents: np.ndarray, lonlat: np.ndarray, labels: list[str],

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -35,7 +35,8 @@ def _patrol_filter(request: HttpRequest):
     try:
         check_categories(categories)
         return IncidentFilter.last_days(int(days_text), categories=categories,
-                                        hours=parse_hours(hours) if hours else None), None
+                                        hours=parse_hours(hours) if hours else None,
+                                        district=request.GET.get("district") or None), None
     except (IncidentQueryError, ValueError, OverflowError) as e:
         return IncidentFilter.last_days(30), str(e)
 
@@ -72,14 +73,18 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.patrols.advice import patrol_advice
     from layers.patrols.cache import cached
     from layers.patrols.counts import incident_points
+    from layers.patrols.filters import IncidentQueryError
 
     flt, _ = _patrol_filter(request)
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     # A refused route (no network, stops off the network) is said in the map's box. The
     # page and its frame ask the same questions: the second one is answered from the cache.
-    advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
-    result = advice.result if advice.result is not None else hotspots.hotspots(flt, kind=cell)
+    try:
+        advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
+        result = advice.result if advice.result is not None else hotspots.hotspots(flt, kind=cell)
+    except IncidentQueryError as e:  # e.g. districts in several zones: ?district= chooses one
+        return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
         emerging = cached("emerging", flt, lambda: hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from layers.facilities.models import FacilityType
-from layers.facilities.walking.graph import load_graph
+from layers.facilities.walking.graph import network_key
 from layers.facilities.walking.placement import facilities_on_fragments
 from layers.facilities.walking.refresh import rebuild
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if minutes and min(minutes) <= 0:
             msg = "--minutes must be positive"
             raise CommandError(msg)
-        if load_graph() is None:
+        if network_key()[2] == 0:
             self.stderr.write("未加载路网: 服务圈为直线距离缓冲 (no walk network loaded: straight-line buffers)")
         result = rebuild(type_code=type_code, minutes=minutes, progress=RawStream(self.stderr))
         self.stdout.write(f"已重算 (rebuilt): {result.summary()}")
