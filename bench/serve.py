@@ -59,6 +59,7 @@ def prepare() -> World:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
+    from layers.accounts.roles import PATROL, PLANNER, WORKER
     from layers.accounts.visibility import visible_grids
     from layers.facilities.models import FacilityType
     from layers.incidents.models import IncidentCategory
@@ -75,11 +76,12 @@ def prepare() -> World:
         user.save(update_fields=["password"])
         if user.is_superuser:
             continue
-        if user.has_perm("accounts.view_all_incidents"):
+        groups = set(user.groups.values_list("name", flat=True))
+        if PATROL in groups:
             accounts["patrol"].append(Account("patrol", user.username))
-        elif user.has_perm("accounts.view_all_grids") and user.has_perm("facilities.view_facility"):
+        elif PLANNER in groups:
             accounts["planner"].append(Account("planner", user.username))
-        elif user.has_perm("layers.add_incident"):
+        elif WORKER in groups:
             points = []
             for grid in visible_grids(user):
                 inside = grid.geom.point_on_surface
