@@ -11,6 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from layers.accounts.roles import PLANNER_PAGES
 from layers.facilities.models import FacilityType
 from layers.maps.base import render as render_map
+from layers.pages.views.district import district_choice
 
 planner_required = permission_required(PLANNER_PAGES, raise_exception=True)
 
@@ -30,14 +31,16 @@ def planner_page(request: HttpRequest) -> HttpResponse:
     from layers.jobs.models import Job
 
     ftype = _facility_type(request)
+    district = district_choice(request)
     # Changes not yet recomputed go to the background worker; the page says so meanwhile.
     updating = request_refresh()
-    rows = [r for r in coverage_rows(level="community", type_code=ftype.code) if r.code]
+    rows = [r for r in coverage_rows(level="community", type_code=ftype.code, district=district.code) if r.code]
     job = None
     if (job_id := request.GET.get("job", "")).isdigit():
         job = Job.objects.filter(pk=int(job_id), user=request.user).first()
     return render(request, "pages/planner.html", {
         "ftype": ftype, "types": FacilityType.objects.all(), "rows": rows, "updating": updating, "job": job,
+        "district": district,
     })
 
 
@@ -47,7 +50,9 @@ def planner_page(request: HttpRequest) -> HttpResponse:
 def planner_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.planner import planner_map
 
-    return HttpResponse(render_map(planner_map(_facility_type(request).code), nonce=request.csp_nonce))
+    district = district_choice(request, say=False)
+    m = planner_map(_facility_type(request).code, district=district.code)
+    return HttpResponse(render_map(m, nonce=request.csp_nonce))
 
 
 @login_required
