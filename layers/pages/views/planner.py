@@ -64,14 +64,17 @@ def planner_suggest(request: HttpRequest) -> HttpResponse:
     from layers.jobs.services import submit
 
     ftype = _facility_type(request)
+    # The page's district comes back with the answer (site suggestions are computed city-wide).
+    code = request.POST.get("district", "")
+    back = f"/planner/?type={ftype.code}" + (f"&district={code}" if code.isascii() and code.isdigit() and len(code) == 6 else "")
     if request.method == "POST":
         try:
             count = max(1, min(int(request.POST.get("count", "3")), 20))
         except ValueError:
             messages.error(request, "建议选址数量应为 1–20 的整数")
-            return redirect(f"/planner/?type={ftype.code}")
+            return redirect(back)
         job = submit("facilities.suggest_sites", key=ftype.code, label=f"{ftype.name}：计算 {count} 处建议选址",
                      user=request.user, params={"type_code": ftype.code, "count": count})
         messages.info(request, "已提交后台计算，完成后本页自动刷新。")
-        return redirect(f"/planner/?type={ftype.code}&job={job.pk}")
-    return redirect(f"/planner/?type={ftype.code}")
+        return redirect(f"{back}&job={job.pk}")
+    return redirect(back)
