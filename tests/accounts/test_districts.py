@@ -153,6 +153,10 @@ def test_hot_spots_of_the_shanghai_district_in_its_own_zone(city):
     out = StringIO()
     call_command("hotspots", "--days", "7", "--district", SH, stdout=out)
     assert out.getvalue()
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="未知的区划代码"):
+        call_command("hotspots", "--days", "7", "--district", "999999", stdout=StringIO())
 
 
 # --- pages ---------------------------------------------------------------------------------------
