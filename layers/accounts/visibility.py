@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from layers.grids.models import Grid
+from layers.grids.models import District, Grid
 from layers.incidents.models import Incident
 from layers.people.models import Household
 
@@ -21,28 +21,64 @@ def assigned_grid_ids(user) -> QuerySet:
     return Grid.objects.filter(assignments__user=user).values("id")
 
 
-def visible_grids(user) -> QuerySet[Grid]:
+# The path from each model of the hierarchy (or linked to a grid) to its district's code.
+DISTRICT_PATHS = {
+    "district": "code", "street": "district__code", "community": "street__district__code",
+    "grid": "community__street__district__code",
+}
+GRID_LINKED_PATH = "grid__community__street__district__code"
+
+
+def in_district(qs: QuerySet, district: str | None) -> QuerySet:
+    """``qs`` kept to one district (its 6-digit code); unchanged when ``district`` is None.
+    Works for districts, streets, communities, grids and rows linked to a grid (households,
+    incidents, visits), and facilities (by where they stand); rows outside every grid belong
+    to no district."""
+    if not district:
+        return qs
+    if qs.model._meta.model_name in ("facility", "suggestedsite"):
+        return qs.filter(geom__intersects=District.objects.filter(code=district).values("geom")[:1])
+    path = DISTRICT_PATHS.get(qs.model._meta.model_name, GRID_LINKED_PATH)
+    return qs.filter(**{path: district})
+
+
+def visible_districts(user) -> QuerySet[District]:
+    """The districts a user holds: all for planners, patrols and administrators (view_all_grids),
+    the districts of their assigned grids for a grid worker, none for anyone else."""
+    if not user.is_authenticated:
+        return District.objects.none()
+    if _all(user, "grids"):
+        return District.objects.all()
+    return District.objects.filter(streets__communities__grids__id__in=assigned_grid_ids(user)).distinct()
+
+
+def holds_district(user, district: str | None) -> bool:
+    """Does the user hold ``district`` (None, i.e. every district they hold: always)?"""
+    return not district or visible_districts(user).filter(code=district).exists()
+
+
+def visible_grids(user, district: str | None = None) -> QuerySet[Grid]:
     if not user.is_authenticated:
         return Grid.objects.none()
     if _all(user, "grids"):
-        return Grid.objects.all()
-    return Grid.objects.filter(id__in=assigned_grid_ids(user))
+        return in_district(Grid.objects.all(), district)
+    return in_district(Grid.objects.filter(id__in=assigned_grid_ids(user)), district)
 
 
-def visible_households(user) -> QuerySet[Household]:
+def visible_households(user, district: str | None = None) -> QuerySet[Household]:
     if not user.is_authenticated or not user.has_perm("people.view_household"):
         return Household.objects.none()
     if _all(user, "households"):
-        return Household.objects.all()
-    return Household.objects.filter(grid_id__in=assigned_grid_ids(user))
+        return in_district(Household.objects.all(), district)
+    return in_district(Household.objects.filter(grid_id__in=assigned_grid_ids(user)), district)
 
 
-def visible_incidents(user) -> QuerySet[Incident]:
+def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
     if not user.is_authenticated or not user.has_perm("incidents.view_incident"):
         return Incident.objects.none()
     if _all(user, "incidents"):
-        return Incident.objects.all()
-    return Incident.objects.filter(grid_id__in=assigned_grid_ids(user))
+        return in_district(Incident.objects.all(), district)
+    return in_district(Incident.objects.filter(grid_id__in=assigned_grid_ids(user)), district)
 
 
 def can_see_pii(user) -> bool:

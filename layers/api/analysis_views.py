@@ -13,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.accounts import visibility
 from layers.accounts.roles import PATROL_PAGES, PLANNER_PAGES
-from layers.api.params import bad, choice_param, int_param
+from layers.api.params import bad, choice_param, district_param, int_param
 
 MAX_DAYS = 3650
 """The longest hot-spot window (ten years): a larger number is a typo, or an overflow attempt."""
@@ -26,12 +27,23 @@ def _require(request: Request, perms: tuple[str, ...]) -> None:
         raise PermissionDenied("无权查看该分析结果")
 
 
-class CircleView(APIView):
-    """步行服务圈: ?type=CODE (required) &minutes=15 → FeatureCollection of circles."""
+def _held_district(request: Request) -> tuple[str | None, bool]:
+    """?district=CODE (a 400 when malformed or unknown) and whether the user holds it (a
+    district not held gives an empty result, as any row out of scope)."""
+    code = district_param(request)
+    return code, visibility.holds_district(request.user, code)
 
-    @extend_schema(parameters=[OpenApiParameter("type", str, required=True), OpenApiParameter("minutes", int)])
+
+DISTRICT = OpenApiParameter("district", str, description="6 位区划代码 (one district; default: all)")
+
+
+class CircleView(APIView):
+    """步行服务圈: ?type=CODE (required) &minutes=15 &district=CODE → FeatureCollection of circles."""
+
+    @extend_schema(parameters=[OpenApiParameter("type", str, required=True), OpenApiParameter("minutes", int),
+                               DISTRICT])
     def get(self, request: Request) -> Response:
-        from layers.facilities.models import FacilityCircle
+        from layers.facilities.models import Facility, FacilityCircle
         from layers.facilities.walking.refresh import request_refresh
 
         _require(request, PLANNER_PAGES)
@@ -39,7 +51,12 @@ class CircleView(APIView):
         code = request.query_params.get("type")
         if not code:
             raise ValidationError({"type": "需要设施类型代码 (?type=kindergarten)"})
+        district, held = _held_district(request)
+        if not held:
+            return Response({"type": "FeatureCollection", "features": []})
         circles = FacilityCircle.objects.filter(facility__type__code=code).select_related("facility")
+        if district:
+            circles = circles.filter(facility__in=visibility.in_district(Facility.objects.all(), district))
         if request.query_params.get("minutes"):
             circles = circles.filter(minutes=int_param(request, "minutes", 15, minimum=1, maximum=120))
         features = [{"type": "Feature", "geometry": json.loads(c.geom.geojson), "properties": {
@@ -49,9 +66,11 @@ class CircleView(APIView):
 
 
 class CoverageView(APIView):
-    """覆盖率: ?type=CODE &level=community|grid → rows of households/residents covered."""
+    """覆盖率: ?type=CODE &level=community|grid &district=CODE → rows of households/residents covered
+    (all districts: each district's total row too, ``total`` "district")."""
 
-    @extend_schema(parameters=[OpenApiParameter("type", str), OpenApiParameter("level", str, enum=["community", "grid"])])
+    @extend_schema(parameters=[OpenApiParameter("type", str), OpenApiParameter("level", str, enum=["community", "grid"]),
+                               DISTRICT])
     def get(self, request: Request) -> Response:
         from layers.facilities.walking.refresh import request_refresh
         from layers.facilities.walking.reports import coverage_rows
@@ -59,7 +78,10 @@ class CoverageView(APIView):
         _require(request, PLANNER_PAGES)
         request_refresh()
         level = choice_param(request, "level", "community", ("community", "grid"))
-        rows = coverage_rows(level=level, type_code=request.query_params.get("type") or None)
+        district, held = _held_district(request)
+        if not held:
+            return Response([])
+        rows = coverage_rows(level=level, type_code=request.query_params.get("type") or None, district=district)
         return Response([{**r.__dict__, "household_share": r.household_share, "resident_share": r.resident_share,
                           "focus_share": r.focus_share} for r in rows])
 
@@ -77,6 +99,9 @@ class HotspotView(APIView):
 
         _require(request, PATROL_PAGES)
         params = request.query_params
+        district, held = _held_district(request)
+        if not held:
+            return Response({"type": "FeatureCollection", "features": []})
         days = int_param(request, "days", 30, minimum=1, maximum=MAX_DAYS)
         cell = choice_param(request, "cell", "grid", ("grid", "hex"))
         categories = tuple(c for c in params.get("category", "").split(",") if c)
@@ -90,7 +115,7 @@ class HotspotView(APIView):
             raise bad("category", str(e)) from e
         try:
             flt = IncidentFilter.last_days(days, categories=categories, hours=hours,
-                                          district=params.get("district") or None)
+                                          district=district)
             result = hotspots.hotspots(flt, kind="hex" if cell == "hex" else "grid")
         except (IncidentQueryError, ValueError) as e:
             raise ValidationError({"detail": str(e)}) from e

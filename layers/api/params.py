@@ -78,3 +78,19 @@ class CheckedBBoxFilter(InBBoxFilter):
         if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):
             raise bad(name, f"{usage}; 最小值须小于最大值且在经纬度范围内 (min ≤ max, within ±180/±90), got {text[:60]!r}")
         return Polygon.from_bbox((x1, y1, x2, y2))
+
+
+def district_param(request: Request) -> str | None:
+    """?district=CODE: a stored district's 6-digit code (else a 400 naming the parameter);
+    None when absent. Whether the user holds it is the scoping's business
+    (layers.accounts.visibility: a district not held leaves an empty result)."""
+    from layers.grids.models import District
+
+    value = request.query_params.get("district")
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) == 6):
+        raise bad("district", f"district: 应为 6 位区划代码 (a 6-digit district code), got {value[:40]!r}")
+    if not District.objects.filter(code=value).exists():
+        raise bad("district", f"district: 未知的区划代码 (no such district) {value}")
+    return value

@@ -13,7 +13,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from layers.accounts import visibility
 from layers.accounts.reporting import ReportLocationError, report_grid
 from layers.api import serializers as s
-from layers.api.params import CheckedBBoxFilter, time_param
+from layers.api.params import CheckedBBoxFilter, district_param, time_param
 from layers.facilities.models import Facility
 from layers.grids.models import Community
 from layers.incidents import lifecycle
@@ -41,11 +41,22 @@ class GeoViewSet(viewsets.GenericViewSet):
     bbox_filter_include_overlapping = True
 
 
+def _district(request):
+    """?district=CODE (400 when malformed or unknown) and whether the user holds it."""
+    code = district_param(request)
+    return code, visibility.holds_district(request.user, code)
+
+
 class CommunityViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """社区边界 (?in_bbox=minLon,minLat,maxLon,maxLat)."""
+    """社区边界 (?in_bbox=minLon,minLat,maxLon,maxLat, ?district=CODE)."""
 
     serializer_class = s.CommunitySerializer
-    queryset = Community.objects.all()
+
+    def get_queryset(self):
+        code, held = _district(self.request)
+        if not held:
+            return Community.objects.none()
+        return visibility.in_district(Community.objects.all(), code)
 
 
 class GridViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -54,16 +65,19 @@ class GridViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     serializer_class = s.GridSerializer
 
     def get_queryset(self):
-        return visibility.visible_grids(self.request.user).select_related("community")
+        return visibility.visible_grids(self.request.user, district_param(self.request)).select_related("community")
 
 
 class FacilityViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """设施 (?type=CODE)."""
+    """设施 (?type=CODE, ?district=CODE)."""
 
     serializer_class = s.FacilitySerializer
 
     def get_queryset(self):
-        qs = Facility.objects.select_related("type")
+        code, held = _district(self.request)
+        if not held:
+            return Facility.objects.none()
+        qs = visibility.in_district(Facility.objects.select_related("type"), code)
         if code := self.request.query_params.get("type"):
             qs = qs.filter(type__code=code)
         return qs
@@ -76,25 +90,26 @@ def _filter_grid(qs, request):
 
 
 class HouseholdViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """户 (masked). ?grid=CODE, ?tag=独居老人, ?in_bbox=…"""
+    """户 (masked). ?grid=CODE, ?tag=独居老人, ?district=CODE, ?in_bbox=…"""
 
     serializer_class = s.HouseholdSerializer
 
     def get_queryset(self):
-        qs = _filter_grid(visibility.visible_households(self.request.user).select_related("grid"), self.request)
+        households = visibility.visible_households(self.request.user, district_param(self.request))
+        qs = _filter_grid(households.select_related("grid"), self.request)
         if tag := self.request.query_params.get("tag"):
             qs = qs.filter(tags__contains=[tag])
         return qs.order_by("id")
 
 
 class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
-    """事件. ?grid=CODE ?status=handling ?category=CODE ?since=2026-01-01 ?until=…; POST reports one
+    """事件. ?grid=CODE ?district=CODE ?status=handling ?category=CODE ?since=2026-01-01 ?until=…; POST reports one
     (the grid is filled in by the database); POST {id}/transition/ moves it along the lifecycle."""
 
     serializer_class = s.IncidentSerializer
 
     def get_queryset(self):
-        qs = _filter_grid(visibility.visible_incidents(self.request.user), self.request)
+        qs = _filter_grid(visibility.visible_incidents(self.request.user, district_param(self.request)), self.request)
         qs = qs.select_related("category", "grid")
         params = self.request.query_params
         if value := params.get("status"):

@@ -32,10 +32,15 @@ def neighbour_colours(geoms: list, palette_size: int) -> list[int]:
     return colours
 
 
-def overview_map() -> folium.Map:
-    extent = Community.objects.aggregate(e=Extent("geom"))["e"]
+def overview_map(district: str | None = None) -> folium.Map:
+    """Every district's communities and grids, or one district's (its 6-digit code)."""
+    from layers.accounts.visibility import in_district
+
+    communities = list(in_district(Community.objects.all(), district))
+    extent = in_district(Community.objects.all(), district).aggregate(e=Extent("geom"))["e"]
     m = base_map(bounds=extent)
-    grids = list(Grid.objects.select_related("community").annotate(n_households=Count("households")))
+    grids = list(in_district(Grid.objects.all(), district).select_related("community")
+                 .annotate(n_households=Count("households")))
     colours = neighbour_colours([g.geom.buffer(0.00001) for g in grids], len(GRID_COLOURS))
     grid_fc = {
         "type": "FeatureCollection",
@@ -53,7 +58,6 @@ def overview_map() -> folium.Map:
         tooltip=GeoJsonTooltip(["name", "code", "community", "households"],
                                       aliases=["网格", "编码", "社区", "户数"]),
     ).add_to(m)
-    communities = list(Community.objects.all())
     folium.GeoJson(
         {"type": "FeatureCollection",
          "features": [_feature(c, {"code": c.code, "name": c.name}) for c in communities]},

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import folium
 from django.conf import settings
 from django.db import connection
+from psycopg2 import sql
 
 from layers.facilities.models import AccessMethod, FacilityType, SuggestedSite
 from layers.facilities.walking import reports
@@ -42,39 +43,50 @@ def share_colour(share: float | None) -> str:
     return next(colour for upper, colour, _ in SHARE_CLASSES if share < upper)
 
 
-def _features(sql: str, params: list) -> list[dict]:
+def _features(query: sql.Composable, params: list) -> list[dict]:
     """GeoJSON features from rows (geojson text, properties json) of a query."""
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(query, params)
         return [{"type": "Feature", "geometry": json.loads(g), "properties": json.loads(p) if isinstance(p, str) else p}
                 for g, p in cur.fetchall()]
 
 
+# Grids g and facilities (or sites) f of district %s (every one when NULL; the code bound twice).
+GRID_IN_DISTRICT = sql.SQL("(%s::text IS NULL OR g.community_id IN (SELECT c.id FROM grids_community c"
+                           " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id"
+                           " WHERE d.code = %s))")
+POINT_IN_DISTRICT = sql.SQL("(%s::text IS NULL OR ST_Intersects(f.geom, (SELECT geom FROM grids_district WHERE code = %s)))")
+
+
 def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None, show_gaps: bool = True,
-                show_sites: bool = True, with_streets: bool = True, embed_streets: bool = False) -> folium.Map:
+                show_sites: bool = True, with_streets: bool = True, embed_streets: bool = False,
+                district: str | None = None) -> folium.Map:
     """The planner map of ``facility_type_code`` (a FacilityType code).
 
     ``minutes`` picks the circles drawn (default settings.GRIDMAP_CIRCLE_MINUTES);
-    ``with_streets`` draws base_map's street background (fetched from the app)."""
+    ``with_streets`` draws base_map's street background (fetched from the app); ``district``
+    (a 6-digit code) keeps one district's grids, facilities, circles, gaps and sites."""
     ftype = FacilityType.objects.get(code=facility_type_code)
     minutes = sorted(minutes or settings.GRIDMAP_CIRCLE_MINUTES)
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM"
-                    " (SELECT geom FROM grids_grid UNION ALL SELECT geom FROM facilities_facility WHERE type_id = %s) a) b",
-                    [ftype.pk])
+        cur.execute(sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM"
+                            " (SELECT g.geom FROM grids_grid g WHERE {grid} UNION ALL SELECT f.geom"
+                            " FROM facilities_facility f WHERE f.type_id = %s AND {point}) a) b").format(
+                                grid=GRID_IN_DISTRICT, point=POINT_IN_DISTRICT),
+                    [district, district, ftype.pk, district, district])
         extent = cur.fetchone()
     m = base_map(bounds=extent if extent and extent[0] is not None else None, with_streets=with_streets,
                  embed_streets=embed_streets)
-    _grid_layer(ftype).add_to(m)
-    fallback = _circle_layers(m, ftype, minutes)
-    _facility_layer(ftype).add_to(m)
+    _grid_layer(ftype, district).add_to(m)
+    fallback = _circle_layers(m, ftype, minutes, district)
+    _facility_layer(ftype, district).add_to(m)
     if show_gaps:
-        _gap_layer(ftype).add_to(m)
-        cut_off = _fragment_layer(ftype)
+        _gap_layer(ftype, district).add_to(m)
+        cut_off = _fragment_layer(ftype, district)
         if cut_off is not None:
             cut_off.add_to(m)
     if show_sites:
-        _site_layer(ftype).add_to(m)
+        _site_layer(ftype, district).add_to(m)
     items = [(colour, f"网格覆盖率 {label}", "fill") for _, colour, label in SHARE_CLASSES]
     items += [(NO_HOUSEHOLDS, "网格内无住户", "fill")]
     items += [(ftype.color, f"{minute}分钟步行服务圈", "fill") for minute in minutes]
@@ -87,10 +99,11 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
     return m
 
 
-def _grid_layer(ftype: FacilityType) -> folium.GeoJson:
-    shares = {r.code: r for r in reports.coverage_rows(level="grid", type_code=ftype.code)}
-    features = _features("SELECT ST_AsGeoJSON(geom, 6), json_build_object('code', code, 'name', name)"
-                         " FROM grids_grid ORDER BY code", [])
+def _grid_layer(ftype: FacilityType, district: str | None = None) -> folium.GeoJson:
+    shares = {r.code: r for r in reports.coverage_rows(level="grid", type_code=ftype.code, district=district)}
+    features = _features(sql.SQL("SELECT ST_AsGeoJSON(g.geom, 6), json_build_object('code', g.code, 'name', g.name)"
+                                 " FROM grids_grid g WHERE {grid} ORDER BY g.code").format(grid=GRID_IN_DISTRICT),
+                         [district, district])
     for f in features:
         row = shares.get(f["properties"]["code"])
         share = row.household_share if row else None
@@ -110,17 +123,18 @@ def _grid_layer(ftype: FacilityType) -> folium.GeoJson:
     )
 
 
-def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int]) -> list[str]:
+def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int], district: str | None = None) -> list[str]:
     """One layer per minutes (largest drawn first); returns the fallback methods present."""
     fallback: set[str] = set()
     for rank, minute in sorted(enumerate(minutes), key=lambda x: -x[1]):
         features = _features(
-            """SELECT ST_AsGeoJSON(c.geom, 6), json_build_object(
+            sql.SQL("""SELECT ST_AsGeoJSON(c.geom, 6), json_build_object(
                    'facility', f.name, 'minutes', c.minutes, 'method', c.method,
                    'snap', COALESCE(round(c.snap_distance_m::numeric, 0)::text || ' m', '—'),
                    'area', round((c.area_m2 / 10000)::numeric, 1)::text || ' 公顷')
                  FROM facilities_facilitycircle c JOIN facilities_facility f ON f.id = c.facility_id
-                WHERE f.type_id = %s AND c.minutes = %s ORDER BY f.id""", [ftype.pk, minute])
+                WHERE f.type_id = %s AND c.minutes = %s AND {point} ORDER BY f.id""").format(point=POINT_IN_DISTRICT),
+            [ftype.pk, minute, district, district])
         for f in features:
             method = f["properties"]["method"]
             f["properties"]["label"] = AccessMethod(method).label
@@ -140,11 +154,12 @@ def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int]) -> li
     return sorted(fallback)
 
 
-def _facility_layer(ftype: FacilityType) -> folium.FeatureGroup:
+def _facility_layer(ftype: FacilityType, district: str | None = None) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=ftype.name)
     with connection.cursor() as cur:
-        cur.execute("SELECT f.name, ST_Y(f.geom), ST_X(f.geom), f.synthetic FROM facilities_facility f"
-                    " WHERE f.type_id = %s ORDER BY f.id", [ftype.pk])
+        cur.execute(sql.SQL("SELECT f.name, ST_Y(f.geom), ST_X(f.geom), f.synthetic FROM facilities_facility f"
+                            " WHERE f.type_id = %s AND {point} ORDER BY f.id").format(point=POINT_IN_DISTRICT),
+                    [ftype.pk, district, district])
         for name, lat, lon, synthetic in cur.fetchall():
             folium.CircleMarker([lat, lon], radius=6, color="#ffffff", weight=2, fill=True, fill_color=ftype.color,
                                 fill_opacity=1.0,
@@ -152,7 +167,7 @@ def _facility_layer(ftype: FacilityType) -> folium.FeatureGroup:
     return group
 
 
-def _cached_gap_areas(ftype: FacilityType) -> list:
+def _cached_gap_areas(ftype: FacilityType, district: str | None = None) -> list:
     """Gap areas are the slow part of the map (seconds for 100,000 households): keep them
     until the type's walking times, its threshold or the households change."""
     from django.core.cache import cache
@@ -164,19 +179,19 @@ def _cached_gap_areas(ftype: FacilityType) -> list:
         cur.execute("SELECT count(*), max(id) FROM people_household")
         households = cur.fetchone()
     # A digest keeps the key short and free of spaces (timestamps) for every cache backend.
-    state = f"{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}"
+    state = f"{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}:{district}"
     key = "gridmap:gaps:" + hashlib.sha256(state.encode()).hexdigest()[:32]
     areas = cache.get(key)
     if areas is None:
-        areas = reports.gap_areas(ftype.code)
+        areas = reports.gap_areas(ftype.code, district=district)
         cache.set(key, areas, timeout=24 * 3600)
     return areas
 
 
-def _gap_layer(ftype: FacilityType) -> folium.GeoJson:
+def _gap_layer(ftype: FacilityType, district: str | None = None) -> folium.GeoJson:
     features = [{"type": "Feature", "geometry": json.loads(_geojson(a.geom)),
                  "properties": {"households": a.households, "residents": a.residents, "focus": a.focus_households}}
-                for a in _cached_gap_areas(ftype)]
+                for a in _cached_gap_areas(ftype, district)]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name="覆盖空白区",
         style_function=lambda f: {"fillColor": GAP_COLOUR, "fillOpacity": 0.2, "color": GAP_COLOUR, "weight": 1.5,
@@ -186,11 +201,11 @@ def _gap_layer(ftype: FacilityType) -> folium.GeoJson:
     )
 
 
-def _fragment_layer(ftype: FacilityType) -> folium.GeoJson | None:
+def _fragment_layer(ftype: FacilityType, district: str | None = None) -> folium.GeoJson | None:
     """Households on cut-off network fragments (路网不连通): neither covered nor a gap."""
     features = [{"type": "Feature", "geometry": json.loads(_geojson(a.geom)),
                  "properties": {"households": a.households, "residents": a.residents}}
-                for a in reports.fragment_areas(ftype.code)]
+                for a in reports.fragment_areas(ftype.code, district=district)]
     if not features:
         return None
     return folium.GeoJson(
@@ -207,9 +222,11 @@ def _geojson(geom) -> str:
     return shapely.to_geojson(shapely.set_precision(geom, 1e-6))
 
 
-def _site_layer(ftype: FacilityType) -> folium.FeatureGroup:
+def _site_layer(ftype: FacilityType, district: str | None = None) -> folium.FeatureGroup:
+    from layers.accounts.visibility import in_district
+
     group = folium.FeatureGroup(name="建议选址")
-    for site in SuggestedSite.objects.filter(facility_type=ftype).order_by("rank"):
+    for site in in_district(SuggestedSite.objects.filter(facility_type=ftype), district).order_by("rank"):
         label = html('<div style="background:{};color:#fff;border-radius:50%;width:22px;height:22px;'
                      'line-height:22px;text-align:center;font:bold 12px sans-serif;border:2px solid #fff">{}</div>',
                      SITE_COLOUR, site.rank)

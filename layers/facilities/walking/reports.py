@@ -40,7 +40,8 @@ def _focus_json() -> str:
 @dataclass(frozen=True)
 class CoverageRow:
     """Coverage of one facility type in one community or grid (``code`` None: households
-    outside every grid; ``code`` "*": all households)."""
+    outside every grid; ``code`` "*": all households; ``total`` "district": one district's
+    households, ``code`` its 6-digit code). ``district`` is the row's district code."""
 
     type_code: str
     type_name: str
@@ -57,6 +58,9 @@ class CoverageRow:
     fragment_households: int = 0
     """Households on a cut-off part of the network without a facility of the type (路网不连通):
     neither covered nor a gap of the facilities, a gap of the street data."""
+    district: str | None = None
+    total: str = ""
+    """"" a community or grid, "district" a district's total, "all" the total of every household."""
 
     @property
     def household_share(self) -> float | None:
@@ -71,8 +75,15 @@ class CoverageRow:
         return self.focus_covered / self.focus_households if self.focus_households else None
 
 
-def coverage_rows(*, level: str = "community", type_code: str | None = None) -> list[CoverageRow]:
-    """Per facility type and community (or grid), then a total ("*") per type."""
+# The district of a coverage row (c: its community), joined after the grid and community.
+_DISTRICT = sql.SQL("LEFT JOIN grids_street s ON s.id = c.street_id LEFT JOIN grids_district d ON d.id = s.district_id")
+
+
+def coverage_rows(*, level: str = "community", type_code: str | None = None,
+                  district: str | None = None) -> list[CoverageRow]:
+    """Per facility type and community (or grid), then a total ("*") per type. ``district`` (a
+    6-digit code) keeps that district's households; with None (all) and households in several
+    districts, each district's total follows its units (``total`` "district")."""
     code_sql, name_sql = LEVELS[level]
     query = sql.SQL("""
         SELECT v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql},
@@ -82,26 +93,39 @@ def coverage_rows(*, level: str = "community", type_code: str | None = None) -> 
                count(*) FILTER (WHERE v.tags && f.tags AND v.covered),
                count(*) FILTER (WHERE v.method IN ('buffer', 'offnet')),
                GROUPING({code_sql}) = 1,
-               count(*) FILTER (WHERE v.method = 'fragment')
+               count(*) FILTER (WHERE v.method = 'fragment'),
+               d.code, d.name, GROUPING(d.code) = 1
           FROM gridmap_household_coverage v
           JOIN facilities_facilitytype t ON t.id = v.facility_type_id
           LEFT JOIN grids_grid g ON g.id = v.grid_id
           LEFT JOIN grids_community c ON c.id = v.community_id
+          {_DISTRICT}
           {_FOCUS}
-         WHERE %s::text IS NULL OR v.type_code = %s
-         GROUP BY GROUPING SETS ((t.sort_order, v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql}),
+         WHERE (%s::text IS NULL OR v.type_code = %s) AND (%s::text IS NULL OR d.code = %s)
+         GROUP BY GROUPING SETS ((t.sort_order, v.type_code, t.name, t.threshold_minutes, {code_sql}, {name_sql},
+                                  d.code, d.name),
+                                 (t.sort_order, v.type_code, t.name, t.threshold_minutes, d.code, d.name),
                                  (t.sort_order, v.type_code, t.name, t.threshold_minutes))
-         ORDER BY t.sort_order, v.type_code, GROUPING({code_sql}) , {code_sql} NULLS LAST
-    """).format(code_sql=code_sql, name_sql=name_sql, _FOCUS=_FOCUS)
+         ORDER BY t.sort_order, v.type_code, GROUPING(d.code), d.code NULLS LAST, GROUPING({code_sql}),
+                  {code_sql} NULLS LAST
+    """).format(code_sql=code_sql, name_sql=name_sql, _FOCUS=_FOCUS, _DISTRICT=_DISTRICT)
     with connection.cursor() as cur:
-        cur.execute(query, [_focus_json(), type_code, type_code])
+        cur.execute(query, [_focus_json(), type_code, type_code, district, district])
         rows = cur.fetchall()
-    out = []
+    several = not district and len({r[14] for r in rows if r[14]}) > 1
+    out = []  # per type: each district's units then its total (when several), the type's total last
     for r in rows:
-        total = r[12]
-        code = "*" if total else r[3]
-        name = "合计" if total else (r[4] or "未关联网格")
-        out.append(CoverageRow(r[0], r[1], r[2], code, name, *map(int, r[5:12]), fragment_households=int(r[13])))
+        counts = dict(zip(("households", "covered_households", "residents", "covered_residents",
+                           "focus_households", "focus_covered", "straight_line"), map(int, r[5:12]), strict=True))
+        common = {"type_code": r[0], "type_name": r[1], "threshold_minutes": r[2], **counts,
+                  "fragment_households": int(r[13])}
+        if r[16]:  # every household of the type
+            out.append(CoverageRow(code="*", name="合计", total="all", district=district, **common))
+        elif r[12]:  # one district's households
+            if several and r[14]:
+                out.append(CoverageRow(code=r[14], name=f"{r[15]}合计", total="district", district=r[14], **common))
+        else:
+            out.append(CoverageRow(code=r[3], name=r[4] or "未关联网格", district=r[14], **common))
     return out
 
 
@@ -117,8 +141,20 @@ class CompletenessRow:
     all_share: float
 
 
-def completeness_rows(*, level: str = "community") -> list[CompletenessRow]:
-    code_sql, name_sql = LEVELS[level]
+def completeness_rows(*, level: str = "community", district: str | None = None) -> list[CompletenessRow]:
+    """Completeness per community (or grid); ``district`` keeps one district's households. With
+    None (all) and households in several districts, a total row per district follows (its
+    6-digit code, name "…合计")."""
+    rows = _completeness(*LEVELS[level], district)
+    districts = [r for r in _completeness(sql.Identifier("d", "code"), sql.Identifier("d", "name"), district)
+                 if r.code] if not district else []
+    if len(districts) > 1:
+        rows += [CompletenessRow(r.code, f"{r.name}合计", r.households, r.level_shares, r.all_share)
+                 for r in districts]
+    return rows
+
+
+def _completeness(code_sql: sql.Composable, name_sql: sql.Composable, district: str | None) -> list[CompletenessRow]:
     query = sql.SQL("""
         WITH per_level AS (
             SELECT v.household_id, {code_sql} AS code, {name_sql} AS name, v.level_minutes,
@@ -126,6 +162,8 @@ def completeness_rows(*, level: str = "community") -> list[CompletenessRow]:
               FROM gridmap_household_coverage v
               LEFT JOIN grids_grid g ON g.id = v.grid_id
               LEFT JOIN grids_community c ON c.id = v.community_id
+              {_DISTRICT}
+             WHERE %s::text IS NULL OR d.code = %s
              GROUP BY 1, 2, 3, 4
         )
         SELECT code, name, level_minutes, count(*), avg(ok::int)
@@ -135,9 +173,9 @@ def completeness_rows(*, level: str = "community") -> list[CompletenessRow]:
           FROM (SELECT household_id, code, name, bool_and(ok) AS ok FROM per_level GROUP BY 1, 2, 3) a
          GROUP BY 1, 2
          ORDER BY 1 NULLS LAST, 3
-    """).format(code_sql=code_sql, name_sql=name_sql)
+    """).format(code_sql=code_sql, name_sql=name_sql, _DISTRICT=_DISTRICT)
     with connection.cursor() as cur:
-        cur.execute(query)
+        cur.execute(query, [district, district])
         rows = cur.fetchall()
     result: dict[str | None, CompletenessRow] = {}
     for code, name, lvl, n, share in rows:
@@ -159,7 +197,13 @@ class GapArea:
     focus_households: int
 
 
-def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
+# Households h of district %s (all when NULL), the parameter given twice.
+_HOUSEHOLD_IN_DISTRICT = sql.SQL(
+    "(%s::text IS NULL OR h.grid_id IN (SELECT g.id FROM grids_grid g JOIN grids_community c ON c.id = g.community_id"
+    " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id WHERE d.code = %s))")
+
+
+def gap_areas(type_code: str, *, buffer_m: float | None = None, district: str | None = None) -> list[GapArea]:
     """The households not covered for ``type_code``, merged into areas (discs of
     ``buffer_m`` metres on the ground, default settings.GRIDMAP_GAP_BUFFER_M, joined where
     they touch), largest first. Households on cut-off network fragments (路网不连通) are left
@@ -168,10 +212,10 @@ def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]
         SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && f.tags, false)
           FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
           {_FOCUS}
-         WHERE v.type_code = %s AND NOT v.covered AND v.method IS DISTINCT FROM 'fragment'
-    """).format(_FOCUS=_FOCUS)
+         WHERE v.type_code = %s AND NOT v.covered AND v.method IS DISTINCT FROM 'fragment' AND {in_district}
+    """).format(_FOCUS=_FOCUS, in_district=_HOUSEHOLD_IN_DISTRICT)
     with connection.cursor() as cur:
-        cur.execute(query, [_focus_json(), type_code])
+        cur.execute(query, [_focus_json(), type_code, district, district])
         rows = cur.fetchall()
     if not rows:
         return []
@@ -187,14 +231,15 @@ def gap_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]
     return sorted(gaps, key=lambda g: -g.households)  # stable: ties keep their order
 
 
-def fragment_areas(type_code: str, *, buffer_m: float | None = None) -> list[GapArea]:
+def fragment_areas(type_code: str, *, buffer_m: float | None = None, district: str | None = None) -> list[GapArea]:
     """The households left on cut-off parts of the network for ``type_code`` (method
     'fragment', 路网不连通), merged into areas as :func:`gap_areas` merges gaps."""
     with connection.cursor() as cur:
-        cur.execute(
+        cur.execute(sql.SQL(
             "SELECT ST_X(h.geom), ST_Y(h.geom), h.residents FROM facilities_householdaccess a"
             " JOIN people_household h ON h.id = a.household_id JOIN facilities_facilitytype t ON t.id = a.facility_type_id"
-            " WHERE t.code = %s AND a.method = 'fragment' ORDER BY h.id", [type_code])
+            " WHERE t.code = %s AND a.method = 'fragment' AND {in_district} ORDER BY h.id").format(
+                in_district=_HOUSEHOLD_IN_DISTRICT), [type_code, district, district])
         rows = cur.fetchall()
     if not rows:
         return []

@@ -10,17 +10,20 @@ from django.views.decorators.http import condition
 
 from layers.maps.base import render as render_map
 from layers.maps.overview import overview_map
+from layers.pages.views.district import district_choice
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The first page: the district on a map, communities outlined, grids coloured."""
-    return render(request, "pages/home.html")
+    """The first page: the district on a map, communities outlined, grids coloured (one district
+    or all of those the user holds: ?district=CODE)."""
+    return render(request, "pages/home.html", {"district": district_choice(request)})
 
 
 @xframe_options_sameorigin
 def overview_map_html(request: HttpRequest) -> HttpResponse:
     """The overview map as a standalone Leaflet page (shown in the home page's frame)."""
-    return HttpResponse(render_map(overview_map(), nonce=request.csp_nonce))
+    district = district_choice(request, say=False)
+    return HttpResponse(render_map(overview_map(district=district.code), nonce=request.csp_nonce))
 
 
 def _streets_etag(request: HttpRequest) -> str:

@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from layers.accounts.roles import PATROL_PAGES
 from layers.incidents.models import IncidentCategory
 from layers.maps.base import render as render_map
+from layers.pages.views.district import district_choice
 
 patrol_required = permission_required(PATROL_PAGES, raise_exception=True)
 WINDOWS = [(7, "近7天"), (30, "近30天"), (90, "近90天"), (365, "近一年")]
@@ -21,8 +22,9 @@ MAX_DAYS = 3650
 """The longest window offered (ten years); a 20-digit number would overflow the date arithmetic."""
 
 
-def _patrol_filter(request: HttpRequest):
-    """The filter asked for, or the default 30 days and a message saying what was wrong."""
+def _patrol_filter(request: HttpRequest, district: str | None = None):
+    """The filter asked for, or the default 30 days and a message saying what was wrong;
+    ``district`` (chosen by :func:`district_choice`) limits the study area in either case."""
     from layers.patrols.filters import IncidentFilter, IncidentQueryError, check_categories, parse_hours
 
     categories = tuple(c for c in request.GET.getlist("category") if c)
@@ -30,33 +32,39 @@ def _patrol_filter(request: HttpRequest):
     days_text = request.GET.get("days") or "30"
     whole = days_text.isascii() and days_text.isdigit() and len(days_text) <= 6  # int() only on short digits
     if not (whole and 1 <= int(days_text) <= MAX_DAYS):
-        return IncidentFilter.last_days(30), (f"天数应为正整数, 至多 {MAX_DAYS} (days must be a whole number from 1 "
+        return IncidentFilter.last_days(30, district=district), (f"天数应为正整数, 至多 {MAX_DAYS} (days must be a whole number from 1 "
                                               f"to {MAX_DAYS}), got {days_text[:40]!r}")
     try:
         check_categories(categories)
         return IncidentFilter.last_days(int(days_text), categories=categories,
                                         hours=parse_hours(hours) if hours else None,
-                                        district=request.GET.get("district") or None), None
+                                        district=district), None
     except (IncidentQueryError, ValueError, OverflowError) as e:
-        return IncidentFilter.last_days(30), str(e)
+        return IncidentFilter.last_days(30, district=district), str(e)
 
 
 @login_required
 @patrol_required
 def patrol_page(request: HttpRequest) -> HttpResponse:
-    """巡防热点: time window, category and hours; the hot-spot map with the patrol route."""
+    """巡防热点: district, time window, category and hours; the hot-spot map with the patrol route.
+    Districts in different Gauss–Krüger zones are analysed one at a time (district_choice)."""
     from layers.patrols.advice import patrol_advice
     from layers.patrols.cache import cached
 
-    flt, error = _patrol_filter(request)
+    district = district_choice(request, require_one_zone=True)
+    flt, error = _patrol_filter(request, district.code)
     if error:
         messages.error(request, error)
+    query = request.GET.copy()
+    if district.code:
+        query["district"] = district.code
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
     advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
     return render(request, "pages/patrol.html", {
         "rank": rank, "advice": advice.lines,
-        "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": request.GET.urlencode(),
+        "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": query.urlencode(),
+        "district": district,
         "days": int(flt.since and ((flt.until or timezone.now()) - flt.since).days or 30),
         "hours": request.GET.get("hours", ""),
         "chosen": request.GET.getlist("category"), "cell": request.GET.get("cell", "grid"),
@@ -75,7 +83,7 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.patrols.counts import incident_points
     from layers.patrols.filters import IncidentQueryError
 
-    flt, _ = _patrol_filter(request)
+    flt, _ = _patrol_filter(request, district_choice(request, require_one_zone=True, say=False).code)
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     # A refused route (no network, stops off the network) is said in the map's box. The

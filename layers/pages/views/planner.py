@@ -11,6 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from layers.accounts.roles import PLANNER_PAGES
 from layers.facilities.models import FacilityType
 from layers.maps.base import render as render_map
+from layers.pages.views.district import district_choice
 
 planner_required = permission_required(PLANNER_PAGES, raise_exception=True)
 
@@ -30,14 +31,16 @@ def planner_page(request: HttpRequest) -> HttpResponse:
     from layers.jobs.models import Job
 
     ftype = _facility_type(request)
+    district = district_choice(request)
     # Changes not yet recomputed go to the background worker; the page says so meanwhile.
     updating = request_refresh()
-    rows = [r for r in coverage_rows(level="community", type_code=ftype.code) if r.code]
+    rows = [r for r in coverage_rows(level="community", type_code=ftype.code, district=district.code) if r.code]
     job = None
     if (job_id := request.GET.get("job", "")).isdigit():
         job = Job.objects.filter(pk=int(job_id), user=request.user).first()
     return render(request, "pages/planner.html", {
         "ftype": ftype, "types": FacilityType.objects.all(), "rows": rows, "updating": updating, "job": job,
+        "district": district,
     })
 
 
@@ -47,7 +50,9 @@ def planner_page(request: HttpRequest) -> HttpResponse:
 def planner_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.planner import planner_map
 
-    return HttpResponse(render_map(planner_map(_facility_type(request).code), nonce=request.csp_nonce))
+    district = district_choice(request, say=False)
+    m = planner_map(_facility_type(request).code, district=district.code)
+    return HttpResponse(render_map(m, nonce=request.csp_nonce))
 
 
 @login_required
@@ -59,14 +64,17 @@ def planner_suggest(request: HttpRequest) -> HttpResponse:
     from layers.jobs.services import submit
 
     ftype = _facility_type(request)
+    # The page's district comes back with the answer (site suggestions are computed city-wide).
+    code = request.POST.get("district", "")
+    back = f"/planner/?type={ftype.code}" + (f"&district={code}" if code.isascii() and code.isdigit() and len(code) == 6 else "")
     if request.method == "POST":
         try:
             count = max(1, min(int(request.POST.get("count", "3")), 20))
         except ValueError:
             messages.error(request, "建议选址数量应为 1–20 的整数")
-            return redirect(f"/planner/?type={ftype.code}")
+            return redirect(back)
         job = submit("facilities.suggest_sites", key=ftype.code, label=f"{ftype.name}：计算 {count} 处建议选址",
                      user=request.user, params={"type_code": ftype.code, "count": count})
         messages.info(request, "已提交后台计算，完成后本页自动刷新。")
-        return redirect(f"/planner/?type={ftype.code}&job={job.pk}")
-    return redirect(f"/planner/?type={ftype.code}")
+        return redirect(f"{back}&job={job.pk}")
+    return redirect(back)

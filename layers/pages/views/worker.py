@@ -23,13 +23,14 @@ from layers.incidents.models import IncidentStatus
 from layers.maps.base import render as render_map
 from layers.maps.worker import countdown_text, worker_map
 from layers.pages.forms import ReportIncidentForm, TransitionForm, VisitForm
+from layers.pages.views.district import district_choice
 from layers.people.models import Household
 
 worker_required = permission_required("people.view_household", raise_exception=True)
 
 
-def _open_incidents(user):
-    return (visibility.visible_incidents(user).filter(status__in=lifecycle.OPEN_STATUSES)
+def _open_incidents(user, district: str | None = None):
+    return (visibility.visible_incidents(user, district).filter(status__in=lifecycle.OPEN_STATUSES)
             .select_related("category", "grid").order_by("reported_at"))
 
 
@@ -37,16 +38,18 @@ def _open_incidents(user):
 @worker_required
 def my_grids(request: HttpRequest) -> HttpResponse:
     user = request.user
-    households = (visibility.visible_households(user).select_related("grid")
+    district = district_choice(request)  # a select only for a worker holding grids in several districts
+    households = (visibility.visible_households(user, district.code).select_related("grid")
                   .annotate(last_visit_at=Max("visits__visited_at")).order_by("grid__code", "address"))
     if tag := request.GET.get("tag"):
         households = households.filter(tags__contains=[tag])
     page = Paginator(households, 50).get_page(request.GET.get("page"))
     now = timezone.now()
-    incidents = [(i, countdown_text(i, now=now), lifecycle.is_overdue(i, now=now)) for i in _open_incidents(user)]
+    incidents = [(i, countdown_text(i, now=now), lifecycle.is_overdue(i, now=now))
+                 for i in _open_incidents(user, district.code)]
     return render(request, "pages/my_grids.html", {
-        "grids": visibility.visible_grids(user).select_related("community"),
-        "page": page, "incidents": incidents, "tag": tag or "",
+        "grids": visibility.visible_grids(user, district.code).select_related("community"),
+        "page": page, "incidents": incidents, "tag": tag or "", "district": district,
     })
 
 
@@ -55,7 +58,9 @@ def my_grids(request: HttpRequest) -> HttpResponse:
 @xframe_options_sameorigin
 def my_map(request: HttpRequest) -> HttpResponse:
     user = request.user
-    m = worker_map(visibility.visible_grids(user), visibility.visible_households(user), _open_incidents(user))
+    code = district_choice(request, say=False).code
+    m = worker_map(visibility.visible_grids(user, code), visibility.visible_households(user, code),
+                   _open_incidents(user, code))
     return HttpResponse(render_map(m, nonce=request.csp_nonce))
 
 

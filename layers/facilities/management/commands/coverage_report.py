@@ -1,4 +1,4 @@
-"""python manage.py coverage_report [--type CODE] [--level community|grid] [--format table|json|csv]"""
+"""python manage.py coverage_report [--type CODE] [--level community|grid] [--district CODE] [--format table|json|csv]"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from layers.facilities.models import FacilityType
 from layers.facilities.walking import reports
 from layers.facilities.walking.refresh import refresh_pending
 
-FIELDS = ["type_code", "type_name", "threshold_minutes", "code", "name", "households", "covered_households",
+FIELDS = ["type_code", "type_name", "threshold_minutes", "district", "total", "code", "name", "households", "covered_households",
           "household_share", "residents", "covered_residents", "resident_share", "focus_households",
           "focus_covered", "focus_share", "straight_line", "fragment_households"]
 
@@ -41,8 +41,16 @@ class Command(BaseCommand):
         parser.add_argument("--level", choices=sorted(reports.LEVELS), default="community")
         parser.add_argument("--format", dest="fmt", choices=["table", "json", "csv"], default="table")
         parser.add_argument("--gaps", metavar="FILE", help="write the gap areas of --type as GeoJSON")
+        parser.add_argument("--district", help="区划代码 (6-digit district code); default: every district, "
+                                                 "with a total row per district")
 
-    def handle(self, *args, type_code=None, level="community", fmt="table", gaps=None, **options) -> None:
+    def handle(self, *args, type_code=None, level="community", fmt="table", gaps=None, district=None,
+               **options) -> None:
+        from layers.grids.models import District
+
+        if district and not District.objects.filter(code=district).exists():
+            msg = f"未知的区划代码 (unknown district) {district!r}"
+            raise CommandError(msg)
         if type_code and not FacilityType.objects.filter(code=type_code).exists():
             msg = f"unknown facility type {type_code!r}"
             raise CommandError(msg)
@@ -50,13 +58,13 @@ class Command(BaseCommand):
             msg = "--gaps needs --type"
             raise CommandError(msg)
         refresh_pending()
-        rows = reports.coverage_rows(level=level, type_code=type_code)
-        complete = reports.completeness_rows(level=level)
+        rows = reports.coverage_rows(level=level, type_code=type_code, district=district)
+        complete = reports.completeness_rows(level=level, district=district)
         if gaps:
-            self._write_gaps(type_code, gaps)
+            self._write_gaps(type_code, gaps, district)
         if fmt == "json":
             self.stdout.write(json.dumps({
-                "level": level,
+                "level": level, "district": district,
                 "coverage": [self._record(r) for r in rows],
                 "completeness": [{"code": c.code, "name": c.name, "households": c.households,
                                   "levels": {str(k): v for k, v in c.level_shares.items()}, "all": c.all_share}
@@ -101,10 +109,10 @@ class Command(BaseCommand):
                               + "".join(_cell(_pct(c.level_shares.get(lvl)), 12, right=True) for lvl in levels)
                               + _cell(_pct(c.all_share), 12, right=True))
 
-    def _write_gaps(self, type_code: str, path: str) -> None:
+    def _write_gaps(self, type_code: str, path: str, district: str | None = None) -> None:
         import shapely
 
-        areas = reports.gap_areas(type_code)
+        areas = reports.gap_areas(type_code, district=district)
         collection = {"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": json.loads(shapely.to_geojson(a.geom)),
              "properties": {"type_code": type_code, "households": a.households, "residents": a.residents,

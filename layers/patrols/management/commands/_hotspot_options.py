@@ -87,6 +87,11 @@ def add_gi_arguments(parser: ArgumentParser) -> None:
 
 def filter_from_options(options: dict[str, Any]) -> IncidentFilter:
     """The IncidentFilter of the command line; raises CommandError on a bad combination."""
+    from layers.grids.models import District
+
+    if (code := options.get("district")) and not District.objects.filter(code=code).exists():
+        known = ", ".join(District.objects.values_list("code", flat=True)[:20])
+        raise CommandError(f"未知的区划代码 (unknown district) {code!r}; 可选 (known): {known}")
     common = {
         "categories": tuple(options["category"]),
         "statuses": tuple(options["status"]) or DEFAULT_STATUSES,
