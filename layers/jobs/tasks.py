@@ -22,6 +22,11 @@ JobFunction = Callable[..., dict | None]
 REGISTRY: dict[str, JobFunction] = {}
 
 
+class JobFailed(Exception):
+    """A job function's own refusal (a file refused, a user gone): the job fails with this
+    message, which is the user's information; no traceback is logged."""
+
+
 class Progress:
     """Handed to a job function: ``progress(45, "正在计算…")`` records how far it is.
 
@@ -76,6 +81,11 @@ def run_job(job_id: int) -> None:
             msg = f"未知的任务类型 {job.kind}"
             raise LookupError(msg)
         result = fn(job, progress, **job.params) or {}
+    except JobFailed as e:
+        logger.info("job %s (%s) refused: %s", job.pk, job.kind, e)
+        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, finished_at=timezone.now(),
+                                             message=f"失败：{e}"[:500])
+        return
     except Exception as e:  # the failure is the user's information: kept on the row, and logged
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, finished_at=timezone.now(),
