@@ -19,7 +19,7 @@ from layers.accounts.roles import ADMIN, PLANNER, WORKER, ensure_roles
 from layers.jobs.models import Job
 from layers.people.models import Household
 from tests.importers.conftest import DATA, run
-from tests.jobs.worker import wait_for_jobs, worker  # noqa: F401 — the worker fixture
+from tests.jobs.worker import qcluster_worker, wait_for_jobs  # noqa: F401 — the fixture `worker`
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

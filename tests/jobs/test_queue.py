@@ -13,7 +13,7 @@ from layers.jobs.models import Job
 from layers.jobs.services import submit
 from layers.people.models import Household
 from tests.facilities.walk_fixtures import add_facility, add_household, build_network, point
-from tests.jobs.worker import wait_for_jobs, worker  # noqa: F401 — the worker fixture
+from tests.jobs.worker import qcluster_worker, wait_for_jobs  # noqa: F401 — the fixture `worker`
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STREET = {"A": (-1000, 0), "B": (0, 0), "C": (1000, 0), "D": (0, 500)}

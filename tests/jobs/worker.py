@@ -18,8 +18,8 @@ from layers.jobs.models import Job
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
+@pytest.fixture(scope="module", name="worker")
+def qcluster_worker(django_db_setup, django_db_blocker):
     """The real worker (`python manage.py qcluster`) on the test database, for the module."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     with django_db_blocker.unblock():
