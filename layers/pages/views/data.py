@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -51,7 +52,7 @@ def _store_upload(upload) -> str:
     name = Path(upload.name.replace("\\", "/")).name
     try:
         name = get_valid_filename(name)
-    except Exception:  # noqa: BLE001 — a name of dots only: keep the extension the form checked
+    except SuspiciousFileOperation:  # a name of dots only: keep the extension the form checked
         name = "upload" + Path(name).suffix.lower()
     return default_storage.save(f"uploads/{uuid.uuid4().hex}/{name[-150:]}", upload)
 
