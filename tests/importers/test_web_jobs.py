@@ -3,6 +3,7 @@ with progress, a summary and a file to download; a GET never runs them."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -34,7 +35,10 @@ def people(chengdu):
     boss = User.objects.create_superuser("boss_web")
     yield {"admin": admin, "other": other, "boss": boss}
     for job in Job.objects.exclude(result_file=""):  # the files the jobs wrote under MEDIA_ROOT
+        folder = Path(job.result_file.path).parent
         job.result_file.delete(save=False)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # jobs/<id>/, when empty
 
 
 def client_for(user) -> Client:
