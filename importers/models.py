@@ -41,11 +41,23 @@ class ImportRun(models.Model):
         return f"{self.get_kind_display()} {self.layer} {self.file_name} ({self.at:%Y-%m-%d %H:%M})"
 
     @classmethod
-    def record_import(cls, loader, result) -> ImportRun:
+    def record_import(cls, loader, result, *, user=None) -> ImportRun:
         opts = loader.options
         return cls.objects.create(
-            kind=cls.Kind.IMPORT, layer=loader.layer, file_name=str(loader.path)[-300:], created=result.created,
+            kind=cls.Kind.IMPORT, layer=loader.layer, file_name=str(loader.path)[-300:], user=user,
+            created=result.created,
             updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
             options={"crs": opts.crs, "encoding": opts.encoding, "mapping": dict(opts.mapping),
                      "skip_invalid": opts.skip_invalid, "allow_no_key": opts.allow_no_key},
         )
+
+    @classmethod
+    def record_export(cls, result, *, user=None, file_name: str = "") -> ImportRun:
+        """Log an export (importers.export.ExportResult) as export_layer does; ``unmasked``
+        when personal data left in full."""
+        from importers.export_layers import LAYERS
+
+        return cls.objects.create(kind=cls.Kind.EXPORT, layer=result.layer,
+                                  file_name=(file_name or str(result.path))[-300:], user=user,
+                                  unmasked=not result.masked and LAYERS[result.layer].personal,
+                                  rows=result.rows, options={"format": result.format})

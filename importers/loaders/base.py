@@ -10,7 +10,7 @@ whole, then write everything in one transaction — or nothing.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,9 @@ class ImportOptions:
     trigger_linking: bool = False  # link points to grids row by row in the trigger (slower; for comparison)
     chunk_rows: int = CHUNK_ROWS
     mapping_option: str = "--mapping"
+    # Told how far the run is: ("read", rows read, total rows or None) after each chunk, then
+    # ("check", rows, total) and ("write", rows, total); the web import's job shows it.
+    on_progress: Callable[[str, int, int | None], None] | None = None
 
 
 @dataclass
@@ -128,11 +131,14 @@ class Loader:
         for chunk in self._progress(source):
             self.rows_read += len(chunk) + len(chunk.issues)
             self.take(chunk, report)
+            self._tell("read", source)
         if self.rows_read == 0:
             raise ReadError(f"{self.path.name}: 文件没有数据行 (no data rows below the header)")
+        self._tell("check", source)
         self.check(report)
         refused = report.rejected > 0 and not self.options.skip_invalid
         if not refused:
+            self._tell("write", source)
             self.apply(result)
             result.notes += self.after_apply()
             # The database may still refuse rows (triggers): all-or-nothing holds for those too.
@@ -142,6 +148,10 @@ class Loader:
             transaction.set_rollback(True)
         else:
             result.written = True
+
+    def _tell(self, stage: str, source: Source) -> None:
+        if self.options.on_progress is not None:
+            self.options.on_progress(stage, self.rows_read, source.total)
 
     def _progress(self, source: Source) -> Iterator[Chunk]:
         bar = tqdm(total=source.total, unit=source.label, desc=self.path.name, file=sys.stderr,

@@ -17,6 +17,16 @@ from importers.models import ImportRun
 from importers.readers import ReadError
 
 
+def run_import(loader: Loader, *, user=None) -> ImportResult:
+    """Run ``loader`` (all or nothing, as its options say) and log the run when it wrote
+    (ImportRun). ReadError / ColumnError: the file as a whole was refused, nothing written.
+    The import commands and the web page's background job (importers/tasks.py) both use it."""
+    result = loader.run()
+    if not loader.options.dry_run and result.written:
+        ImportRun.record_import(loader, result, user=user)
+    return result
+
+
 class ImportCommand(BaseCommand):
     """Base of the import commands: subclasses set ``loader_class`` and may add arguments."""
 
@@ -58,12 +68,10 @@ class ImportCommand(BaseCommand):
         opts = self.options_from(options)
         loader = self.make_loader(Path(options["file"]), opts, options)
         try:
-            result = loader.run()
+            result = run_import(loader)
         except (ReadError, ColumnError) as e:
             raise CommandError(str(e)) from e
         self.show(result)
-        if not opts.dry_run and result.written:
-            ImportRun.record_import(loader, result)
         if result.refused:
             msg = (f"导入被拒绝 (import refused): {result.rejected} 行被拒绝, 未写入任何数据 (rejected rows, nothing "
                    "written); fix them or use --skip-invalid; --error-report FILE lists them all")

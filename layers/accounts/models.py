@@ -22,6 +22,7 @@ class Scope(models.Model):
             # Which role pages a user opens (layers.accounts.roles.PAGE_PERMISSIONS).
             ("use_planner", "可使用设施覆盖（规划人员页面与覆盖率接口）"),
             ("use_patrol", "可使用巡防热点（巡防页面与热点接口）"),
+            ("use_data_transfer", "可使用数据导入导出（网页上传导入与导出下载）"),
         ]
 
     def __str__(self) -> str:

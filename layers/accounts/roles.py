@@ -9,7 +9,7 @@ Each role opens exactly its pages (tests/security/test_role_matrix.py holds the 
 - 网格员: 我的网格, households, visits, 上报事件, incidents of their grids;
 - 规划人员: 设施覆盖 (PLANNER_PAGES), /api/circles/, /api/coverage/;
 - 巡防: 巡防热点 (PATROL_PAGES), /api/hotspots/, incidents read-only;
-- 管理员: everything — every model permission of the domain apps (the admin site), the
+- 管理员: everything, 数据导入导出 (DATA_PAGES) too — every model permission of the domain apps (the admin site), the
   view_all_* scopes, both analysis pages, the login records of django-axes — except the full
   ID numbers and phones (people.view_household_pii), which stay with the grid workers who
   need them. A user put into the 管理员 group gets is_staff, so the admin site opens.
@@ -22,6 +22,8 @@ WORKER, PLANNER, PATROL, ADMIN = "网格员", "规划人员", "巡防", "管理�
 # The permissions a page or API view of each analysis asks for (all of them).
 PLANNER_PAGES = ("accounts.use_planner", "accounts.view_all_grids")
 PATROL_PAGES = ("accounts.use_patrol", "accounts.view_all_incidents")
+# 数据导入导出 (/data/): administrators only (the 管理员 group gets it with every accounts permission).
+DATA_PAGES = ("accounts.use_data_transfer",)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     WORKER: [

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.db import connection
 from django.utils import timezone
+from psycopg2 import sql
 
 from layers.jobs.models import Job
 
@@ -20,14 +22,39 @@ JobFunction = Callable[..., dict | None]
 REGISTRY: dict[str, JobFunction] = {}
 
 
+class JobFailed(Exception):
+    """A job function's own refusal (a file refused, a user gone): the job fails with this
+    message, which is the user's information; no traceback is logged."""
+
+
 class Progress:
-    """Handed to a job function: ``progress(45, "正在计算…")`` records how far it is."""
+    """Handed to a job function: ``progress(45, "正在计算…")`` records how far it is.
+
+    Called inside a transaction (an import writes all or nothing in one), the update would
+    stay invisible to the page until the end; it then goes through a second connection of
+    its own, in autocommit, so the page sees the rows read while the import still runs."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
+        self._side = None
 
     def __call__(self, percent: float, message: str = "") -> None:
-        Job.objects.filter(pk=self.job.pk).update(progress=max(0, min(int(percent), 100)), message=message[:500])
+        percent, message = max(0, min(int(percent), 100)), message[:500]
+        if not connection.in_atomic_block:
+            Job.objects.filter(pk=self.job.pk).update(progress=percent, message=message)
+            return
+        if self._side is None:
+            self._side = connection.get_new_connection(connection.get_connection_params())
+            self._side.autocommit = True
+        statement = sql.SQL("UPDATE {table} SET progress = %s, message = %s WHERE id = %s").format(
+            table=sql.Identifier(Job._meta.db_table))
+        with self._side.cursor() as cur:
+            cur.execute(statement, [percent, message, self.job.pk])
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
 
 def job_task(name: str) -> Callable[[JobFunction], JobFunction]:
@@ -48,15 +75,23 @@ def run_job(job_id: int) -> None:
         return
     fn = REGISTRY.get(job.kind)
     Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now())
+    progress = Progress(job)
     try:
         if fn is None:
             msg = f"未知的任务类型 {job.kind}"
             raise LookupError(msg)
-        result = fn(job, Progress(job), **job.params) or {}
+        result = fn(job, progress, **job.params) or {}
+    except JobFailed as e:
+        logger.info("job %s (%s) refused: %s", job.pk, job.kind, e)
+        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, finished_at=timezone.now(),
+                                             message=f"失败：{e}"[:500])
+        return
     except Exception as e:  # the failure is the user's information: kept on the row, and logged
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, finished_at=timezone.now(),
                                              message=f"失败：{e}"[:500])
         return
+    finally:
+        progress.close()
     Job.objects.filter(pk=job.pk).update(state=Job.State.DONE, progress=100, result=result,
                                          finished_at=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import home, patrol, planner, worker
+from layers.pages.views import data, home, patrol, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -22,4 +22,8 @@ urlpatterns = [
     # 巡防
     path("patrol/", patrol.patrol_page, name="patrol"),
     path("patrol/map.html", patrol.patrol_map_html, name="patrol_map"),
+    # 管理员: 数据导入导出 (background jobs; only a POST queues one)
+    path("data/", data.data_page, name="data"),
+    path("data/import/", data.data_import, name="data_import"),
+    path("data/export/", data.data_export, name="data_export"),
 ]

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from layers.facilities.catalogue import seed_facility_types
@@ -20,6 +13,7 @@ from layers.jobs.models import Job
 from layers.jobs.services import submit
 from layers.people.models import Household
 from tests.facilities.walk_fixtures import add_facility, add_household, build_network, point
+from tests.jobs.worker import qcluster_worker, wait_for_jobs  # noqa: F401 — the fixture `worker`
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STREET = {"A": (-1000, 0), "B": (0, 0), "C": (1000, 0), "D": (0, 500)}
@@ -31,38 +25,6 @@ def queued(settings):
     """The production mode: changes are recomputed by the worker."""
     settings.GRIDMAP_ACCESS_REFRESH = "queue"
     seed_facility_types(apps)
-
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    """The real worker (`python manage.py qcluster`) on the test database, for the module."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-    if env.get("DATABASE_URL"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
-    else:
-        env["GRIDMAP_DB_NAME"] = name
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_for_jobs(worker, timeout_s: float = 120.0) -> None:
-    """Wait until the worker has no job queued or running."""
-    deadline = time.monotonic() + timeout_s
-    while Job.objects.filter(state__in=["queued", "running"]).exists():
-        assert worker.poll() is None, worker.stderr.read().decode(errors="replace")[-2000:]
-        assert time.monotonic() < deadline, "the worker did not finish the queued jobs"
-        time.sleep(0.2)
 
 
 def test_a_facility_added_is_recomputed_by_the_worker_not_by_the_request(queued, worker):

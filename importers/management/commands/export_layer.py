@@ -43,8 +43,6 @@ class Command(BaseCommand):
             result = export_layer(layer, file, fmt=format, user=account, unmasked=unmasked)
         except (ExportError, ExportWriteError) as e:
             raise CommandError(str(e)) from e
-        ImportRun.objects.create(kind=ImportRun.Kind.EXPORT, layer=result.layer, file_name=str(result.path)[-300:],
-                                 user=account, unmasked=not result.masked and LAYERS[result.layer].personal,
-                                 rows=result.rows, options={"format": result.format})
+        ImportRun.record_export(result, user=account)
         masked = " (个人信息已脱敏 personal data masked)" if result.masked else ""
         self.stdout.write(self.style.SUCCESS(f"{result.layer}: {result.rows} 行已导出到 exported to {result.path}{masked}"))
