@@ -17,6 +17,16 @@ import pytest
 from tests.fixtures_world import world  # noqa: F401
 from tests.production_server import ProductionServer
 
+SERVER_FIXTURES = {"production_server", "serve"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests on the production server run last (after pytest-django's ordering): from the
+    first of them to the end of the session its background worker works the test database's
+    queue, which tests/jobs drives with a worker of its own."""
+    items.sort(key=lambda item: bool(SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static():
