@@ -196,6 +196,9 @@ GRIDMAP_METRIC_SRID = int(os.environ["GRIDMAP_METRIC_SRID"]) if os.environ.get("
 # County-level division code (GB/T 2260) of the district the installation serves.
 GRIDMAP_TARGET_HOUSEHOLDS_PER_GRID = int(os.environ.get("GRIDMAP_TARGET_HOUSEHOLDS_PER_GRID", "400"))
 GRIDMAP_BASEMAP = os.environ.get("GRIDMAP_BASEMAP", "none")
+# Above this many households (an administrator looking at a whole district) the grid
+# worker's map does not embed the points: they load by bounding box when zoomed in.
+GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS = int(os.environ.get("GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS", "3000"))
 GRIDMAP_TIANDITU_KEY = os.environ.get("GRIDMAP_TIANDITU_KEY", "")
 
 # --- Content-Security-Policy (django-csp 4.x; security finding 1, stored XSS) ------------
@@ -376,7 +379,8 @@ SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthe
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache"),
+        # GRIDMAP_CACHE_DIR: elsewhere (the test suite's server keeps apart from the checkout's).
+        "LOCATION": os.environ.get("GRIDMAP_CACHE_DIR") or str(VAR_DIR / "cache"),
         "TIMEOUT": 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }

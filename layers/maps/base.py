@@ -52,6 +52,16 @@ LOCAL_ASSETS: dict[str, str] = {
     "gridmap_escape": "gridmap/escape.js",
 }
 
+TIANDITU_ATTRIBUTION = "© 天地图 国家地理信息公共服务平台"
+
+
+def tianditu_tiles(layer: str) -> str:
+    """The URL template ({z}/{x}/{y}) of a Tianditu web-mercator layer: vec (map) or cva (labels)."""
+    return (f"http://t0.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
+            f"&TILEROW={{y}}&TILECOL={{x}}&tk={settings.GRIDMAP_TIANDITU_KEY}")
+
+
 AMAP_TILES = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
 BASEMAPS = ("none", "osm", "tianditu", "amap")
 # Where each basemap's tiles come from: the Content-Security-Policy's img-src allows these
@@ -133,18 +143,9 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图", attr=OSM_ATTRIBUTION).add_to(m)
     elif basemap == "tianditu":
-        key = settings.GRIDMAP_TIANDITU_KEY
         for layer, label in (("vec", "天地图 矢量"), ("cva", "天地图 注记")):
-            folium.TileLayer(
-                tiles=(
-                    f"http://t0.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                    f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
-                    f"&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
-                ),
-                attr="© 天地图 国家地理信息公共服务平台",
-                name=label,
-                overlay=layer == "cva",
-            ).add_to(m)
+            folium.TileLayer(tiles=tianditu_tiles(layer), attr=TIANDITU_ATTRIBUTION, name=label,
+                             overlay=layer == "cva").add_to(m)
     elif basemap == "amap":
         folium.TileLayer(tiles=AMAP_TILES, subdomains="1234", attr="© 高德地图 AutoNavi", name="高德地图").add_to(m)
     elif embed_streets:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 
 import folium
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -40,19 +41,14 @@ def countdown_text(incident: Incident, *, now=None) -> str:
     return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已超时 {-hours:.0f} 小时"
 
 
-# Above this many households (an administrator looking at a whole district) the points
-# are not embedded: grids show their counts, and points load by bounding box when zoomed in.
-MAX_EMBEDDED_HOUSEHOLDS = 3000
-
-
 def worker_map(grids: Iterable[Grid], households, incidents,
                *, link_prefix: str = "", max_embedded: int | None = None,
                embed_streets: bool = False) -> folium.Map:
     """Build the map from already-scoped querysets (layers.accounts.visibility); above
-    ``max_embedded`` points (default MAX_EMBEDDED_HOUSEHOLDS, read at call time) the
+    ``max_embedded`` points (default settings.GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS) the
     households and incidents load by bounding box."""
     if max_embedded is None:
-        max_embedded = MAX_EMBEDDED_HOUSEHOLDS
+        max_embedded = settings.GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS
     grid_ids = [g.id for g in grids]
     counted = Grid.objects.filter(id__in=grid_ids).annotate(
         n_households=Count("households", distinct=True),

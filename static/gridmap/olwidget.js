@@ -1,12 +1,45 @@
 /* The admin's geometry widget (layers.maps.widgets.OfflineOSMWidget): builds Django's
  * MapWidget from the JSON options next to each map, instead of the inline <script> of
- * Django's template, which the Content-Security-Policy would block. */
-document.addEventListener('DOMContentLoaded', function () {
-  document.querySelectorAll('[data-gridmap-olwidget]').forEach(function (div) {
-    var options = JSON.parse(document.getElementById(div.getAttribute('data-gridmap-olwidget')).textContent);
-    if (!options.osm_tiles) {  // no tile host allowed by the CSP: an empty background layer
-      options.base_layer = new ol.layer.Vector({source: new ol.source.Vector()});
+ * Django's template, which the Content-Security-Policy would block.
+ *
+ * Background (options.basemap, from GRIDMAP_BASEMAP): "none" draws the imported walk
+ * network from /maps/streets.geojson under the edited shape, as the Leaflet maps do
+ * (layers/maps/base.py); "osm" is MapWidget's own OpenStreetMap layer; "tianditu" the
+ * tile URLs given in options.tiles. */
+(function () {
+  'use strict';
+
+  function streets(options) {
+    var layer = new ol.layer.Vector({
+      source: new ol.source.Vector({url: options.streets_url, format: new ol.format.GeoJSON(),
+                                    attributions: options.streets_attribution}),
+      style: new ol.style.Style({stroke: new ol.style.Stroke({color: '#c8c4bc', width: 1.5})})
+    });
+    layer.set('name', 'streets');
+    return layer;
+  }
+
+  function baseLayer(options) {
+    if (options.basemap === 'osm') {
+      return null;  // MapWidget's default: OpenStreetMap tiles
     }
-    window[options.module] = new MapWidget(options);
+    if (options.basemap === 'tianditu' && options.tiles.length) {
+      return new ol.layer.Group({layers: options.tiles.map(function (t) {
+        return new ol.layer.Tile({source: new ol.source.XYZ({url: t.url, attributions: t.attribution})});
+      })});
+    }
+    return streets(options);
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[data-gridmap-olwidget]').forEach(function (div) {
+      var options = JSON.parse(document.getElementById(div.getAttribute('data-gridmap-olwidget')).textContent);
+      var base = baseLayer(options);
+      if (base) {
+        options.base_layer = base;
+      }
+      document.getElementById(options.map_id).style.background = '#f4f3ef';
+      window[options.module] = new MapWidget(options);
+    });
   });
-});
+}());

@@ -1,4 +1,10 @@
-"""Headless Chromium (Debian's package) driven by Playwright against the live test server.
+"""Headless Chromium (Debian's package) driven by Playwright against the production server.
+
+The server is the one an operator runs: `make serve` (gunicorn and the background worker;
+the ``production_server`` and ``serve`` fixtures of tests/conftest.py) against the test
+database, started once per session; the tests commit their data
+(``django_db(transaction=True)``) so that its processes see it. A test needing other
+settings on the server asks ``serve(NAME=value, ...)`` for a second one.
 
 The browser is started with the flags that keep it from calling home, and every request a
 page makes is recorded so tests can assert that nothing left 127.0.0.1.
@@ -12,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.production_server import ProductionServer
 
 # Playwright's sync API keeps an event loop running in the test thread; Django then takes
 # every ORM call of the test itself (fixtures, asserts) for async code. The calls are
@@ -52,10 +60,10 @@ def browser():
 class Visit:
     """A logged-in browser page that records every request URL."""
 
-    def __init__(self, browser, live_server, client_cookies: dict[str, str]) -> None:
+    def __init__(self, browser, server, client_cookies: dict[str, str]) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
                                            timezone_id="Asia/Shanghai")
-        host = urlparse(live_server.url).hostname
+        host = urlparse(server.url).hostname
         self.context.add_cookies([{"name": k, "value": v, "domain": host, "path": "/"}
                                   for k, v in client_cookies.items()])
         self.requests: list[str] = []
@@ -63,7 +71,7 @@ class Visit:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.base = live_server.url
+        self.base = server.url
 
     def open(self, path: str):
         self.page.goto(self.base + path, wait_until="networkidle")
@@ -85,13 +93,15 @@ class Visit:
 
 
 @pytest.fixture
-def visit(browser, live_server, client):
-    """visit(user) → a Visit logged in as ``user`` (through Django's test client session)."""
+def visit(browser, production_server, client):
+    """visit(user) → a Visit logged in as ``user`` (through Django's test client session:
+    sessions live in the database, the server shares the checkout's secret key);
+    visit(user, server=serve(...)) opens another production server."""
     opened = []
 
-    def make(user) -> Visit:
+    def make(user, server: ProductionServer | None = None) -> Visit:
         client.force_login(user)
-        v = Visit(browser, live_server, {k: m.value for k, m in client.cookies.items()})
+        v = Visit(browser, server or production_server, {k: m.value for k, m in client.cookies.items()})
         opened.append(v)
         return v
 

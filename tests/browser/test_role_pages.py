@@ -79,12 +79,19 @@ def test_report_incident_by_clicking_the_map(visit, world):
     assert v.outside_requests() == []
 
 
-def test_amap_display_crs_matches_the_importers_gcj02(visit, world, settings):
+@pytest.fixture(scope="module")
+def amap_server(serve):
+    """A second production server with GRIDMAP_BASEMAP=amap (the setting is read at start)."""
+    server = serve(GRIDMAP_BASEMAP="amap")
+    yield server
+    server.stop()
+
+
+def test_amap_display_crs_matches_the_importers_gcj02(visit, world, amap_server):
     """The browser's GCJ-02 shift (static/gridmap/gcj02-crs.js) agrees with importers.chinese_crs."""
     from importers.chinese_crs import wgs84_to_gcj02
 
-    settings.GRIDMAP_BASEMAP = "amap"
-    v = visit(world.admin)
+    v = visit(world.admin, server=amap_server)
     page = v.open("/maps/overview.html")
     shifted = page.evaluate("""() => [[104.07, 30.66], [104.12, 30.70], [116.40, 39.90]].map(([lng, lat]) => {
         const p = L.CRS.GCJ02.projection.project(L.latLng(lat, lng));

@@ -46,3 +46,33 @@ def test_amap_shifts_the_display_crs_not_the_data():
 def test_unknown_basemap_is_refused():
     with pytest.raises(ValueError, match="GRIDMAP_BASEMAP='bing'"):
         base_map(basemap="bing")
+
+
+def _editor_options(client, grid) -> dict:
+    """The admin geometry editor's options (the JSON that static/gridmap/olwidget.js reads)."""
+    import json
+    import re
+
+    html = client.get(f"/admin/grids/grid/{grid.pk}/change/").content.decode()
+    return json.loads(re.search(r'<script id="id_geom_options" type="application/json">(.*?)</script>', html,
+                                re.S).group(1)), html
+
+
+@pytest.mark.parametrize(("basemap", "editor"), [("none", "none"), ("osm", "osm"), ("tianditu", "tianditu"),
+                                                 ("amap", "none")])
+def test_admin_editor_follows_the_basemap_setting(admin_client, settings, basemap, editor):
+    """The editor draws the street background (none, and amap: its GCJ-02 tiles would put the
+    edited shape ~500 m off), or OSM / Tianditu tiles when configured."""
+    from tests.factories import two_grids
+
+    settings.GRIDMAP_BASEMAP, settings.GRIDMAP_TIANDITU_KEY = basemap, "abc123"
+    _community, west, _east = two_grids()
+    options, html = _editor_options(admin_client, west)
+    assert options["basemap"] == editor
+    assert options["streets_url"] == "/maps/streets.geojson"
+    if editor == "tianditu":
+        assert [t["url"].split("/")[3] for t in options["tiles"]] == ["vec_w", "cva_w"]
+        assert all("tk=abc123" in t["url"] and "{z}" in t["url"] for t in options["tiles"])
+    else:
+        assert options["tiles"] == []
+    assert ("GCJ-02" in html) == (basemap == "amap")

@@ -87,8 +87,8 @@ def _poll(page, js: str, timeout_s: float = 15.0) -> None:
 
 
 def _open(visit, user, path: str, *, before_collect: str | None = None,
-          ready: str | None = None) -> tuple[dict, object]:
-    v = visit(user)
+          ready: str | None = None, server=None) -> tuple[dict, object]:
+    v = visit(user, server=server)
     console: list[str] = []
     v.page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
     page = v.open(path)
@@ -113,8 +113,17 @@ def _text(seen: dict) -> str:
     return "\n".join(seen["shown"] + seen["labels"] + seen["legend"] + seen["control"])
 
 
+@pytest.fixture(scope="module")
+def lazy_server(serve):
+    """A second production server that embeds no household (GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS=0):
+    the grid worker's map fetches them by bounding box."""
+    server = serve(GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS="0")
+    yield server
+    server.stop()
+
+
 @pytest.mark.parametrize("payload", list(PAYLOADS.values()), ids=list(PAYLOADS))
-def test_hostile_names_never_run_on_any_map(visit, world, payload, monkeypatch):
+def test_hostile_names_never_run_on_any_map(visit, world, payload, lazy_server):
     t = store_hostile(world, payload)
 
     # Overview (home page's map), logged in as a grid worker and as the administrator.
@@ -133,15 +142,13 @@ def test_hostile_names_never_run_on_any_map(visit, world, payload, monkeypatch):
 
     # The same map above the embedding threshold: households and incidents fetched by
     # bounding box, their tooltips built in the browser (layers/maps/lazy.py).
-    monkeypatch.setattr("layers.maps.worker.MAX_EMBEDDED_HOUSEHOLDS", 0)
     seen, _ = _open(visit, world.worker_w, "/my/map.html",
                     before_collect="() => Object.values(window).find(v => v instanceof L.Map).setView([30.655, 104.065], 18)",
-                    ready=LAZY_LOADED)
+                    ready=LAZY_LOADED, server=lazy_server)
     shown = _text(seen)
     assert "户（放大到街区后加载）" in shown
     assert t.address in shown and t.category in shown, shown
     assert "标签独居老人" in shown  # a list property reads as text, not as JSON
-    monkeypatch.undo()
 
     # The planner's map (planner, administrator): facility, its type, grid names.
     for user in (world.planner, world.admin):
