@@ -12,7 +12,7 @@ SYSTEMD_ARGS ?=
 GUNICORN := GRIDMAP_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gridmap/gunicorn.conf.py
 # gunicorn in the foreground and the background worker (django-q2, PostgreSQL as the queue)
 # beside it; Ctrl-C stops both.
-SERVE := trap 'kill $$WORKER 2>/dev/null' EXIT; $(PY) manage.py qcluster & WORKER=$$!; $(GUNICORN)
+SERVE := trap 'kill -INT $$WORKER 2>/dev/null' EXIT; $(PY) manage.py qcluster & WORKER=$$!; $(GUNICORN)
 
 .PHONY: help demo test stop setup setup-dev sysdeps venv venv-dev db migrate load-demo static serve \
 	fixtures bench lint backup systemd

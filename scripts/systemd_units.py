@@ -92,6 +92,11 @@ After=gridmap-db.service
 Type=simple
 # WORKER_COMMAND of scripts/systemd_units.py: django-q2's cluster working the jobs queue.
 ExecStart={py} {worker_command}
+# SIGINT to the cluster's main process only: it stops its own workers and finishes the job
+# at hand (SIGTERM to every process kills django-q2's helper and the main process waits for
+# it until the timeout).
+KillMode=mixed
+KillSignal=SIGINT
 TimeoutStopSec=60
 {common}
 [Install]
