@@ -60,8 +60,8 @@ def build(n_incidents: int, side: int) -> None:
         cur.execute("TRUNCATE incidents_incident, incidents_incidenttransition, people_household RESTART IDENTITY CASCADE")
         cur.execute("DELETE FROM grids_gridassignment; DELETE FROM grids_grid; DELETE FROM grids_community;"
                     " DELETE FROM grids_street; DELETE FROM grids_district")  # fmt: skip
-        cur.execute("INSERT INTO grids_district (code, name, geom, source) VALUES ('510104', '基准区', "
-                    "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [X0, Y0, X0 + ext, Y0 + ext])  # fmt: skip
+        cur.execute("INSERT INTO grids_district (code, name, geom, source, metric_srid) VALUES ('510104', '基准区', "
+                    "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench', %s) RETURNING id", [X0, Y0, X0 + ext, Y0 + ext, zone_srid_for_lonlat(X0, Y0)])  # fmt: skip
         district = cur.fetchone()[0]
         cur.execute("INSERT INTO grids_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
                     "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326))) RETURNING id", [district, X0, Y0, X0 + ext, Y0 + ext])  # fmt: skip
@@ -111,6 +111,7 @@ def build(n_incidents: int, side: int) -> None:
                       '基准事件', '', now() - make_interval(secs => age_s), 'reported', '', '', '', true
                  FROM bench_points"""
         )  # fmt: skip
+
     with connection.cursor() as cur:
         cur.execute("REINDEX TABLE incidents_incident")
         cur.execute("VACUUM ANALYZE incidents_incident")

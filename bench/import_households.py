@@ -48,12 +48,14 @@ def build_grids() -> None:
     from django.db import connection
 
     ext = SIDE * CELL_DEG
+    from layers.grids.crs import zone_srid_for_lonlat
+
     with connection.cursor() as cur:
         cur.execute("TRUNCATE people_household, incidents_incident, incidents_incidenttransition RESTART IDENTITY CASCADE")
         cur.execute("DELETE FROM grids_gridassignment; DELETE FROM grids_grid; DELETE FROM grids_community;"
                     " DELETE FROM grids_street; DELETE FROM grids_district")
-        cur.execute("INSERT INTO grids_district (code, name, geom, source) VALUES ('510104', '基准区', "
-                    "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [X0, Y0, X0 + ext, Y0 + ext])
+        cur.execute("INSERT INTO grids_district (code, name, geom, source, metric_srid) VALUES ('510104', '基准区', "
+                    "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench', %s) RETURNING id", [X0, Y0, X0 + ext, Y0 + ext, zone_srid_for_lonlat(X0, Y0)])
         district = cur.fetchone()[0]
         cur.execute("INSERT INTO grids_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道', "
                     "ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326))) RETURNING id",

@@ -25,6 +25,8 @@ CELL_DEG = 0.001  # ≈ 96 m × 111 m at 30.6° N
 def build(n_households: int, side: int) -> None:
     from django.db import connection
 
+    from layers.grids.crs import zone_srid_for_lonlat
+
     with connection.cursor() as cur:
         cur.execute("TRUNCATE people_household, incidents_incident, incidents_incidenttransition RESTART IDENTITY CASCADE")
         cur.execute("DELETE FROM grids_gridassignment; DELETE FROM grids_grid; DELETE FROM grids_community;"
@@ -32,8 +34,8 @@ def build(n_households: int, side: int) -> None:
         x0, y0 = 104.0, 30.6
         ext = side * CELL_DEG
         cur.execute(
-            "INSERT INTO grids_district (code, name, geom, source) VALUES ('510104', '基准区',"
-            " ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench') RETURNING id", [x0, y0, x0 + ext, y0 + ext])
+            "INSERT INTO grids_district (code, name, geom, source, metric_srid) VALUES ('510104', '基准区',"
+            " ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 4326)), 'bench', %s) RETURNING id", [x0, y0, x0 + ext, y0 + ext, zone_srid_for_lonlat(x0, y0)])
         district = cur.fetchone()[0]
         cur.execute(
             "INSERT INTO grids_street (district_id, code, name, geom) VALUES (%s, '510104001', '基准街道',"
