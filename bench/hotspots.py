@@ -52,6 +52,7 @@ def build(n_incidents: int, side: int) -> None:
     from django.db import connection, transaction
 
     from layers.grids import linking
+    from layers.grids.crs import zone_srid_for_lonlat
 
     ext = side * CELL_DEG
     block = side // 10
