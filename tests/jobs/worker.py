@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from layers.jobs.models import Job
+from tests.production_server import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +25,7 @@ def qcluster_worker(django_db_setup, django_db_blocker):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     with django_db_blocker.unblock():
         name = connection.settings_dict["NAME"]
-    if env.get("DATABASE_URL"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
-    else:
-        env["GRIDMAP_DB_NAME"] = name
+    env.update(database_env(name))
     process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     yield process

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import runpy
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.production_server import database_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "gridmap" / "gunicorn.conf.py"
@@ -32,12 +33,6 @@ def test_workers_follow_the_cores_unless_overridden(monkeypatch):
     assert runpy.run_path(str(CONF))["workers"] == 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> tuple[int, dict, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 - our own local server
@@ -47,11 +42,11 @@ def _get(url: str) -> tuple[int, dict, bytes]:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the embedded cluster's test database")
 def test_gunicorn_serves_health_and_static_files():
-    port = _free_port()
+    port = free_port()
+    # The test database, on the embedded cluster or on the DATABASE_URL server alike.
     env = {**os.environ, "GRIDMAP_BIND": f"127.0.0.1:{port}", "GRIDMAP_WEB_WORKERS": "1",
-           "GRIDMAP_DB_NAME": settings.DATABASES["default"]["NAME"], "GRIDMAP_ACCESS_LOG": os.devnull}
+           "GRIDMAP_ACCESS_LOG": os.devnull, **database_env(settings.DATABASES["default"]["NAME"])}
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", str(CONF)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
