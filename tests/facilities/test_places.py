@@ -8,7 +8,7 @@ from django.contrib.gis.geos import LineString
 from pyproj import Geod
 
 from layers.facilities.models import WalkEdge, WalkNode
-from layers.facilities.places import describe, house_numbers, place_names, place_names_lonlat, PlaceParts
+from layers.facilities.places import PlaceParts, describe, house_numbers, place_names, place_names_lonlat
 from layers.facilities.walking.graph import lonlat_to_metric
 from tests.facilities.walk_fixtures import add_household, lonlat, point
 
