@@ -9,8 +9,10 @@ from layers.maps.escape import html
 
 
 class Legend(MacroElement):
-    """``items`` are (colour, label, kind) with kind 'fill', 'line' or 'dot'; title and
-    labels are text (escaped)."""
+    """``items`` are (colour, label, kind) with kind 'fill', 'line' or 'dot', or a swatch
+    drawn with a dash pattern: 'line:8 4' (a line) or 'area:8 4' (a lightly filled square
+    with that outline; 'area:' a solid outline), so that styles told apart by dashes and not
+    only by hue read the same in the legend. Title and labels are text (escaped)."""
 
     _template = Template(
         """{% macro header(this, kwargs) %}
@@ -43,7 +45,24 @@ class Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         # Titles and labels may hold names from the database (a facility type): escaped.
-        rows = [html('<div><i class="{}" style="{}:{}"></i>{}</div>', kind,
-                     "border-color" if kind == "line" else "background", colour, label)
-                for colour, label, kind in items]
+        rows = [_swatch(colour, kind) + html("{}</div>", label) for colour, label, kind in items]
         self.html = str(html("<b>{}</b>", title) + html("").join(rows))
+
+
+DASH_CHARS = set("0123456789 .")
+
+
+def _swatch(colour: str, kind: str):
+    """The opening of a legend row with its swatch (see Legend for the kinds)."""
+    shape, _, dash = kind.partition(":")
+    if shape in ("line", "area") and _ and set(dash) <= DASH_CHARS:
+        if shape == "line":
+            inner = html('<line x1="1" y1="8" x2="27" y2="8" stroke="{}" stroke-width="3" stroke-dasharray="{}"/>',
+                         colour, dash)
+        else:
+            inner = html('<rect x="2" y="2" width="24" height="12" fill="{}" fill-opacity="0.25" stroke="{}"'
+                         ' stroke-width="2.5" stroke-dasharray="{}"/>', colour, colour, dash)
+        return html('<div><svg width="28" height="16" style="vertical-align:middle;margin-right:6px"'
+                    ' aria-hidden="true">{}</svg>', inner)
+    return html('<div><i class="{}" style="{}:{}"></i>', shape,
+                "border-color" if shape == "line" else "background", colour)

@@ -34,7 +34,19 @@ NO_HOUSEHOLDS = "#d9d9d9"
 GAP_COLOUR = "#7b3294"
 SITE_COLOUR = "#e7298a"
 FRAGMENT_COLOUR = "#8c510a"
-CIRCLE_OPACITY = {0: 0.25, 1: 0.12, 2: 0.06}  # innermost (5 minutes) first
+# The circle levels (innermost, i.e. 5 minutes, first): hues of the Okabe–Ito palette, safe
+# for the common colour-vision deficiencies, each with its own dash pattern and fill strength,
+# so that the levels stay apart where circles overlap, in greyscale print, and apart from
+# the facility types' colours. (colour, dash pattern ("" solid), fill opacity, name)
+CIRCLE_STYLES: list[tuple[str, str, float, str]] = [
+    ("#D55E00", "", 0.22, "朱红实线"), ("#E69F00", "10 5", 0.12, "橙色长虚线"), ("#009E73", "2 5", 0.06, "绿色点线"),
+]
+FALLBACK_COLOUR = "#555555"
+
+
+def circle_style(rank: int) -> tuple[str, str, float, str]:
+    """The style of the ``rank``-th circle level from the inside (more levels than styles reuse the last)."""
+    return CIRCLE_STYLES[min(rank, len(CIRCLE_STYLES) - 1)]
 
 
 def share_colour(share: float | None) -> str:
@@ -89,8 +101,9 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
         _site_layer(ftype, district).add_to(m)
     items = [(colour, f"网格覆盖率 {label}", "fill") for _, colour, label in SHARE_CLASSES]
     items += [(NO_HOUSEHOLDS, "网格内无住户", "fill")]
-    items += [(ftype.color, f"{minute}分钟步行服务圈", "fill") for minute in minutes]
-    items += [("#555555", AccessMethod(method).label + "（虚线）", "line") for method in fallback]
+    items += [(circle_style(rank)[0], f"{minute}分钟步行服务圈（{circle_style(rank)[3]}）", f"area:{circle_style(rank)[1]}")
+              for rank, minute in enumerate(minutes)]
+    items += [(FALLBACK_COLOUR, AccessMethod(method).label + "（灰色边线）", "line") for method in fallback]
     items += [(ftype.color, ftype.name, "dot"), (GAP_COLOUR, "覆盖空白区", "fill"), (SITE_COLOUR, "建议选址", "dot")]
     if show_gaps and cut_off is not None:
         items += [(FRAGMENT_COLOUR, "路网不连通的住户（所在路段与主路网断开）", "fill")]
@@ -140,13 +153,13 @@ def _circle_layers(m: folium.Map, ftype: FacilityType, minutes: list[int], distr
             f["properties"]["label"] = AccessMethod(method).label
             if method != AccessMethod.NETWORK:
                 fallback.add(method)
-        opacity = CIRCLE_OPACITY.get(rank, 0.06)
-        colour = ftype.color
+        colour, dash, opacity, _ = circle_style(rank)
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features}, name=f"{minute}分钟服务圈",
-            style_function=lambda f, o=opacity, c=colour: {
-                "fillColor": c, "fillOpacity": o, "color": c if f["properties"]["method"] == "network" else "#555555",
-                "weight": 1.5, "opacity": 0.9, "dashArray": None if f["properties"]["method"] == "network" else "6 4"},
+            style_function=lambda f, o=opacity, c=colour, d=dash: {
+                "fillColor": c, "fillOpacity": o,
+                "color": c if f["properties"]["method"] == "network" else FALLBACK_COLOUR,
+                "weight": 2.5, "opacity": 0.95, "dashArray": d or None},
             # folium refuses tooltip fields on an empty layer (a type with no facility yet).
             tooltip=GeoJsonTooltip(["facility", "minutes", "label", "snap", "area"],
                                           aliases=["设施", "分钟", "计算方法", "到路网距离", "面积"]) if features else None,

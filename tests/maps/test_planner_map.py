@@ -12,7 +12,7 @@ from layers.facilities.models import FacilityType
 from layers.facilities.walking.refresh import refresh_pending
 from layers.facilities.walking.sites import suggest
 from layers.maps.base import render
-from layers.maps.planner import SHARE_CLASSES, planner_map, share_colour
+from layers.maps.planner import SHARE_CLASSES, circle_style, planner_map, share_colour
 from tests.facilities.walk_fixtures import add_facility, add_household, build_network, lonlat
 from tests.factories import box, make_community, make_grid
 
@@ -26,6 +26,11 @@ FALLBACK = "直线距离缓冲（未加载路网）"
 def has(html: str, text: str) -> bool:
     """``text`` in the page, as written or JSON-escaped (folium escapes some strings)."""
     return text in html or json.dumps(text)[1:-1] in html
+
+
+def legend(html: str) -> str:
+    """The legend's HTML as the browser gets it (the map passes it as a JSON string)."""
+    return "".join(json.loads(m) for m in re.findall(r'div\.innerHTML = (".*?");\n', html))
 
 
 def district(*, network: bool = True) -> None:
@@ -66,8 +71,22 @@ def test_map_shows_circles_coverage_gaps_and_sites():
 def test_straight_line_circles_are_labelled_when_no_network_is_loaded():
     district(network=False)
     html = render(planner_map("kindergarten", minutes=[5, 15]))
-    assert has(html, FALLBACK) and "6 4" in html  # in the tooltip rows, the legend, drawn dashed
+    assert has(html, FALLBACK) and has(html, FALLBACK + "（灰色边线）")  # in the tooltip rows and the legend
+    assert '"color": "#555555"' in html  # drawn with a grey outline
     assert not has(html, "10分钟服务圈") and html.count('"method": "buffer"') == 2
+
+
+def test_circle_levels_differ_in_hue_and_dashes_and_the_legend_says_which():
+    district()
+    html = render(planner_map("kindergarten"))
+    styles = [circle_style(rank) for rank in range(3)]
+    assert len({s[0] for s in styles}) == 3 and len({s[1] for s in styles}) == 3 and len({s[2] for s in styles}) == 3
+    for rank, minute in enumerate((5, 10, 15)):
+        colour, dash, _, name = circle_style(rank)
+        assert f'"color": "{colour}"' in html and (not dash or f'"dashArray": "{dash}"' in html)
+        # The legend's swatch for this level: its colour and dash pattern, next to its minutes.
+        swatch = f'stroke="{colour}" stroke-width="2.5" stroke-dasharray="{dash}"/></svg>{minute}分钟步行服务圈（{name}）'
+        assert swatch in legend(html)
 
 
 def test_share_classes_and_unknown_type():
