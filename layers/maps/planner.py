@@ -245,7 +245,7 @@ def _site_layer(ftype: FacilityType, district: str | None = None) -> folium.Feat
                      SITE_COLOUR, site.rank)
         folium.Marker(
             [site.geom.y, site.geom.x], icon=div_icon(label, icon_size=(22, 22), icon_anchor=(11, 11)),
-            tooltip=Tooltip(f"建议选址 {site.rank}: 新覆盖 {site.newly_covered_households} 户 / "
-                            f"{site.newly_covered_residents} 人（{site.label}）"),
+            tooltip=Tooltip(f"建议选址 {site.rank}：{site.place or site.label}，新覆盖 {site.newly_covered_households} 户 / "
+                            f"{site.newly_covered_residents} 人" + (f"（候选地块 {site.label}）" if site.label else "")),
         ).add_to(group)
     return group

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from django.core.management import CommandError, call_command
 from spopt.locate import MCLP
 
-from layers.facilities.analysis.siting import reduce_problem, solve_mclp
+from layers.facilities.analysis.siting import marginal_order, reduce_problem, solve_mclp
 from layers.facilities.models import SuggestedSite
 from layers.facilities.walking.refresh import refresh_pending
 from layers.facilities.walking.sites import suggest
@@ -120,3 +120,33 @@ def test_merging_identical_rows_and_columns_keeps_the_optimum():
         assert small.covered_weight == pytest.approx(full)
         chosen = reduced.column_candidate[small.columns]
         assert weights[covers[:, chosen].any(axis=1)].sum() == pytest.approx(full)
+
+
+def test_marginal_order_counts_each_household_once():
+    # Columns 0 and 1 overlap on rows 2–3; column 2 covers rows already covered by 0 and 1.
+    covers = np.zeros((7, 3), dtype=bool)
+    covers[[0, 1, 2, 3], 0] = True
+    covers[[2, 3, 4], 1] = True
+    covers[[1, 4], 2] = True
+    order = marginal_order(sp.csr_matrix(covers), np.array([1, 2, 0]))
+    assert [j for j, _ in order] == [0, 1, 2]
+    assert [rows.tolist() for _, rows in order] == [[0, 1, 2, 3], [4], []]
+    assert sum(len(rows) for _, rows in order) == covers.any(axis=1).sum()
+
+
+@pytest.mark.django_db
+def test_overlapping_sites_add_households_once_with_communities_and_priority():
+    clusters(r_tags=["有幼儿"])
+    for k in range(3):  # three more between Q and R, within reach of both candidate nodes at 500 and 1000
+        add_household(750 + 10 * k, 15, tags=["有幼儿"] if k == 0 else None)
+    refresh_pending()
+    result = suggest("kindergarten", 3, focus_weight=1.0)
+    gains = [s.newly_covered_households for s in result.sites]
+    assert sum(gains) == result.covered_after - result.covered_before
+    assert gains == sorted(gains, reverse=True)
+    assert sum(s.newly_covered_focus for s in result.sites) == 5  # R's 4 and one between, once
+    # Outside every community here: the gains are kept under "".
+    assert sum(s.community_gains[""][0] for s in result.sites) == sum(gains)
+    stored = SuggestedSite.objects.filter(facility_type__code="kindergarten").order_by("rank")
+    assert [s.newly_covered_households for s in stored] == gains
+    assert all(s.place.startswith("路网节点附近 (") and s.metric_srid == 4544 and s.x_m for s in stored)

@@ -57,7 +57,9 @@ def test_map_shows_circles_coverage_gaps_and_sites():
     for name in ("5分钟服务圈", "10分钟服务圈", "15分钟服务圈", "网格覆盖率（5分钟）", "覆盖空白区", "建议选址", "锦江幼儿园"):
         assert has(html, name)
     assert has(html, "幼儿园 · 步行5分钟覆盖")  # the legend's title
-    assert has(html, "建议选址 1: 新覆盖 3 户")
+    # The site is named by its streets (none named here: its coordinates), never by a node id.
+    assert has(html, "建议选址 1：路网节点附近 (") and has(html, "新覆盖 3 户")
+    assert not re.search(r"路网节点 \d", html)
     assert not has(html, FALLBACK) and has(html, "路网步行距离")
     # The west grid is fully covered, the east one not at all: their colours.
     assert html.count(f'"colour": "{share_colour(1.0)}"') == 1 and html.count(f'"colour": "{share_colour(0.0)}"') == 1

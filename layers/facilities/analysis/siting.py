@@ -151,3 +151,27 @@ def _pruned(matrix: sp.csr_matrix, weights: np.ndarray, chosen: np.ndarray) -> M
             keep[k] = False
             times_covered[rows] -= 1
     return MclpSolution(chosen[keep], float(weights[times_covered > 0].sum()))
+
+
+def marginal_order(matrix: sp.spmatrix, chosen: np.ndarray, weights: np.ndarray | None = None
+                   ) -> list[tuple[int, np.ndarray]]:
+    """The chosen columns in the order that adds the most at each step, each with the demand
+    rows it adds that no earlier column covers (so that the gains of all sites sum to the
+    rows covered once, without double counting). ``matrix``: demand rows × candidate columns
+    (True: within reach); ``weights``: per row (default 1). Ties go to the lower column."""
+    csc = sp.csc_matrix(matrix)
+    weights = np.ones(csc.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    taken = np.zeros(csc.shape[0], dtype=bool)
+    remaining = [int(j) for j in chosen]
+    order: list[tuple[int, np.ndarray]] = []
+    while remaining:
+        gains = []
+        for j in remaining:
+            rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+            new = rows[~taken[rows]]
+            gains.append((-float(weights[new].sum()), -len(new), j, new))
+        _, _, j, new = min(gains, key=lambda g: g[:3])
+        taken[new] = True
+        order.append((j, np.sort(new)))
+        remaining.remove(j)
+    return order

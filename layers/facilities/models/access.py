@@ -185,6 +185,15 @@ class SuggestedSite(models.Model):
     threshold_minutes = models.PositiveSmallIntegerField("步行时间阈值(分钟)")
     candidates = models.CharField("候选来源", max_length=300)
     created_at = models.DateTimeField("计算时间")
+    place = models.CharField("位置描述", max_length=200, blank=True,
+                             help_text="最近的道路交叉口，或道路名与附近门牌号范围（layers/facilities/places.py）")
+    x_m = models.FloatField("平面坐标 X(m)", null=True, blank=True)
+    y_m = models.FloatField("平面坐标 Y(m)", null=True, blank=True)
+    metric_srid = models.PositiveIntegerField("平面坐标系 EPSG", null=True, blank=True)
+    newly_covered_focus = models.PositiveIntegerField("新覆盖重点人群户数", default=0)
+    community_gains = models.JSONField(
+        "各社区新覆盖", default=dict, blank=True,
+        help_text="社区编码 → [新覆盖户数, 其中重点人群户数]；按序号先后计，不重复计算")
 
     class Meta:
         verbose_name = verbose_name_plural = "建议选址"

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from layers.facilities.analysis import siting
 from layers.facilities.models import FacilityType, SuggestedSite
+from layers.facilities.places import place_names
 from layers.facilities.walking.graph import by_metric_srid, geoms_to_wgs84, load_graph, lonlat_to_metric, network_key
 from layers.facilities.walking.placement import placement
 from layers.facilities.walking.refresh import refresh_pending
@@ -33,6 +34,11 @@ class SitingError(Exception):
 
 @dataclass(frozen=True)
 class Site:
+    """A chosen site: ``newly_covered_*`` count what it adds to the sites ranked before it
+    (households no earlier site covers), ``community_gains`` the same per community code
+    ([households, priority households]); ``place`` names it by its streets; x_m, y_m are
+    metres in EPSG ``metric_srid``."""
+
     rank: int
     label: str
     lon: float
@@ -40,6 +46,12 @@ class Site:
     node_id: int | None
     newly_covered_households: int
     newly_covered_residents: int
+    newly_covered_focus: int = 0
+    place: str = ""
+    x_m: float | None = None
+    y_m: float | None = None
+    metric_srid: int | None = None
+    community_gains: dict[str, list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,11 +66,14 @@ class Suggestion:
     candidate_count: int
 
 
-def _demand(type_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Uncovered households: (lon/lat, residents, priority flag), total households, covered now."""
+def _demand(type_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Uncovered households: (lon/lat, residents, priority flag, community code ("" outside
+    every grid)), total households, covered now."""
     sql = """
-        SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && %s::varchar[], false), v.covered
+        SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && %s::varchar[], false), v.covered,
+               COALESCE(c.code, '')
           FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
+          LEFT JOIN grids_community c ON c.id = v.community_id
          WHERE v.facility_type_id = %s
     """
     code = FacilityType.objects.get(pk=type_id).code
@@ -66,11 +81,12 @@ def _demand(type_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]
         cur.execute(sql, [settings.GRIDMAP_COVERAGE_FOCUS_TAGS.get(code, []), type_id])
         rows = cur.fetchall()
     if not rows:
-        return np.zeros((0, 2)), np.zeros(0), np.zeros(0, dtype=bool), 0, 0
+        return np.zeros((0, 2)), np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=object), 0, 0
     data = np.array(rows, dtype=object)
     covered = data[:, 4].astype(bool)
     lonlat = data[~covered, :2].astype(float)
-    return lonlat, data[~covered, 2].astype(float), data[~covered, 3].astype(bool), len(rows), int(covered.sum())
+    return (lonlat, data[~covered, 2].astype(float), data[~covered, 3].astype(bool), data[~covered, 5],
+            len(rows), int(covered.sum()))
 
 
 def read_candidates(path: Path) -> tuple[np.ndarray, list[str]]:
@@ -109,7 +125,7 @@ def suggest(type_code: str, count: int, *, candidates_file: Path | None = None,
         msg = "no walk network loaded: run `manage.py import_network FILE` first (siting needs walking distances)"
         raise SitingError(msg)
     threshold_m = ftype.threshold_minutes * settings.GRIDMAP_WALK_SPEED_M_PER_MIN
-    lonlat, residents, focus, total, covered_before = _demand(ftype.pk)
+    lonlat, residents, focus, community, total, covered_before = _demand(ftype.pk)
     weight = np.where(focus, settings.GRIDMAP_SITING_FOCUS_WEIGHT if focus_weight is None else focus_weight, 1.0)
     parcels = read_candidates(candidates_file) if candidates_file is not None else None
     source = "路网节点 (network nodes)" if parcels is None else str(candidates_file)[-300:]
@@ -132,14 +148,14 @@ def suggest(type_code: str, count: int, *, candidates_file: Path | None = None,
     order = np.concatenate(row_order) if row_order else np.zeros(0, dtype=np.int64)
     r, c = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int), np.zeros(0, int))
     matrix = sp.csr_matrix((np.ones(len(r), dtype=bool), (r, c)), shape=(len(order), len(columns)))
-    residents, weight = residents[order], weight[order]
+    residents, weight, focus, community = residents[order], weight[order], focus[order], community[order]
     found = sorted(columns.values())
     cand_lonlat = np.array([(f[1], f[2]) for f in found], dtype=float).reshape(-1, 2)
     labels, node_ids = [f[3] for f in found], np.array([f[4] for f in found], dtype=np.int64)
     problem = siting.reduce_problem(matrix, weight)
     solution = siting.solve_mclp(problem.matrix, problem.weights, count)
     chosen = problem.column_candidate[solution.columns]
-    sites, newly = _sites(matrix, chosen, residents, cand_lonlat, labels, node_ids)
+    sites, newly = _sites(matrix, chosen, residents, focus, community, cand_lonlat, labels, node_ids)
     result = Suggestion(type_code, ftype.threshold_minutes, total, covered_before, covered_before + int(newly.sum()),
                         sites, source, len(columns))
     _store(ftype, result)
@@ -158,7 +174,7 @@ def _zone_candidates(graph, srid: int, demand, threshold_m: float,
             graph.geoms_m[candidates.edge], candidates.fraction, normalized=True))
         lonlat = shapely.get_coordinates(geoms_to_wgs84(shapely.points(xy), srid)).reshape(-1, 2)
         return ([("node", int(n)) for n in node_ids], candidates,
-                [(float(x), float(y), f"路网节点 {n}", int(n)) for (x, y), n in zip(lonlat, node_ids, strict=True)])
+                [(float(x), float(y), "", int(n)) for (x, y), n in zip(lonlat, node_ids, strict=True)])
     cand_lonlat, labels = parcels
     placed = rule.snap(graph, lonlat_to_metric(cand_lonlat, srid))
     keep = np.flatnonzero(placed.on_network)
@@ -166,18 +182,33 @@ def _zone_candidates(graph, srid: int, demand, threshold_m: float,
             [(float(cand_lonlat[i, 0]), float(cand_lonlat[i, 1]), labels[i], -1) for i in keep])
 
 
-def _sites(matrix, chosen: np.ndarray, residents: np.ndarray, lonlat: np.ndarray, labels: list[str],
-           node_ids: np.ndarray) -> tuple[list[Site], np.ndarray]:
-    csc = matrix.tocsc()
+def _sites(matrix, chosen: np.ndarray, residents: np.ndarray, focus: np.ndarray, community: np.ndarray,
+           lonlat: np.ndarray, labels: list[str], node_ids: np.ndarray) -> tuple[list[Site], np.ndarray]:
+    """The chosen columns as Sites, ranked by what each adds to those before it, named by their
+    streets; and which demand rows they cover."""
     newly = np.zeros(matrix.shape[0], dtype=bool)
-    gains = []
-    for j in chosen:
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+    order = siting.marginal_order(matrix, chosen)
+    xy = np.full((len(order), 2), np.nan)
+    srids = np.zeros(len(order), dtype=np.int64)
+    names = [""] * len(order)
+    chosen_lonlat = lonlat[[j for j, _ in order]].reshape(-1, 2)
+    for srid, members in by_metric_srid(chosen_lonlat) if len(order) else []:
+        xy[members] = lonlat_to_metric(chosen_lonlat[members], srid)
+        srids[members] = srid
+        for k, name in zip(members, place_names(xy[members], srid), strict=True):
+            names[k] = name
+    sites = []
+    for rank, (j, rows) in enumerate(order):
         newly[rows] = True
-        gains.append((len(rows), int(residents[rows].sum()), j))
-    gains.sort(key=lambda g: (-g[0], g[2]))  # rank by households newly covered
-    sites = [Site(rank + 1, labels[j], float(lonlat[j, 0]), float(lonlat[j, 1]),
-                  int(node_ids[j]) if node_ids[j] >= 0 else None, n, r) for rank, (n, r, j) in enumerate(gains)]
+        gains: dict[str, list[int]] = {}
+        for code, is_focus in zip(community[rows], focus[rows], strict=True):
+            entry = gains.setdefault(str(code), [0, 0])
+            entry[0] += 1
+            entry[1] += int(is_focus)
+        sites.append(Site(rank + 1, labels[j], float(lonlat[j, 0]), float(lonlat[j, 1]),
+                          int(node_ids[j]) if node_ids[j] >= 0 else None, len(rows), int(residents[rows].sum()),
+                          int(focus[rows].sum()), names[rank], float(xy[rank, 0]), float(xy[rank, 1]),
+                          int(srids[rank]), gains))
     return sites, newly
 
 
@@ -192,7 +223,9 @@ def _store(ftype: FacilityType, result: Suggestion) -> None:
                           node_id=s.node_id, newly_covered_households=s.newly_covered_households,
                           newly_covered_residents=s.newly_covered_residents, covered_before=result.covered_before,
                           covered_after=result.covered_after, households=result.households,
-                          threshold_minutes=result.threshold_minutes, candidates=result.candidates, created_at=now)
+                          threshold_minutes=result.threshold_minutes, candidates=result.candidates, created_at=now,
+                          place=s.place[:200], x_m=s.x_m, y_m=s.y_m, metric_srid=s.metric_srid or None,
+                          newly_covered_focus=s.newly_covered_focus, community_gains=s.community_gains or {})
             for s in result.sites
         ])
 

@@ -38,10 +38,11 @@ class Command(BaseCommand):
         share = lambda n: f"{n / result.households:.1%}" if result.households else "—"  # noqa: E731
         self.stdout.write(f"{type_code}: 步行 {result.threshold_minutes} 分钟内覆盖 (covered within threshold); "
                           f"候选 {result.candidate_count} 个 ({result.candidates})")
-        self.stdout.write(f"{'序号':<5}{'位置 (lon, lat)':<26}{'新覆盖户':>8}{'新覆盖人口':>10}  候选")
-        for s in result.sites:
+        self.stdout.write(f"{'序号':<5}{'位置 (lon, lat)':<26}{'新覆盖户':>8}{'新覆盖人口':>10}{'重点人群户':>10}  位置描述")
+        for s in result.sites:  # each site's gains add to those ranked before it (no double counting)
             self.stdout.write(f"{s.rank:<5}{f'{s.lon:.6f}, {s.lat:.6f}':<26}{s.newly_covered_households:>8}"
-                              f"{s.newly_covered_residents:>10}  {s.label}")
+                              f"{s.newly_covered_residents:>10}{s.newly_covered_focus:>10}  {s.place}"
+                              + (f"（候选地块 {s.label}）" if s.label else ""))
         if len(result.sites) < count:
             self.stdout.write(f"只有 {len(result.sites)} 个选址能新覆盖住户 (only these sites add coverage)")
         self.stdout.write(
