@@ -3,6 +3,7 @@
 facilities: facility types (the catalogue) and facilities.
 network: the walkable street network for pgRouting.
 access: walking service circles, household walking times, suggested sites.
+completeness: life-circle completeness as last computed.
 """
 
 from layers.facilities.models.access import (
@@ -13,10 +14,11 @@ from layers.facilities.models.access import (
     NetworkState,
     SuggestedSite,
 )
+from layers.facilities.models.completeness import CompletenessSnapshot
 from layers.facilities.models.facilities import Facility, FacilityType
 from layers.facilities.models.network import WalkEdge, WalkNode
 
 __all__ = [
-    "AccessMethod", "AccessQueue", "Facility", "FacilityCircle", "FacilityType", "HouseholdAccess",
+    "AccessMethod", "AccessQueue", "CompletenessSnapshot", "Facility", "FacilityCircle", "FacilityType", "HouseholdAccess",
     "NetworkState", "SuggestedSite", "WalkEdge", "WalkNode",
 ]
