@@ -18,6 +18,7 @@ import shapely
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from psycopg2 import sql
 
 from layers.facilities.export_xlsx import OSM_ATTRIBUTION
 from layers.facilities.walking.planner_tables import PlannerTables
@@ -79,7 +80,7 @@ def _share_colour(covered: int, households: int) -> str:
     return next(colour for upper, colour in SHARE_CLASSES if share < upper)
 
 
-def _geoms(query: str, params: list) -> list[tuple]:
+def _geoms(query: sql.Composable, params: list) -> list[tuple]:
     """Rows whose first column is WKB, as (shapely geometry, *rest)."""
     with connection.cursor() as cur:
         cur.execute(query, params)
@@ -97,7 +98,8 @@ def _metric_srid(district: str | None) -> int:
     return int(row[0])
 
 
-IN_DISTRICT = ("(%s::text IS NULL OR ST_Intersects({col}, (SELECT geom FROM grids_district WHERE code = %s)))")
+# Rows whose geometry (the composed column) lies in district %s (all when NULL; bound twice).
+IN_DISTRICT = sql.SQL("(%s::text IS NULL OR ST_Intersects({col}, (SELECT geom FROM grids_district WHERE code = %s)))")
 
 
 def _fill(ax, geom, **style) -> None:
@@ -121,8 +123,8 @@ def draw_map(ax, tables: PlannerTables) -> None:
     from layers.facilities.walking.reports import coverage_rows
 
     shares = {r.code: r for r in coverage_rows(level="grid", type_code=t.ftype.code, district=district)}
-    grids = _geoms("SELECT ST_AsBinary(ST_Transform(g.geom, %s)), g.code FROM grids_grid g"
-                   " WHERE " + IN_DISTRICT.format(col="g.geom"), [srid, district, district])
+    grids = _geoms(sql.SQL("SELECT ST_AsBinary(ST_Transform(g.geom, %s)), g.code FROM grids_grid g WHERE {d}").format(
+        d=IN_DISTRICT.format(col=sql.Identifier("g", "geom"))), [srid, district, district])
     for geom, code in grids:
         row = shares.get(code)
         _fill(ax, geom, facecolor=_share_colour(row.covered_households, row.households) if row else NO_HOUSEHOLDS,
@@ -130,14 +132,16 @@ def draw_map(ax, tables: PlannerTables) -> None:
     minutes = sorted(settings.GRIDMAP_CIRCLE_MINUTES)
     for rank, minute in sorted(enumerate(minutes), key=lambda x: -x[1]):
         colour, dash, opacity = CIRCLE_STYLES[min(rank, len(CIRCLE_STYLES) - 1)]
-        circles = _geoms("SELECT ST_AsBinary(ST_Transform(c.geom, %s)) FROM facilities_facilitycircle c"
-                         " JOIN facilities_facility f ON f.id = c.facility_id WHERE f.type_id = %s AND c.minutes = %s"
-                         " AND " + IN_DISTRICT.format(col="f.geom"), [srid, t.ftype.pk, minute, district, district])
+        circles = _geoms(sql.SQL(
+            "SELECT ST_AsBinary(ST_Transform(c.geom, %s)) FROM facilities_facilitycircle c"
+            " JOIN facilities_facility f ON f.id = c.facility_id WHERE f.type_id = %s AND c.minutes = %s AND {d}").format(
+                d=IN_DISTRICT.format(col=sql.Identifier("f", "geom"))), [srid, t.ftype.pk, minute, district, district])
         for (geom,) in circles:
             _fill(ax, geom, facecolor=colour, alpha=opacity, edgecolor="none")
             _fill(ax, geom, facecolor="none", edgecolor=colour, linewidth=1.0, linestyle=dash)
-    facilities = _geoms("SELECT ST_AsBinary(ST_Transform(f.geom, %s)) FROM facilities_facility f WHERE f.type_id = %s"
-                        " AND " + IN_DISTRICT.format(col="f.geom"), [srid, t.ftype.pk, district, district])
+    facilities = _geoms(sql.SQL(
+        "SELECT ST_AsBinary(ST_Transform(f.geom, %s)) FROM facilities_facility f WHERE f.type_id = %s AND {d}").format(
+            d=IN_DISTRICT.format(col=sql.Identifier("f", "geom"))), [srid, t.ftype.pk, district, district])
     if facilities:
         xy = np.array([(g.x, g.y) for (g,) in facilities])
         ax.scatter(xy[:, 0], xy[:, 1], s=14, c=t.ftype.color, edgecolors="white", linewidths=0.6, zorder=5)

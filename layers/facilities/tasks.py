@@ -9,9 +9,8 @@ from layers.jobs.tasks import job_task
 def access_refresh(job, progress) -> dict:
     """Recompute the circles and walking times that facility, household or network
     changes have queued (layers.facilities.walking.refresh)."""
-    from layers.facilities.walking.refresh import refresh_pending
-
     from layers.facilities.walking.completeness import compute_snapshots
+    from layers.facilities.walking.refresh import refresh_pending
 
     progress(5, "正在更新步行时间与服务圈")
     result = refresh_pending()

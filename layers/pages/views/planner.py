@@ -26,11 +26,10 @@ def _facility_type(request: HttpRequest) -> FacilityType:
 @planner_required
 def planner_page(request: HttpRequest) -> HttpResponse:
     """设施覆盖: coverage per community for a facility type, its map, and site suggestions."""
-    from layers.facilities.walking.refresh import request_refresh
-    from layers.jobs.models import Job
-
     from layers.facilities.walking import planner_tables
     from layers.facilities.walking.completeness import completeness_lines, request_snapshot
+    from layers.facilities.walking.refresh import request_refresh
+    from layers.jobs.models import Job
 
     ftype = _facility_type(request)
     district = district_choice(request)
