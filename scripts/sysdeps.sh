@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages gridmap needs, if missing: PostgreSQL with PostGIS 3 and
 # pgRouting (they also bring GDAL, GEOS and PROJ for GeoDjango), the Python venv module,
-# and Chromium for the browser tests. Uses apt as root, or through sudo.
+# Chromium for the browser tests and poppler-utils (pdftoppm) for the PDF report tests. Uses apt as root, or through sudo.
 set -euo pipefail
 
 need=()
@@ -26,7 +26,7 @@ if [ -z "$V" ]; then
   V=$(pgver)
 fi
 for p in "postgresql-$V" "postgresql-$V-postgis-3" "postgresql-$V-pgrouting" python3-venv python3-dev \
-         chromium fonts-noto-cjk util-linux; do
+         chromium fonts-noto-cjk util-linux poppler-utils; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then
