@@ -90,6 +90,9 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
     m = base_map(bounds=extent if extent and extent[0] is not None else None, with_streets=with_streets,
                  embed_streets=embed_streets)
     _grid_layer(ftype, district).add_to(m)
+    completeness = _completeness_layer(district)
+    if completeness is not None:
+        completeness.add_to(m)
     fallback = _circle_layers(m, ftype, minutes, district)
     _facility_layer(ftype, district).add_to(m)
     if show_gaps:
@@ -99,7 +102,8 @@ def planner_map(facility_type_code: str, *, minutes: Sequence[int] | None = None
             cut_off.add_to(m)
     if show_sites:
         _site_layer(ftype, district).add_to(m)
-    items = [(colour, f"网格覆盖率 {label}", "fill") for _, colour, label in SHARE_CLASSES]
+    # The same ramp serves the coverage layer and the completeness layer (one shown at a time).
+    items = [(colour, f"网格覆盖率/完整率 {label}", "fill") for _, colour, label in SHARE_CLASSES]
     items += [(NO_HOUSEHOLDS, "网格内无住户", "fill")]
     items += [(circle_style(rank)[0], f"{minute}分钟步行服务圈（{circle_style(rank)[3]}）", f"area:{circle_style(rank)[1]}")
               for rank, minute in enumerate(minutes)]
@@ -133,6 +137,36 @@ def _grid_layer(ftype: FacilityType, district: str | None = None) -> folium.GeoJ
         tooltip=GeoJsonTooltip(["name", "code", "households", "covered", "share", "focus"],
                                       aliases=["网格", "编码", "户数", "覆盖户数", "户覆盖率", "重点人群覆盖率"])
         if features else None,
+    )
+
+
+def _completeness_layer(district: str | None = None) -> folium.GeoJson | None:
+    """Per grid, the share of households complete at the widest life-circle level (every type
+    of every level reachable within its minutes), from the worker's last snapshot; hidden until
+    chosen in the layer control. None before the first snapshot."""
+    from layers.facilities.models import CompletenessSnapshot
+
+    snapshot = CompletenessSnapshot.objects.filter(level="grid").first()
+    if snapshot is None or not snapshot.types:
+        return None
+    top = str(max(int(t["level_minutes"]) for t in snapshot.types))
+    by_code = {r["code"]: r for r in snapshot.rows if r["code"]}
+    features = _features(sql.SQL("SELECT ST_AsGeoJSON(g.geom, 6), json_build_object('code', g.code, 'name', g.name)"
+                                 " FROM grids_grid g WHERE {grid} ORDER BY g.code").format(grid=GRID_IN_DISTRICT),
+                         [district, district])
+    for f in features:
+        row = by_code.get(f["properties"]["code"])
+        n = row["households"] if row else 0
+        complete = row["complete"].get(top, 0) if row else 0
+        share = complete / n if n else None
+        f["properties"].update({"households": n, "complete": complete,
+                                "share": "—" if share is None else f"{share:.0%}", "colour": share_colour(share)})
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=f"生活圈完整率（{top}分钟，全部设施类型）", show=False,
+        style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.6, "color": "#333333",
+                                  "weight": 1},
+        tooltip=GeoJsonTooltip(["name", "households", "complete", "share"],
+                               aliases=["网格", "户数", f"{top}分钟生活圈完整户数", "完整率"]) if features else None,
     )
 
 

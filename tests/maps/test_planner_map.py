@@ -119,3 +119,16 @@ def test_map_draws_in_chromium_without_network(tmp_path, settings):
         browser.close()
     assert errors == []
     assert layers > 10  # grids, circles, facility, gap area and site markers all drawn
+
+
+def test_completeness_layer_per_grid_from_the_snapshot():
+    from layers.facilities.walking.completeness import compute_snapshots
+
+    district()
+    assert not has(render(planner_map("kindergarten")), "生活圈完整率（15分钟")  # before any snapshot
+    compute_snapshots()
+    html = render(planner_map("kindergarten"))
+    assert has(html, "生活圈完整率（15分钟，全部设施类型）")
+    # Only kindergartens exist: no household has every type, both grids 0 % complete.
+    pairs = re.findall(r'"complete": (\d+), "households": (\d+), "name": "[^"]*", "share": "([^"]*)"', html)
+    assert sorted(pairs) == [("0", "3", "0%"), ("0", "4", "0%")]
