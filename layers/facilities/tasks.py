@@ -100,3 +100,22 @@ def timezone_stamp() -> str:
     from django.utils import timezone
 
     return timezone.localtime().strftime("%Y%m%d_%H%M")
+
+
+@job_task("facilities.scenario")
+def scenario(job, progress, *, scenario_id: int) -> dict:
+    """Coverage and completeness of a planning scenario (and of today), stored on the scenario."""
+    from layers.facilities.models import Scenario
+    from layers.facilities.walking.refresh import refresh_pending
+    from layers.facilities.walking.scenarios import evaluate
+    from layers.jobs.tasks import JobFailed
+
+    found = Scenario.objects.filter(pk=scenario_id).first()
+    if found is None:
+        msg = "情景不存在（可能已被删除）"
+        raise JobFailed(msg)
+    progress(5, "正在更新现状步行时间")
+    refresh_pending()
+    progress(30, "正在计算情景的步行时间")
+    evaluate(found)
+    return {"summary": f"情景「{found.name}」已计算"}

@@ -20,6 +20,7 @@ urlpatterns = [
     path("planner/map.html", planner.planner_map_html, name="planner_map"),
     path("planner/suggest/", planner.planner_suggest, name="planner_suggest"),
     path("planner/export/", planner.planner_export, name="planner_export"),
+    path("planner/scenarios/", planner.planner_scenarios, name="planner_scenarios"),
     # 巡防
     path("patrol/", patrol.patrol_page, name="patrol"),
     path("patrol/map.html", patrol.patrol_map_html, name="patrol_map"),

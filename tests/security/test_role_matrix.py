@@ -80,6 +80,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # GET only redirects back to the page; POST queues the Excel / PDF export.
     ("planner_export", "GET"): Row("GET", lambda w: "/planner/export/?type=kindergarten",
                                    (LOGIN, 403, 302, 403, 302, 302)),
+    ("planner_scenarios", "GET"): Row("GET", lambda w: "/planner/scenarios/?type=kindergarten", PLANNER_PAGE),
     ("patrol", "GET"): Row("GET", lambda w: "/patrol/?days=7", PATROL_PAGE),
     ("patrol_map", "GET"): Row("GET", lambda w: "/patrol/map.html?days=7", PATROL_PAGE),
     # 数据导入导出: administrators; an empty form is a 400 once past the permission check.

@@ -4,6 +4,7 @@ facilities: facility types (the catalogue) and facilities.
 network: the walkable street network for pgRouting.
 access: walking service circles, household walking times, suggested sites.
 completeness: life-circle completeness as last computed.
+scenarios: planning scenarios (facilities added, moved, closed on paper).
 """
 
 from layers.facilities.models.access import (
@@ -17,8 +18,9 @@ from layers.facilities.models.access import (
 from layers.facilities.models.completeness import CompletenessSnapshot
 from layers.facilities.models.facilities import Facility, FacilityType
 from layers.facilities.models.network import WalkEdge, WalkNode
+from layers.facilities.models.scenarios import Scenario, ScenarioChange
 
 __all__ = [
     "AccessMethod", "AccessQueue", "CompletenessSnapshot", "Facility", "FacilityCircle", "FacilityType", "HouseholdAccess",
-    "NetworkState", "SuggestedSite", "WalkEdge", "WalkNode",
+    "NetworkState", "Scenario", "ScenarioChange", "SuggestedSite", "WalkEdge", "WalkNode",
 ]

@@ -59,7 +59,7 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     facilities = [points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE type_id = %s"
                                 " ORDER BY id", [type_id]) for type_id in types]
-    results = _walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities])
+    results = walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities])
     written = 0
     with transaction.atomic():
         for type_id, (fid, _), (distance, facility, method, snap) in zip(types, facilities, results, strict=True):
@@ -70,7 +70,7 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     return AccessCounts(len(hid), len(types), written)
 
 
-def _walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray]) -> list[tuple]:
+def walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray]) -> list[tuple]:
     """walking_distances_each for households at ``lonlat`` (degrees), worked out in the metric
     CRS of each household's district (layers.grids.crs), every facility projected into it."""
     n = len(lonlat)

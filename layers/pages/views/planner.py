@@ -111,3 +111,104 @@ def planner_export(request: HttpRequest) -> HttpResponse:
                  params={"type_code": ftype.code, "district": district or None, "kind": kind})
     messages.info(request, "已提交后台生成，完成后可在本页下载。")
     return redirect(f"{back}&job={job.pk}")
+
+
+def _float(value: str, low: float, high: float) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+def _scenario_post(request: HttpRequest) -> str:
+    """Apply one form of the scenarios page; returns the query string to go back to."""
+    from django.contrib.gis.geos import Point
+    from django.db import IntegrityError, transaction
+
+    from layers.facilities.models import Facility, Scenario, ScenarioChange
+    from layers.grids.models import District
+    from layers.jobs.services import submit
+
+    action = request.POST.get("action", "")
+    if action == "create":
+        name = request.POST.get("name", "").strip()
+        if not name or len(name) > 100:
+            messages.error(request, "情景名称：必填，且不超过 100 个字")
+            return ""
+        try:
+            with transaction.atomic():
+                scenario = Scenario.objects.create(name=name, note=request.POST.get("note", "")[:500],
+                                                   created_by=request.user)
+        except IntegrityError:
+            messages.error(request, f"情景名称：已有名为「{name}」的情景")
+            return ""
+        messages.info(request, f"已创建情景「{scenario.name}」")
+        return f"?scenario={scenario.pk}"
+    scenario = Scenario.objects.filter(pk=int(s) if (s := request.POST.get("scenario", "")).isdigit() else 0).first()
+    if scenario is None:
+        messages.error(request, "情景：请选择一个已有的情景")
+        return ""
+    back = f"?scenario={scenario.pk}"
+    if action == "compute":
+        job = submit("facilities.scenario", key=str(scenario.pk), label=f"计算情景「{scenario.name}」",
+                     user=request.user, params={"scenario_id": scenario.pk})
+        messages.info(request, "已提交后台计算，完成后本页自动刷新。")
+        return f"{back}&job={job.pk}"
+    if action not in ("add", "move", "close"):
+        messages.error(request, "操作：应为新建、迁址或关闭设施")
+        return back
+    geom = None
+    if action in ("add", "move"):
+        lon, lat = _float(request.POST.get("lon", ""), -180, 180), _float(request.POST.get("lat", ""), -90, 90)
+        if lon is None or lat is None:
+            messages.error(request, "经度、纬度：请填写数字（WGS84 经纬度，如 104.08、30.66）")
+            return back
+        geom = Point(lon, lat, srid=4326)
+        if not District.objects.filter(geom__intersects=geom).exists():
+            messages.error(request, "经度、纬度：该位置不在任何辖区内")
+            return back
+    if action == "add":
+        ftype = FacilityType.objects.filter(code=request.POST.get("type", "")).first()
+        if ftype is None:
+            messages.error(request, "设施类型：请选择一个设施类型")
+            return back
+        ScenarioChange.objects.create(scenario=scenario, action=action, facility_type=ftype, geom=geom,
+                                      name=request.POST.get("name", "")[:200] or f"新建{ftype.name}")
+    else:
+        facility = Facility.objects.filter(
+            pk=int(f) if (f := request.POST.get("facility", "")).isdigit() else 0).first()
+        if facility is None:
+            messages.error(request, "现有设施：请选择一个设施")
+            return back
+        ScenarioChange.objects.create(scenario=scenario, action=action, facility=facility, geom=geom,
+                                      name=facility.name[:200])
+    messages.info(request, "已记入情景（真实设施数据未改动），请重新计算情景。")
+    return back
+
+
+@login_required
+@planner_required
+def planner_scenarios(request: HttpRequest) -> HttpResponse:
+    """规划情景: scenarios of added, moved or closed facilities (never the real data), computed
+    in the background, two of them compared side by side with today."""
+    from layers.facilities.models import Facility, Scenario
+    from layers.facilities.walking.scenarios import comparison
+    from layers.jobs.models import Job
+
+    ftype = _facility_type(request)
+    if request.method == "POST":
+        return redirect("/planner/scenarios/" + (_scenario_post(request) or f"?type={ftype.code}"))
+    scenarios = list(Scenario.objects.prefetch_related("changes__facility", "changes__facility_type"))
+    picked = [s for key in ("a", "b") if (v := request.GET.get(key, "")).isdigit()
+              for s in scenarios if s.pk == int(v)]
+    titles, rows = comparison(picked, ftype.code)
+    job = None
+    if (job_id := request.GET.get("job", "")).isdigit():
+        job = Job.objects.filter(pk=int(job_id), user=request.user).first()
+    current = next((s for s in scenarios if str(s.pk) == request.GET.get("scenario", "")), None)
+    return render(request, "pages/planner_scenarios.html", {
+        "ftype": ftype, "types": FacilityType.objects.all(), "scenarios": scenarios, "current": current,
+        "facilities": Facility.objects.filter(type=ftype).order_by("name")[:500], "titles": titles, "rows": rows,
+        "picked": picked, "job": job,
+    })
