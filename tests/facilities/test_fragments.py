@@ -107,9 +107,9 @@ def test_coverage_report_and_planner_map_show_the_cut_off_households(pieces):
     assert total["fragment_households"] == 1 and total["covered_households"] == 2
     page = render(planner_map("kindergarten", with_streets=False))
     assert _shown("路网不连通的住户", page) and _shown("路网不连通户数", page)
-    assert not _shown("路网不连通（虚线）", page)
+    assert not _shown("路网不连通（灰色边线）", page)
     market = render(planner_map("market", with_streets=False))
-    assert _shown("路网不连通（虚线）", market)  # the island market's circles, in the legend
+    assert _shown("路网不连通（灰色边线）", market)  # the island market's circles, in the legend
 
 
 def test_build_circles_warns_for_facilities_on_fragments(pieces):
