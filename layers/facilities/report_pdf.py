@@ -236,7 +236,9 @@ def write_pdf(tables: PlannerTables, path: Path) -> Path:
     font = cjk_font()
     when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     t = tables
-    with matplotlib.rc_context({"font.family": [font], "axes.unicode_minus": False, "pdf.fonttype": 3}), \
+    # parse_math off: names from the data ("$…$") are text, never mathtext.
+    with matplotlib.rc_context({"font.family": [font], "axes.unicode_minus": False, "pdf.fonttype": 3,
+                                "text.parse_math": False}), \
             PdfPages(path) as pdf:
         fig = plt.figure(figsize=A4_INCHES)
         fig.text(0.06, 0.955, f"设施覆盖报告 · {t.ftype.name} · {t.district_label}", fontsize=16, weight="bold")

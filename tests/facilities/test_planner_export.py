@@ -80,13 +80,14 @@ def test_excel_has_chinese_headers_and_totals_equal_to_database_counts(tmp_path,
 
 def test_pdf_report_renders_with_map_tables_and_attribution(tmp_path, settings):
     planner_district()
+    Community.objects.filter(name="东社区").update(name="东社区$x^2$")  # text, not mathtext
     suggest("kindergarten", 2)
     job = export("pdf", tmp_path, settings)
     pdf = Path(settings.MEDIA_ROOT) / job.result_file.name
     assert pdf.read_bytes()[:5] == b"%PDF-"
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for words in ("设施覆盖报告 · 幼儿园", "© OpenStreetMap 贡献者, ODbL", "各社区覆盖情况", "西社区", "东社区",
-                  "建议选址", "15分钟社区生活圈完整度", "生成于"):
+                  "东社区$x^2$", "建议选址", "15分钟社区生活圈完整度", "生成于"):
         assert words in text
     households = direct("SELECT count(*) FROM people_household")[0]
     assert f"/{households} 户" in text  # the summary line's total
