@@ -26,7 +26,7 @@ class Legend(MacroElement):
         .gm-legend i{display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle}
         .gm-legend i.line{height:0;border-top:3px solid}
         .gm-legend i.dot{border-radius:50%}
-        .gm-legend i.ring{border-radius:50%;border:3px solid;background:#fff!important;width:8px;height:8px}
+        .gm-legend i.ring{border-radius:50%;border:3px solid;background:#fff;box-sizing:border-box}
         .gm-incident{width:10px;height:10px;border:2px solid #fff;transform:rotate(45deg);
                      box-shadow:0 0 2px #000}
         .gm-label{font:bold 13px sans-serif;color:#7f0000;text-shadow:0 0 3px #fff,0 0 3px #fff;
