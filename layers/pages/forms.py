@@ -1,9 +1,7 @@
-import datetime as dt
-
 from django import forms
 from django.utils import timezone
 
-from layers.grids.limits import field_limit
+from layers.grids.limits import CLOCK_SKEW, field_limit
 from layers.incidents.models import Incident, IncidentCategory
 from layers.people.models import Visit
 
@@ -30,8 +28,9 @@ class VisitForm(forms.ModelForm):
 
     def clean_visited_at(self):
         value = self.cleaned_data["visited_at"]
-        # One minute of grace: the form's "now" was filled in a moment ago.
-        if value is not None and value > timezone.now() + dt.timedelta(minutes=1):
+        # The same allowance for a phone's clock running ahead as the model's rule (layers.grids.limits);
+        # checked here too so that the message is Chinese only.
+        if value is not None and value > timezone.now() + CLOCK_SKEW:
             raise forms.ValidationError("走访时间不能晚于现在", code="in_the_future")
         return value
 
