@@ -44,7 +44,16 @@ def test_today_lists_overdue_soon_verify_and_evaluate_cases_of_own_grids_only(wo
     east = _move(case("东边超时", 104.075), "accepted", "dispatched", at=now - dt.timedelta(hours=limit_h + 5))
     east_verify = _move(case("东边核查", 104.076), "accepted", "dispatched", "handling", "feedback")
 
+    own = lifecycle.report(by=world.worker_w, category=category("dispute"), description="本人上报",
+                           geom=point(104.065, 30.651), at=long_ago)
+    _move(own, "accepted", "dispatched", "handling", "feedback")
+
     html = client_for(world.worker_w).get("/my/today/").content.decode()
+    # The worker's own report waits for someone else's 核查 (GB/T 30428): listed, and said so.
+    to_verify = _section(html, "to-verify")
+    mine = to_verify[to_verify.index(f"/incidents/{own.pk}/"):]
+    assert "您是上报人" in mine[:mine.index("</li>")]
+    assert "您是上报人" not in to_verify[to_verify.index(f"/incidents/{verify.pk}/"):].split("</li>")[0]
     assert f"/incidents/{overdue.pk}/" in _section(html, "overdue") and "已超时" in _section(html, "overdue")
     assert f"/incidents/{soon.pk}/" in _section(html, "due-soon") and f"/incidents/{soon.pk}/" not in _section(
         html, "overdue")

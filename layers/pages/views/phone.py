@@ -30,6 +30,7 @@ from layers.people.priority import VisitDue, visit_due
 
 worker_required = permission_required("people.view_household", raise_exception=True)
 VULNERABLE = sorted(HouseholdTag.vulnerable())
+SORT_LIMIT = 5000  # search results sorted naturally by address up to this many
 
 
 class PositionError(ValueError):
@@ -103,7 +104,9 @@ def today(request: HttpRequest) -> HttpResponse:
             overdue.append((i, countdown_text(i, now=now)))
         elif limit is not None and limit - now <= soon:
             due_soon.append((i, countdown_text(i, now=now)))
-    to_verify = list(cases.filter(status=IncidentStatus.FEEDBACK))
+    # 核查 by someone other than the reporter (lifecycle.may_verify): the worker's own reports are
+    # listed with a note, so that they know someone else has to do it.
+    to_verify = [(i, lifecycle.may_verify(i, user)) for i in cases.filter(status=IncidentStatus.FEEDBACK)]
     to_evaluate = list(cases.filter(status=IncidentStatus.CLOSED))
     households = due_households(user, here)
     context = {
@@ -138,9 +141,14 @@ def search_households(user, q: str, *, priority: bool = False):
 def household_search(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "")[:50]
     priority = request.GET.get("priority") == "1"
-    found = natural_sorted(search_households(request.user, q, priority=priority), key=lambda h: h.address)
+    households = search_households(request.user, q, priority=priority).order_by("address", "id")
+    # Natural order is worked out in Python: up to SORT_LIMIT matches (a worker's grids hold a few
+    # hundred households); beyond, the database's text order and a note to narrow the search.
+    total = households.count()
+    found = natural_sorted(households[:SORT_LIMIT], key=lambda h: h.address) if total <= SORT_LIMIT else households
     page = Paginator(found, 50).get_page(request.GET.get("page"))
-    return render(request, "pages/household_search.html", {"q": q, "priority": priority, "page": page})
+    return render(request, "pages/household_search.html", {"q": q, "priority": priority, "page": page,
+                                                           "natural": total <= SORT_LIMIT})
 
 
 @login_required
