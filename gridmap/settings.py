@@ -385,3 +385,14 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
 }
+# --- phone: the grid worker's day (今日任务) -------------------------------------------------
+# A priority household (低保, 特困, 残疾, 独居老人, 高龄) is due for a visit after this many days;
+# GRIDMAP_VISIT_DUE_DAYS_BY_TAG sets shorter intervals per tag ("独居老人:7,高龄:14").
+GRIDMAP_VISIT_DUE_DAYS = int(os.environ.get("GRIDMAP_VISIT_DUE_DAYS", "30"))
+GRIDMAP_VISIT_DUE_DAYS_BY_TAG = {
+    tag.strip(): int(days) for tag, _, days in
+    (item.partition(":") for item in os.environ.get("GRIDMAP_VISIT_DUE_DAYS_BY_TAG", "独居老人:7").split(",") if item)
+}
+# An open case is "close to its limit" on 今日任务 when less than this many hours are left.
+GRIDMAP_DUE_SOON_HOURS = float(os.environ.get("GRIDMAP_DUE_SOON_HOURS", "24"))
+# --- end phone -----------------------------------------------------------------------------

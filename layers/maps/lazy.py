@@ -90,15 +90,40 @@ class ClusteredPoints(JSCSSMixin, Layer):
     default_js = [("markerclusterjs", "")]
     default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", "")]
     _template = Template(
-        """{% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40});
+        """{% macro header(this, kwargs) %}
+        <style>
+        /* Cluster bubbles in grey: the plugin's green/yellow/orange would read as incident statuses. */
+        .gm-cluster{background:rgba(115,115,115,.35);border-radius:50%}
+        .gm-cluster div{width:30px;height:30px;margin:5px;border-radius:50%;background:rgba(82,82,82,.85);
+                        color:#fff;font:bold 12px/30px sans-serif;text-align:center}
+        .gm-priority{border-radius:50%;background:#fff;border:4px solid #1b7837;box-sizing:border-box;
+                     box-shadow:0 0 0 1px #fff,0 0 3px #000}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {%- if this.clustered %}
+        var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40,
+            iconCreateFunction: function (c) {
+                // A number only (the count), no data: built as text.
+                var outer = document.createElement('div'), inner = document.createElement('div');
+                inner.textContent = String(c.getChildCount()); outer.appendChild(inner);
+                return L.divIcon({html: outer.innerHTML, className: 'gm-cluster', iconSize: L.point(40, 40)});
+            }});
+        {%- else %}
+        var {{ this.get_name() }} = L.featureGroup();
+        {%- endif %}
         (function () {
             var tpl = {{ this.popup_template|tojson }};
             L.geoJSON({{ this.data|tojson }}, {
                 pointToLayer: function (f, latlng) {
                     var p = f.properties;
+                    {%- if this.icon_class %}
+                    return L.marker(latlng, {icon: L.divIcon({className: {{ this.icon_class|tojson }},
+                        iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -9]}), keyboard: false});
+                    {%- else %}
                     return L.circleMarker(latlng, {radius: p.radius || {{ this.radius }}, weight: 1,
                         color: p.colour || {{ this.colour|tojson }}, fillOpacity: 0.8});
+                    {%- endif %}
                 },
                 onEachFeature: function (f, layer) {
                     layer.bindPopup(function () { return gridmap.fill(tpl, f.properties); });
@@ -112,10 +137,15 @@ class ClusteredPoints(JSCSSMixin, Layer):
     )
 
     def __init__(self, features: list[dict], *, name: str, popup_template: str, radius: int = 3,
-                 colour: str = "#2b8cbe", show: bool = True) -> None:
+                 colour: str = "#2b8cbe", show: bool = True, clustered: bool = True,
+                 icon_class: str | None = None) -> None:
+        """``clustered=False`` draws every point (a layer that must be seen at first sight);
+        ``icon_class`` draws each point as a CSS-styled marker of that class instead of a circle."""
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "ClusteredPoints"
         self.data = {"type": "FeatureCollection", "features": features}
         self.popup_template = popup_template
         self.radius = radius
         self.colour = colour
+        self.clustered = clustered
+        self.icon_class = icon_class

@@ -1,5 +1,9 @@
-"""The grid worker's map (我的网格): assigned grids, households (clustered; vulnerable ones
-marked by tag), open incidents coloured by status with the time left before the limit."""
+"""The grid worker's map (我的网格): assigned grids, priority households (their own layer,
+each one drawn, never clustered), the other households clustered in grey bubbles, open
+incidents as diamonds coloured by status with the time left before the limit.
+
+Colours keep apart: statuses take red, orange, yellow, purple and blue; priority households
+green rings; other households and their cluster bubbles grey."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip, Popup, Tooltip, div_icon, html
 from layers.maps.lazy import ClusteredPoints, LazyGeoJson
 from layers.maps.legend import Legend
+from layers.maps.phone import LocateControl, PhoneLayout
 from layers.people.masking import mask_name
 from layers.people.models import HouseholdTag
 
@@ -29,7 +34,8 @@ STATUS_COLOURS = {
     IncidentStatus.HANDLING: "#6a51a3",
     IncidentStatus.FEEDBACK: "#2171b5",
 }
-VULNERABLE_COLOUR, OTHER_COLOUR = "#d7301f", "#2b8cbe"
+# Neither may look like a status colour (tests/maps check the distance between them).
+VULNERABLE_COLOUR, OTHER_COLOUR = "#1b7837", "#737373"
 
 
 def countdown_text(incident: Incident, *, now=None) -> str:
@@ -77,11 +83,13 @@ def worker_map(grids: Iterable[Grid], households, incidents,
         _incident_layer(m, incidents, link_prefix)
     Legend("图例", [
         ("#7f0000", "网格边界", "line"),
-        (VULNERABLE_COLOUR, "重点户 (" + "、".join(sorted(HouseholdTag.vulnerable())) + ")", "dot"),
-        (OTHER_COLOUR, "其他户", "dot"),
+        (VULNERABLE_COLOUR, "重点户 (" + "、".join(sorted(HouseholdTag.vulnerable())) + ")", "ring"),
+        (OTHER_COLOUR, "其他户（灰色圆圈内数字为户数）", "dot"),
         *[(c, f"事件：{IncidentStatus(s).label}", "fill") for s, c in STATUS_COLOURS.items()],
     ]).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    LocateControl().add_to(m)
+    control = folium.LayerControl(collapsed=False).add_to(m)
+    PhoneLayout(control).add_to(m)
     return m
 
 
@@ -92,20 +100,21 @@ def _household_layers_by_bbox(m: folium.Map) -> None:
 
 
 def _household_layers_embedded(m: folium.Map, households, link_prefix: str) -> None:
-    """Households as two clustered layers (vulnerable ones larger and red); names masked."""
+    """Priority households as their own layer of green rings, each drawn (never hidden in a
+    cluster); the others clustered in grey bubbles. Names masked."""
     layers: dict[bool, list[dict]] = {True: [], False: []}
     for h in households.only("id", "geom", "head_name", "address", "residents", "tags", "last_visit"):
         vulnerable = bool(h.vulnerable_tags)
         layers[vulnerable].append({
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [round(h.geom.x, 6), round(h.geom.y, 6)]},
             "properties": {"id": h.pk, "n": mask_name(h.head_name), "a": h.address, "r": h.residents,
-                           "t": "、".join(h.tags) or "无", "v": str(h.last_visit or "无记录"),
-                           **({"colour": VULNERABLE_COLOUR, "radius": 5} if vulnerable else {})}})
+                           "t": "、".join(h.tags) or "无", "v": str(h.last_visit or "无记录")}})
     popup = (f"<b>{{n}}</b> {{a}}<br>人口 {{r}}<br>标签：{{t}}<br>最近走访：{{v}}"
              f'<br><a href="{link_prefix}/households/{{id}}/" target="_top">详情</a>')
-    ClusteredPoints(layers[True], name="重点户（困难/独居/残疾/高龄）", popup_template=popup,
-                    colour=VULNERABLE_COLOUR).add_to(m)
     ClusteredPoints(layers[False], name="其他户", popup_template=popup, colour=OTHER_COLOUR).add_to(m)
+    # Added last: drawn above the grey bubbles.
+    ClusteredPoints(layers[True], name="重点户（困难/独居/残疾/高龄）", popup_template=popup,
+                    colour=VULNERABLE_COLOUR, clustered=False, icon_class="gm-priority").add_to(m)
 
 
 def _incident_layer(m: folium.Map, incidents: Iterable[Incident], link_prefix: str) -> None:

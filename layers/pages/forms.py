@@ -1,15 +1,46 @@
 from django import forms
+from django.utils import timezone
 
-from layers.grids.limits import field_limit
+from layers.grids.limits import CLOCK_SKEW, field_limit
 from layers.incidents.models import Incident, IncidentCategory
 from layers.people.models import Visit
 
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+
 
 class VisitForm(forms.ModelForm):
+    """A visit: 走访时间 starts at now (local time, Asia/Shanghai) and may not lie in the future."""
+
     class Meta:
         model = Visit
         fields = ["kind", "visited_at", "note"]
-        widgets = {"visited_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+        widgets = {"visited_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE)}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        now = timezone.localtime()
+        field = self.fields["visited_at"]
+        field.input_formats = [LOCAL_MINUTE, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
+        field.error_messages["invalid"] = "请填写有效的日期和时间"
+        field.widget.attrs["max"] = now.strftime(LOCAL_MINUTE)
+        if not self.is_bound:
+            self.initial.setdefault("visited_at", now.replace(second=0, microsecond=0))
+
+    def clean_visited_at(self):
+        value = self.cleaned_data["visited_at"]
+        # The same allowance for a phone's clock running ahead as the model's rule (layers.grids.limits);
+        # checked here too so that the message is Chinese only.
+        if value is not None and value > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError("走访时间不能晚于现在", code="in_the_future")
+        return value
+
+    def errors_text(self) -> str:
+        """The errors as a Chinese sentence naming each field by its label."""
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+        return "；".join(parts)
 
 
 class ReportIncidentForm(forms.Form):

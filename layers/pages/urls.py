@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import data, home, patrol, planner, worker
+from layers.pages.views import data, home, patrol, phone, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -9,6 +9,9 @@ urlpatterns = [
     # 网格员: my grids, households, visits, reporting and moving incidents
     path("my/", worker.my_grids, name="my_grids"),
     path("my/map.html", worker.my_map, name="my_map"),
+    path("my/today/", phone.today, name="my_today"),
+    path("my/households/", phone.household_search, name="household_search"),
+    path("my/me/", phone.me, name="my_me"),
     path("households/<int:pk>/", worker.household_detail, name="household"),
     path("households/<int:pk>/reveal/", worker.household_reveal, name="household_reveal"),
     path("households/<int:pk>/visits/", worker.household_visit, name="household_visit"),

@@ -47,7 +47,8 @@ def test_grid_worker_page_draws_grids_households_and_incidents(visit, world):
     frame = _map_frame(page, "/my/map.html")
     v.screenshot("grid_worker")
     assert v.errors == []
-    assert _layers(frame)["paths"] >= 2  # the grid and the household dots
+    assert _layers(frame)["paths"] >= 1  # the grid
+    assert frame.locator(".gm-priority").count() == 1  # 西路1号 (独居老人): a priority household, its own symbol
     assert frame.locator(".gm-incident").count() == 1  # one open incident in the west grid
     layers = frame.locator(".leaflet-control-layers").inner_text()
     assert "我的网格" in layers and "重点户" in layers and "未结事件" in layers

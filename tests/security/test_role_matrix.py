@@ -61,6 +61,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("my_grids", "GET"): Row("GET", lambda w: "/my/", WORKER_PAGE),
     ("my_map", "GET"): Row("GET", lambda w: "/my/map.html", WORKER_PAGE),
     ("household", "GET"): Row("GET", lambda w: f"/households/{w.hw.id}/", WORKER_PAGE),
+    ("my_today", "GET"): Row("GET", lambda w: "/my/today/?lat=30.652&lon=104.064", WORKER_PAGE),
+    ("household_search", "GET"): Row("GET", lambda w: "/my/households/?q=西路&priority=1", WORKER_PAGE),
+    ("my_me", "GET"): Row("GET", lambda w: "/my/me/", EVERYONE),
     # Full ID numbers and phones: grid workers and superusers, not the 管理员 group.
     ("household_reveal", "POST"): Row("POST", lambda w: f"/households/{w.hw.id}/reveal/",
                                       (LOGIN, 200, 403, 403, 403, 200)),

@@ -15,3 +15,13 @@ def mask_name(value: str) -> str:
 @register.filter
 def make_list_words(value: str) -> list[str]:
     return value.split()
+
+
+@register.filter
+def person_name(user) -> str:
+    """A user as people read them: the full name in Chinese order (family name first),
+    the login name only when no name is recorded."""
+    if user is None:
+        return "—"
+    name = f"{user.last_name}{user.first_name}".strip()
+    return name or user.get_username()

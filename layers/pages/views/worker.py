@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,7 +23,6 @@ from layers.maps.base import render as render_map
 from layers.maps.worker import countdown_text, worker_map
 from layers.pages.forms import ReportIncidentForm, TransitionForm, VisitForm
 from layers.pages.views.district import district_choice
-from layers.people.models import Household
 
 worker_required = permission_required("people.view_household", raise_exception=True)
 
@@ -39,8 +37,8 @@ def _open_incidents(user, district: str | None = None):
 def my_grids(request: HttpRequest) -> HttpResponse:
     user = request.user
     district = district_choice(request)  # a select only for a worker holding grids in several districts
-    households = (visibility.visible_households(user, district.code).select_related("grid")
-                  .annotate(last_visit_at=Max("visits__visited_at")).order_by("grid__code", "address"))
+    # 最近走访 is Household.last_visit everywhere (kept from the visits by the database).
+    households = visibility.visible_households(user, district.code).select_related("grid").order_by("grid__code", "address")
     if tag := request.GET.get("tag"):
         households = households.filter(tags__contains=[tag])
     page = Paginator(households, 50).get_page(request.GET.get("page"))
@@ -90,17 +88,21 @@ def household_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("people.add_visit", raise_exception=True)
 @require_POST
 def household_visit(request: HttpRequest, pk: int) -> HttpResponse:
-    household = get_object_or_404(visibility.visible_households(request.user), pk=pk)
+    """Record a visit; Household.last_visit follows from the database (people/sql/0003)."""
+    household = get_object_or_404(visibility.visible_households(request.user).select_related("grid"), pk=pk)
     form = VisitForm(request.POST)
     if form.is_valid():
         visit = form.save(commit=False)
         visit.household, visit.user = household, request.user
         visit.save()
-        Household.objects.filter(pk=pk).update(last_visit=timezone.localtime(visit.visited_at).date())
         messages.success(request, "走访记录已保存")
-    else:
-        messages.error(request, f"走访记录有误：{form.errors.as_text()}")
-    return redirect("household", pk=pk)
+        return redirect("household", pk=pk)
+    # The form again with what was typed and the reasons next to the fields.
+    messages.error(request, f"走访记录有误：{form.errors_text()}")
+    return render(request, "pages/household.html", {
+        "h": household, "visits": household.visits.select_related("user")[:20], "form": form,
+        "can_reveal": visibility.can_see_pii(request.user),
+    }, status=400)
 
 
 @login_required
