@@ -84,7 +84,7 @@ def evaluate(
     the test period starts with it.
     """
     if not 0 < area_share <= 1:
-        msg = f"面积比例应在 (0, 1] 之间 (area share must be in (0, 1]), got {area_share}"
+        msg = f"面积比例应大于 0 且不超过 1；收到的是 {area_share}"
         raise IncidentQueryError(msg)
     cut = dt.datetime.combine(train_until, dt.time(), local_zone())
     common = {"categories": tuple(categories), "district": district}
@@ -96,10 +96,10 @@ def evaluate(
     base_counts = count_incidents(baseline, kind=kind, size_m=size_m)
     test_counts = count_incidents(test, kind=kind, size_m=size_m)
     if test_counts["count"].sum() == 0:
-        msg = f"{test.describe_zh()} 期间没有事件，无法检验 (no incidents in the test period)"
+        msg = f"{test.describe_zh()} 期间没有事件，无法检验"
         raise IncidentQueryError(msg)
     if train_counts["count"].sum() == 0:
-        msg = f"{train.describe_zh()} 期间没有事件，无法标记热点 (no incidents in the training period)"
+        msg = f"{train.describe_zh()} 期间没有事件，无法标记热点"
         raise IncidentQueryError(msg)
 
     ids = train_counts["cell_id"].astype(str).to_numpy()
