@@ -149,9 +149,10 @@ def test_the_patrol_page_offers_the_ranking_and_explains_the_busy_cell(world):
     Incident.objects.filter(pk__in=[world.iw.pk, world.ie.pk]).update(reported_at=local(2020, 1, 1))
     client = client_for(world.patrol)
     page = client.get("/patrol/?days=30").content.decode()
-    assert 'name="rank"' in page and "按事件数（事件最多的单元优先）" in page
-    assert "显示为不显著" in page and "连成一片" in page and "巡逻路线按 Gi* 热点排序。" in page
+    assert 'name="rank"' in page and "按事件数排名（事件最多的单元优先）" in page
+    assert "显示为不显著" in page and "连成一片" in page and "巡逻路线按显著热点排序。" in page
+    assert "四周的单元一起，与全区的平均水平比较" in page  # the one-line explanation
     page = client.get("/patrol/?days=30&rank=count").content.decode()
-    assert "巡逻路线按事件数排序。" in page and 'value="count" selected' in page
+    assert "巡逻路线按事件数排名（不代表统计显著）。" in page and 'value="count" selected' in page
     frame = client.get("/patrol/map.html?days=30&rank=count").content.decode()
-    assert "按事件数排序" in frame or "\\u6309\\u4e8b\\u4ef6\\u6570\\u6392\\u5e8f" in frame
+    assert "按事件数排名" in frame or "\\u6309\\u4e8b\\u4ef6\\u6570\\u6392\\u540d" in frame
