@@ -67,11 +67,16 @@ def _number(text: str, field: str, low: float, high: float) -> float:
 
 def position(lat_text: str, lon_text: str) -> tuple[float, float]:
     """(lon, lat) of the worker's position from the ``lat`` and ``lon`` fields, validated."""
-    lat = _number(lat_text, "纬度", -90, 90)
+    lat = _number(lat_text, "纬度", -180, 180)
     lon = _number(lon_text, "经度", -180, 180)
+    if 3 <= lon <= 54 and 73 <= lat <= 136:  # a position in China with the two swapped
+        msg = f"位置（纬度 {lat:g}，经度 {lon:g}）不在国内：纬度和经度是否写反了？"
+        raise StartError(msg)
+    if not -90 <= lat <= 90:
+        msg = f"纬度应在 -90 到 90 之间；收到的是 {lat:g}"
+        raise StartError(msg)
     if not (3 <= lat <= 54 and 73 <= lon <= 136):  # China's extent: the district is in it
-        hint = "；纬度和经度是否写反了？" if (3 <= lon <= 54 and 73 <= lat <= 136) else ""
-        msg = f"位置（纬度 {lat:g}，经度 {lon:g}）不在国内{hint or '，请检查定位'}"
+        msg = f"位置（纬度 {lat:g}，经度 {lon:g}）不在国内，请检查定位"
         raise StartError(msg)
     return lon, lat
 

@@ -53,7 +53,7 @@ def test_stops_off_the_imported_network_are_refused_by_name():
 
 
 def test_only_the_far_stops_are_named():
-    lat = lattice(side=8)
+    lattice(side=8)
     add_incidents([(1, 1), (6, 6)], local(2026, 3, 6, 22), n=4)
     street_lattice(side=3)  # streets over the south-west 3 × 3 cells only
     result = hs.hotspots(WINDOW, seed=0)
