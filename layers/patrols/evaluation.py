@@ -156,9 +156,12 @@ class PeriodCheck:
         if self.gi_pai >= self.naive_pai * 1.1 and self.gi_pai > 1:
             return (f"上期的热点图预测本期事件好于“按上期事件数排名”（预测准确指数 {self.gi_pai:.1f} 对"
                     f" {self.naive_pai:.1f}）：这类事件的热点图值得信任。")
-        if self.gi_pai > 1:
+        if self.gi_pai > 1 and self.gi_pai * 1.1 >= self.naive_pai:
             return (f"上期的热点图与“按上期事件数排名”不相上下（{self.gi_pai:.1f} 对 {self.naive_pai:.1f}）："
                     "两种排名都可用，热点图的优势在于找出连片多发区域。")
+        if self.gi_pai > 1:
+            return (f"“按上期事件数排名”预测本期事件比热点图更准（预测准确指数 {self.naive_pai:.1f} 对"
+                    f" {self.gi_pai:.1f}）：本期请优先参考事件数排名，热点图只作补充。")
         return (f"上期的热点图没有比随机巡逻更好地预测本期事件（预测准确指数 {self.gi_pai:.1f}）："
                 "本期请谨慎使用热点图，优先参考事件数排名和现场情况。")
 

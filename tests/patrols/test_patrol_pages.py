@@ -182,3 +182,39 @@ def test_no_significant_hot_spot_offers_the_count_ranking_clearly_labelled(world
     assert "所选条件下没有显著热点" in text and "不代表统计上显著" in text
     assert "巡逻路线（按事件数排名（不代表统计显著））" in text
     assert "巡逻路线按显著热点排序" not in text
+
+
+def test_the_check_table_shows_the_evaluation_of_last_period_next_to_the_baseline(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from layers.patrols.evaluation import evaluate
+    from layers.patrols.filters import local_zone
+    from tests.patrols._hotspot_data import add_incidents
+
+    cache.clear()
+    t = town()  # incidents two days ago: this period
+    before = timezone.now() - dt.timedelta(days=40)  # the last period: the same cluster, and a lone busy cell
+    from tests.patrols._town import CLUSTER
+
+    add_incidents(CLUSTER, before, n=6)
+    add_incidents((6, 1), before, n=9)
+    client = client_for(world.patrol)
+    client.get("/patrol/?days=30")
+    run_job(Job.objects.get(kind="patrols.period_check").pk)
+    page = client.get("/patrol/?days=30").content.decode()
+    today = timezone.now().astimezone(local_zone()).date()
+    ev = evaluate(today - dt.timedelta(days=30), train_days=30, baseline_days=30, test_days=30, seed=None)
+    rows = re.findall(r"<tr><td>(上期热点图（显著性热点分析）|简单基准：上期事件数排名)</td><td>(.*?)</td><td>(.*?)</td>"
+                      r"<td>(.*?)</td><td>(\d+)</td></tr>", page)  # fmt: skip
+    assert [r[0] for r in rows] == ["上期热点图（显著性热点分析）", "简单基准：上期事件数排名"], page
+    assert rows[0][1:] == (f"{ev.gi.score.hit_rate:.0%}", f"{ev.gi.score.area_share:.0%}", f"{ev.gi.score.pai:.1f}",
+                           str(len(ev.gi.cells)))  # fmt: skip
+    assert rows[1][1:] == (f"{ev.naive.score.hit_rate:.0%}", f"{ev.naive.score.area_share:.0%}",
+                           f"{ev.naive.score.pai:.1f}", str(len(ev.naive.cells)))  # fmt: skip
+    # Last month's busiest single cells caught this month's cluster on less area than Gi*'s
+    # flagged share: the page says to prefer the count ranking this time.
+    assert ev.naive.score.pai > 1.1 * ev.gi.score.pai > 1
+    assert "“按上期事件数排名”预测本期事件比热点图更准" in visible_text(page)
+    assert t.police.pk
