@@ -94,7 +94,7 @@ def test_route_on_the_page_visits_only_significant_hot_spots_with_times(world, p
 def test_start_at_the_police_room_and_return(world, patrol_town):
     client = client_for(world.patrol)
     page = client.get(f"/patrol/?days=30&start=police:{patrol_town.police.pk}&return=1").content.decode()
-    assert '<option value="police:%d" selected>横零路警务室</option>' % patrol_town.police.pk in page
+    assert f'<option value="police:{patrol_town.police.pk}" selected>横零路警务室</option>' in page
     assert "<td>起</td><td>横零路警务室</td>" in page and "（含返回起点）" in page
     card = client.get(f"/patrol/card/?days=30&start=police:{patrol_town.police.pk}&return=1").content.decode()
     assert "<td>返回横零路警务室</td>" in card
