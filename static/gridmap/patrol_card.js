@@ -12,7 +12,15 @@
   var map = L.map(el, {attributionControl: false, zoomControl: true, zoomSnap: 0.25});
   var bounds = L.latLngBounds(route.stops.map(function (s) { return [s.lat, s.lon]; }));
   route.lines.forEach(function (line) { line.forEach(function (p) { bounds.extend(p); }); });
-  map.fitBounds(bounds.pad(0.08));
+  var fit = function () { map.invalidateSize(false); map.fitBounds(bounds.pad(0.08), {animate: false}); };
+  fit();
+  // Printing lays the page out again at the paper's width: fit the route to the new map box.
+  window.addEventListener('beforeprint', fit);
+  window.addEventListener('resize', fit);
+  if (window.matchMedia) {
+    var printing = window.matchMedia('print');
+    if (printing.addEventListener) { printing.addEventListener('change', fit); }
+  }
   var streets = L.layerGroup().addTo(map);
   var routeLayer = L.layerGroup().addTo(map);
   route.lines.forEach(function (line) {
@@ -30,6 +38,7 @@
     }).addTo(map);
   });
   GridmapStopLabels.spread(map, markers);
+  window.gridmapCardMap = map;  // for the browser tests and the console
   var done = function () { document.body.setAttribute('data-ready', '1'); };
   fetch(el.getAttribute('data-streets'), {credentials: 'same-origin'})
     .then(function (r) { return r.ok ? r.json() : null; })
