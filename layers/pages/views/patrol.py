@@ -29,8 +29,8 @@ GI_EXPLANATION = ("为什么事件多的单元可能“不显著”、事件少�
 
 
 def _patrol_filter(request: HttpRequest, district: str | None = None):
-    """The filter asked for, or the default 30 days and a Chinese message naming the field
-    that was wrong; ``district`` (chosen by :func:`district_choice`) limits the study area."""
+    """The filter asked for and None, or the default 30 days and (parameter, Chinese message
+    naming the field); ``district`` (chosen by :func:`district_choice`) limits the study area."""
     from layers.patrols.filters import IncidentFilter, IncidentQueryError, check_categories, parse_hours
 
     categories = tuple(c for c in request.GET.getlist("category") if c)
@@ -38,14 +38,17 @@ def _patrol_filter(request: HttpRequest, district: str | None = None):
     days_text = request.GET.get("days") or "30"
     whole = days_text.isascii() and days_text.isdigit() and len(days_text) <= 6  # int() only on short digits
     if not (whole and 1 <= int(days_text) <= MAX_DAYS):
-        return IncidentFilter.last_days(30, district=district), f"时间范围：天数应为 1 到 {MAX_DAYS} 之间的整数，已改为近30天"
+        return IncidentFilter.last_days(30, district=district), ("days", f"时间范围：天数应为 1 到 {MAX_DAYS} 之间的整数，已改为近30天")
     try:
         check_categories(categories)
+    except IncidentQueryError as e:
+        return IncidentFilter.last_days(30, district=district), ("category", f"{e}（已改为近30天、全部类别）")
+    try:
         return IncidentFilter.last_days(int(days_text), categories=categories,
                                         hours=parse_hours(hours) if hours else None,
                                         district=district), None
     except (IncidentQueryError, ValueError, OverflowError) as e:
-        return IncidentFilter.last_days(30, district=district), f"{e}（已改为近30天、全部类别）"
+        return IncidentFilter.last_days(30, district=district), ("hours", f"{e}（已改为近30天、全天）")
 
 
 @dataclass
@@ -56,7 +59,8 @@ class RouteOptions:
     closed: bool = False
     dwell: float = 5.0
     depart: dt.datetime | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    """(parameter, Chinese message) of each refused field."""
 
 
 def _route_options(request: HttpRequest, district: str | None) -> RouteOptions:
@@ -71,11 +75,11 @@ def _route_options(request: HttpRequest, district: str | None) -> RouteOptions:
     try:
         start = parse_start(request.GET, district=district)
     except StartError as e:
-        start, _ = StartPoint(), errors.append(f"起点：{e}")
+        start, _ = StartPoint(), errors.append(("start", f"起点：{e}"))  # the message names 纬度/经度
     try:
         dwell = parse_dwell(request.GET.get("dwell"))
     except StartError as e:
-        dwell, _ = float(settings.GRIDMAP_PATROL_DWELL_MIN), errors.append(str(e))
+        dwell, _ = float(settings.GRIDMAP_PATROL_DWELL_MIN), errors.append(("dwell", str(e)))
     now = timezone.now().astimezone(local_zone())
     depart = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=(-now.minute) % 5)
     text = (request.GET.get("depart") or "").strip()
@@ -84,7 +88,7 @@ def _route_options(request: HttpRequest, district: str | None) -> RouteOptions:
         if hh.isascii() and hh.isdigit() and mm.isascii() and mm.isdigit() and int(hh) < 24 and int(mm) < 60:
             depart = depart.replace(hour=int(hh), minute=int(mm))
         else:
-            errors.append("出发时间应为 时:分，例如 20:30；已改为现在")
+            errors.append(("depart", "出发时间应为 时:分，例如 20:30；已改为现在"))
     return RouteOptions(start, request.GET.get("return") == "1", dwell, depart, errors)
 
 
@@ -172,7 +176,7 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
     from layers.patrols.start import police_rooms
 
     district, flt, error, options, rank, cell, advice, plan = _context(request)
-    for message in ([error] if error else []) + options.errors:
+    for _param, message in ([error] if error else []) + options.errors:
         messages.error(request, message)
     query = request.GET.copy()
     if district.code:
