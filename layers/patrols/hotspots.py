@@ -135,6 +135,24 @@ def gi_for_cells(
     return HotspotResult(cells=out, weights_description=description, permutations=permutations, fdr=fdr)
 
 
+def name_hexagons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of a hexagon counts frame whose hexagons with incidents are named by the streets
+    at their centre (``layers.facilities.places``: "人民南路与锦里西路交叉口附近"), the others
+    "无事件的六边形单元": a person reads streets, never the lattice's q:r ids."""
+    from layers.facilities.places import place_names
+
+    out = frame.copy()
+    out.attrs = dict(frame.attrs)
+    busy = np.flatnonzero(out["count"].to_numpy() > 0)
+    names = np.full(len(out), "无事件的六边形单元", dtype=object)
+    if len(busy):
+        centres = out.geometry.iloc[busy].centroid
+        xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
+        names[busy] = [f"六边形单元 · {n}" for n in place_names(xy, int(out.crs.to_epsg()))]
+    out["name"] = names
+    return out
+
+
 def hotspots(
     flt: IncidentFilter,
     *,
@@ -150,6 +168,8 @@ def hotspots(
     (e.g. 0.05) or None for none.
     """
     frame = count_incidents(flt, kind=kind, size_m=size_m)
+    if kind == "hex":
+        frame = name_hexagons(frame)
     seed = settings.GRIDMAP_HOTSPOT_SEED if seed is None else seed
     return gi_for_cells(frame, permutations=permutations, seed=seed, fdr=fdr)
 

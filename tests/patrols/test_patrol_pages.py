@@ -218,3 +218,15 @@ def test_the_check_table_shows_the_evaluation_of_last_period_next_to_the_baselin
     assert ev.naive.score.pai > 1.1 * ev.gi.score.pai > 1
     assert "“按上期事件数排名”预测本期事件比热点图更准" in visible_text(page)
     assert t.police.pk
+
+
+def test_hexagons_are_named_by_their_streets_not_their_lattice_ids(world, patrol_town):
+    from layers.patrols import hotspots as hs
+    from layers.patrols.filters import IncidentFilter
+
+    cells = hs.hotspots(IncidentFilter.last_days(30), kind="hex", seed=0).cells
+    busy = cells[cells["count"] > 0]
+    assert len(busy) > 5
+    assert all(re.fullmatch(r"六边形单元 · .*[路街].*附近", n) for n in busy["name"]), list(busy["name"])
+    assert not any(re.search(r"-?\d+:-?\d+", n) for n in cells["name"])
+    assert set(cells.loc[cells["count"] == 0, "name"]) <= {"无事件的六边形单元"}
