@@ -227,6 +227,9 @@ def test_hexagons_are_named_by_their_streets_not_their_lattice_ids(world, patrol
     cells = hs.hotspots(IncidentFilter.last_days(30), kind="hex", seed=0).cells
     busy = cells[cells["count"] > 0]
     assert len(busy) > 5
-    assert all(re.fullmatch(r"六边形单元 · .*[路街].*附近", n) for n in busy["name"]), list(busy["name"])
+    # Inside the town by its streets; the world's two grids further east have no streets at all.
+    named = [n for n in busy["name"] if not n.startswith("六边形单元 · 路网节点附近 (")]
+    assert len(named) >= len(busy) - 2
+    assert all(re.fullmatch(r"六边形单元 · [横纵].[路街](与[横纵].[路街]交叉口)?附近", n) for n in named), named
     assert not any(re.search(r"-?\d+:-?\d+", n) for n in cells["name"])
     assert set(cells.loc[cells["count"] == 0, "name"]) <= {"无事件的六边形单元"}
