@@ -46,7 +46,8 @@ def test_route_card_lists_the_analysis_route_and_prints_on_a4(visit, world):
     t = town()
     query = f"days=30&start=police:{t.police.pk}&return=1&dwell=5&depart=21:00"
     v = visit(world.patrol)
-    page = v.open(f"/patrol/card/?{query}")
+    page = v.page
+    page.goto(f"{v.base}/patrol/card/?{query}", wait_until="networkidle", timeout=120_000)
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_function("document.querySelectorAll('#card-map .gm-stop').length > 0")
 
@@ -108,4 +109,23 @@ def test_route_card_lists_the_analysis_route_and_prints_on_a4(visit, world):
         subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(OUTPUT / "route_card_pdf")],
                        check=True)  # fmt: skip
         assert (OUTPUT / "route_card_pdf-1.png").exists()
+    assert v.errors == [] and v.outside_requests() == []
+
+
+def test_patrol_page_map_numbers_never_hide_each_other(visit, world):
+    t = town()
+    v = visit(world.patrol)
+    # The first hot spot analysis of a fresh server process compiles its statistics (numba): allow for it.
+    page = v.page
+    page.goto(f"{v.base}/patrol/?days=30&start=police:{t.police.pk}", wait_until="networkidle", timeout=120_000)
+    page.wait_for_selector("iframe[src*='/patrol/map.html']")
+    frame = next(f for f in page.frames if "/patrol/map.html" in f.url)
+    frame.wait_for_selector(".gm-stop")
+    boxes = frame.evaluate(LABEL_BOXES.replace("#card-map ", ""))
+    assert len(boxes) == page.locator("#route-list tbody tr").count() >= 5
+    assert _overlaps(boxes) == []
+    text = page.locator("main").inner_text()
+    assert "与全区的平均水平比较" in text and "横零路警务室" in text
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "patrol_page.png"))
     assert v.errors == [] and v.outside_requests() == []
