@@ -323,6 +323,8 @@ GRIDMAP_EMERGING_BINS = int(os.environ.get("GRIDMAP_EMERGING_BINS", "12"))
 # before the plan is refused as not on the imported network (the refusal names the stops).
 GRIDMAP_PATROL_STOPS = int(os.environ.get("GRIDMAP_PATROL_STOPS", "8"))
 GRIDMAP_PATROL_SNAP_WARN_M = float(os.environ.get("GRIDMAP_PATROL_SNAP_WARN_M", "150"))
+# Minutes a patrol plans to spend at each stop (the route card's times); the page can change it.
+GRIDMAP_PATROL_DWELL_MIN = float(os.environ.get("GRIDMAP_PATROL_DWELL_MIN", "5"))
 
 # --- boundary imports (sec-imports) ---------------------------------------------------------
 # The share of a polygon's area (0.01 = 1 %) a make_valid repair may change before

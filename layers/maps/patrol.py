@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import branca.colormap as cm
 import folium
@@ -52,10 +53,14 @@ HEAT_COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
 HEAT_MIN_SHARE = 0.03  # densities below 3 % of the maximum stay transparent
 MAX_IMAGE_PIXELS = 1_500_000
 PRINT_CSS = (
-    "<style>@media print{.leaflet-control-layers,.leaflet-control-zoom{display:none}"
+    # Printed, the legends and boxes would sit over the map: the route card (/patrol/card/)
+    # prints the list and legend below the map instead.
+    "<style>@page{size:A4 landscape;margin:10mm}"
+    "@media print{.leaflet-control-layers,.leaflet-control-zoom,.gm-legend{display:none}"
     ".leaflet-container{width:100%!important;height:100vh!important}}"
     ".gm-stop{background:#1f4e9c;color:#fff;border:2px solid #fff;border-radius:50%;width:24px;height:24px;"
-    "line-height:20px;text-align:center;font:bold 13px sans-serif;box-shadow:0 0 3px rgba(0,0,0,.6)}"
+    "line-height:20px;text-align:center;font:bold 13px sans-serif;box-shadow:0 0 3px rgba(0,0,0,.6);"
+    "box-sizing:border-box;position:relative}.gm-stop-icon{background:none;border:0}"
     ".gm-stop.start{background:#238b45}</style>"
 )
 
@@ -178,6 +183,27 @@ def add_density(m: folium.Map, density: DensityGrid, metric_crs: object) -> None
                                   (HEAT_COLOURS[-1], f"高 ({top:.0f})", "fill")]).add_to(m)  # fmt: skip
 
 
+STOP_LABELS_JS = Path(__file__).resolve().parents[2] / "static" / "gridmap" / "stop_labels.js"
+
+
+class SpreadLabels(MacroElement):
+    """Pushes overlapping stop numbers apart after every zoom (static/gridmap/stop_labels.js,
+    inlined so that a map written to a file works alone), with a leader line to each stop."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this.code }}
+        GridmapStopLabels.spread({{ this._parent.get_name() }}, [{{ this.markers }}]);
+        {% endmacro %}"""
+    )
+
+    def __init__(self, markers: list[folium.Marker]) -> None:
+        super().__init__()
+        self._name = "SpreadLabels"
+        self.code = STOP_LABELS_JS.read_text(encoding="utf-8")
+        self.markers = ", ".join(marker.get_name() for marker in markers)  # folium's own variable names
+
+
 def add_route(m: folium.Map, plan: PatrolPlan) -> None:
     group = folium.FeatureGroup(name=f"巡逻路线 ({plan.length_m / 1000:.2f} km, {plan.walk_minutes:.0f} 分钟)")
     for leg in plan.legs:
@@ -185,19 +211,23 @@ def add_route(m: folium.Map, plan: PatrolPlan) -> None:
             coords = [(lat, lon) for lon, lat in leg.line.coords]
             folium.PolyLine(coords, color=ROUTE_COLOUR, weight=5, opacity=0.85,
                             tooltip=Tooltip(f"第 {leg.from_number} → {leg.to_number} 站: {leg.length_m:.0f} m")).add_to(group)  # fmt: skip
+    markers = []
     for stop in plan.places:
         label = "起" if stop.number == 0 else str(stop.number)
         tip = (
-            "起点"
+            f"起点 · {stop.name}"
             if stop.number == 0
             else (f"第 {stop.number} 站 · {stop.name} · 事件 {stop.count} 起 · {CLASS_LABELS_ZH[stop.gi_class]}")
         )
-        folium.Marker(
+        marker = folium.Marker(
             (stop.lat, stop.lon), tooltip=Tooltip(tip),
             icon=div_icon(html('<div class="gm-stop{}">{}</div>', " start" if stop.number == 0 else "", label),
-                          icon_size=(24, 24), icon_anchor=(12, 12)),
-        ).add_to(group)  # fmt: skip
+                          icon_size=(24, 24), icon_anchor=(12, 12), class_name="gm-stop-icon"),
+        )  # fmt: skip
+        marker.add_to(group)
+        markers.append(marker)
     group.add_to(m)
+    SpreadLabels(markers).add_to(m)
 
 
 def add_streets(m: folium.Map, streets: shapely.MultiLineString) -> None:
@@ -275,7 +305,7 @@ def patrol_map(
         add_route(m, plan)
         lines.append(f"路线 {plan.length_m / 1000:.2f} km · 步行约 {plan.walk_minutes:.0f} 分钟 · {len(plan.stops)} 站"
                      f" · {plan.rank_label}")
-        lines += [f"{s.number}. {s.name} (事件 {s.count} 起, {CLASS_LABELS_ZH[s.gi_class]})" for s in plan.stops]
+        lines += [f"{s.number}. {s.name}（事件 {s.count} 起，{CLASS_LABELS_ZH[s.gi_class]}）" for s in plan.stops]
     lines += notes or []
     if plan is not None:
         Legend("图例", [(ROUTE_COLOUR, "巡逻路线", "line"), (ROUTE_COLOUR, "巡逻站点 (按顺序编号)", "dot")]).add_to(m)

@@ -27,6 +27,7 @@ urlpatterns = [
     # 巡防
     path("patrol/", patrol.patrol_page, name="patrol"),
     path("patrol/map.html", patrol.patrol_map_html, name="patrol_map"),
+    path("patrol/card/", patrol.patrol_card, name="patrol_card"),
     # 管理员: 数据导入导出 (background jobs; only a POST queues one)
     path("data/", data.data_page, name="data"),
     path("data/import/", data.data_import, name="data_import"),

@@ -42,13 +42,28 @@ def filter_key(flt: IncidentFilter) -> str:
     return "|".join(f"{f.name}={part(getattr(flt, f.name))}" for f in dataclasses.fields(flt))
 
 
+def _key(what: str, flt: IncidentFilter | None, options: dict[str, Any]) -> str:
+    text = f"{what}|{filter_key(flt) if flt is not None else ''}|{sorted(options.items())!r}|v{data_version()}"
+    return "gridmap:patrol:" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
 def cached(what: str, flt: IncidentFilter, compute: Callable[[], T], **options: Any) -> T:
     """``compute()``'s result for ``what`` and ``flt`` (and ``options``), from the cache when
     the data have not changed since it was computed."""
-    text = f"{what}|{filter_key(flt)}|{sorted(options.items())!r}|v{data_version()}"
-    key = "gridmap:patrol:" + hashlib.sha256(text.encode()).hexdigest()[:40]
+    key = _key(what, flt, options)
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, timeout=TIMEOUT_S)
     return value
+
+
+def peek(what: str, **options: Any) -> Any:
+    """What :func:`put` stored for ``what`` and ``options`` at the current data version, or
+    None: the page reads results the background worker computed, and never computes them."""
+    return cache.get(_key(what, None, options))
+
+
+def put(what: str, value: Any, **options: Any) -> None:
+    """Keep ``value`` for ``what`` and ``options`` until the data change (see :func:`peek`)."""
+    cache.set(_key(what, None, options), value, timeout=TIMEOUT_S)

@@ -161,7 +161,7 @@ def cells(kind: str, *, size_m: float | None = None, district: str | None = None
         return grid_cells(district=district)
     if kind == "hex":
         return hex_cells(size_m=size_m or settings.GRIDMAP_HEX_SIZE_M, district=district)
-    msg = f"单元类型应为 grid 或 hex (cell kind must be one of {CELL_KINDS}), got {kind!r}"
+    msg = f"统计单元无效：应为网格或六边形；收到的是“{str(kind)[:20]}”"
     raise IncidentQueryError(msg)
 
 
@@ -253,7 +253,7 @@ def bin_edges(until: dt.datetime, *, bin_kind: str = "week", n_bins: int = 12) -
     (or month), not a half-finished calendar week.
     """
     if bin_kind not in BIN_KINDS:
-        msg = f"时间分箱应为 week 或 month (bin must be one of {BIN_KINDS}), got {bin_kind!r}"
+        msg = f"时间分箱无效：应为按周或按月；收到的是“{str(bin_kind)[:20]}”"
         raise IncidentQueryError(msg)
     if n_bins < 1:
         msg = f"n_bins must be positive, got {n_bins}"

@@ -84,7 +84,7 @@ def evaluate(
     the test period starts with it.
     """
     if not 0 < area_share <= 1:
-        msg = f"面积比例应在 (0, 1] 之间 (area share must be in (0, 1]), got {area_share}"
+        msg = f"面积比例应大于 0 且不超过 1；收到的是 {area_share}"
         raise IncidentQueryError(msg)
     cut = dt.datetime.combine(train_until, dt.time(), local_zone())
     common = {"categories": tuple(categories), "district": district}
@@ -96,10 +96,10 @@ def evaluate(
     base_counts = count_incidents(baseline, kind=kind, size_m=size_m)
     test_counts = count_incidents(test, kind=kind, size_m=size_m)
     if test_counts["count"].sum() == 0:
-        msg = f"{test.describe_zh()} 期间没有事件，无法检验 (no incidents in the test period)"
+        msg = f"{test.describe_zh()} 期间没有事件，无法检验"
         raise IncidentQueryError(msg)
     if train_counts["count"].sum() == 0:
-        msg = f"{train.describe_zh()} 期间没有事件，无法标记热点 (no incidents in the training period)"
+        msg = f"{train.describe_zh()} 期间没有事件，无法标记热点"
         raise IncidentQueryError(msg)
 
     ids = train_counts["cell_id"].astype(str).to_numpy()
@@ -117,4 +117,77 @@ def evaluate(
         n_train=int(train_counts["count"].sum()), n_baseline=int(base_counts["count"].sum()),
         gi=MethodScore("Gi* 热点", tuple(gi_cells), prediction_accuracy(gi_cells, areas, later), significant),
         naive=MethodScore("上月事件最多", tuple(naive_cells), prediction_accuracy(naive_cells, areas, later)),
+    )  # fmt: skip
+
+
+# --- the page's check: last period's map against this period's incidents -----------------------
+
+
+@dataclass(frozen=True)
+class PeriodCheck:
+    """How the hot spots of the ``days`` before ``train_until`` caught the incidents of the
+    ``days`` from it, next to the naive baseline (last period's count ranking); plain
+    numbers, small enough for the cache and the page. Shares are fractions (0.12 = 12 %)."""
+
+    train_until: dt.date
+    days: int
+    n_test: int
+    gi_hit_rate: float
+    gi_area_share: float
+    gi_pai: float
+    gi_cells: int
+    gi_significant: int
+    naive_hit_rate: float
+    naive_area_share: float
+    naive_pai: float
+    naive_cells: int
+    error: str = ""
+
+    @property
+    def verdict_zh(self) -> str:
+        """One sentence on when the map is worth trusting."""
+        if self.error:
+            return self.error
+        if self.n_test < MIN_TEST_INCIDENTS:
+            return (f"本期只有 {self.n_test} 起事件，太少，检验结果不可靠；"
+                    "热点图只作参考，以巡逻员对辖区的了解为准。")
+        if self.gi_cells == 0 or not np.isfinite(self.gi_pai):
+            return "上期没有可标记的热点单元，热点图本期无法检验；请按事件数排名安排巡逻。"
+        if self.gi_pai >= self.naive_pai * 1.1 and self.gi_pai > 1:
+            return (f"上期的热点图预测本期事件好于“按上期事件数排名”（预测准确指数 {self.gi_pai:.1f} 对"
+                    f" {self.naive_pai:.1f}）：这类事件的热点图值得信任。")
+        if self.gi_pai > 1 and self.gi_pai * 1.1 >= self.naive_pai:
+            return (f"上期的热点图与“按上期事件数排名”不相上下（{self.gi_pai:.1f} 对 {self.naive_pai:.1f}）："
+                    "两种排名都可用，热点图的优势在于找出连片多发区域。")
+        if self.gi_pai > 1:
+            return (f"“按上期事件数排名”预测本期事件比热点图更准（预测准确指数 {self.naive_pai:.1f} 对"
+                    f" {self.gi_pai:.1f}）：本期请优先参考事件数排名，热点图只作补充。")
+        return (f"上期的热点图没有比随机巡逻更好地预测本期事件（预测准确指数 {self.gi_pai:.1f}）："
+                "本期请谨慎使用热点图，优先参考事件数排名和现场情况。")
+
+
+MIN_TEST_INCIDENTS = 20
+"""Below this many incidents in the checked period the comparison says it is not reliable."""
+
+
+def period_check(days: int, *, today: dt.date, categories: tuple[str, ...] = (), district: str | None = None,
+                 kind: str = "grid", area_share: float = 0.05) -> PeriodCheck:
+    """:func:`evaluate` with the page's period: the ``days`` whole days before ``today`` are
+    this period, the ``days`` before them the last one (Gi* and the naive count ranking both
+    from the last period, so only the method differs). Heavy (Gi* permutations): run it in
+    the background job ``patrols.period_check``."""
+    cut = today - dt.timedelta(days=days)
+    empty = {"gi_hit_rate": np.nan, "gi_area_share": np.nan, "gi_pai": np.nan, "gi_cells": 0, "gi_significant": 0,
+             "naive_hit_rate": np.nan, "naive_area_share": np.nan, "naive_pai": np.nan, "naive_cells": 0}
+    try:
+        ev = evaluate(cut, area_share=area_share, train_days=days, baseline_days=days, test_days=days, kind=kind,
+                      categories=categories, district=district)
+    except IncidentQueryError as e:
+        return PeriodCheck(cut, days, 0, error=f"无法检验：{e}", **empty)
+    return PeriodCheck(
+        cut, days, ev.gi.score.n_incidents,
+        gi_hit_rate=ev.gi.score.hit_rate, gi_area_share=ev.gi.score.area_share, gi_pai=ev.gi.score.pai,
+        gi_cells=len(ev.gi.cells), gi_significant=int(ev.gi.n_significant or 0),
+        naive_hit_rate=ev.naive.score.hit_rate, naive_area_share=ev.naive.score.area_share,
+        naive_pai=ev.naive.score.pai, naive_cells=len(ev.naive.cells),
     )  # fmt: skip

@@ -27,7 +27,7 @@ WEEKDAYS_ZH = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 
 
 
 class IncidentQueryError(ValueError):
-    """A filter or cell option that cannot be used; the message is in Chinese and English."""
+    """A filter or cell option that cannot be used; the message is in Chinese and names the field."""
 
 
 def local_zone() -> ZoneInfo:
@@ -39,7 +39,7 @@ def parse_hours(text: str) -> tuple[int, int]:
     try:
         start, end = (int(part) for part in text.split("-"))
     except ValueError as e:
-        msg = f"时段格式应为 起-止 (小时), 例如 20-02 (hours must look like 20-02), got {text!r}"
+        msg = f"时段格式应为“起-止”（小时），例如 20-02；收到的是“{text[:40]}”"
         raise IncidentQueryError(msg) from e
     _check_hours((start, end))
     return start, end
@@ -49,7 +49,7 @@ def _check_hours(hours: tuple[int, int]) -> None:
     start, end = hours
     in_range = 0 <= start <= 23 and 0 <= end <= 24
     if not in_range or ((start == end % 24) and (start, end) != (0, 24)):
-        msg = f"时段无效 (invalid hours {start}-{end}): start 0–23, end 0–24, not equal"
+        msg = f"时段 {start}-{end} 无效：开始应为 0–23 时，结束应为 0–24 时，且二者不能相同"
         raise IncidentQueryError(msg)
 
 
@@ -61,10 +61,10 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
             lo, _, hi = part.partition("-")
             days.update(range(int(lo), int(hi or lo) + 1))
     except ValueError as e:
-        msg = f"星期格式应为 1-5 或 5,6 (weekdays like 1-5 or 5,6), got {text!r}"
+        msg = f"星期格式应为 1-5 或 5,6；收到的是“{text[:40]}”"
         raise IncidentQueryError(msg) from e
     if not days or not days <= set(WEEKDAYS_ZH):
-        msg = f"星期应为 1(周一)…7(周日) (weekdays must be 1..7), got {text!r}"
+        msg = f"星期应为 1（周一）至 7（周日）；收到的是“{text[:40]}”"
         raise IncidentQueryError(msg)
     return tuple(sorted(days))
 
@@ -86,26 +86,27 @@ class IncidentFilter:
     def __post_init__(self) -> None:
         for value in (self.since, self.until):
             if value is not None and timezone.is_naive(value):
-                msg = "since/until must be timezone-aware datetimes"
+                msg = "开始和结束时间须带时区"
                 raise IncidentQueryError(msg)
         if self.since and self.until and self.since >= self.until:
-            msg = f"开始时间应早于结束时间 (since {self.since} is not before until {self.until})"
+            msg = f"开始时间应早于结束时间：{self.since:%Y-%m-%d %H:%M} 不早于 {self.until:%Y-%m-%d %H:%M}"
             raise IncidentQueryError(msg)
         unknown = set(self.statuses) - set(IncidentStatus.values)
         if unknown or not self.statuses:
-            msg = f"未知的事件状态 (unknown statuses) {sorted(unknown)}; known: {', '.join(IncidentStatus.values)}"
+            known = "、".join(str(label) for label in IncidentStatus.labels)
+            msg = f"事件状态无效：{'、'.join(sorted(unknown))[:80] or '未选择'}；可选：{known}"
             raise IncidentQueryError(msg)
         if self.hours is not None:
             _check_hours(self.hours)
         if not set(self.weekdays) <= set(WEEKDAYS_ZH):
-            msg = f"星期应为 1…7 (weekdays must be 1..7), got {self.weekdays}"
+            msg = f"星期应为 1（周一）至 7（周日）；收到的是 {self.weekdays}"
             raise IncidentQueryError(msg)
 
     @classmethod
     def last_days(cls, days: int, *, now: dt.datetime | None = None, **options) -> IncidentFilter:
         """The ``days`` × 24 hours before ``now`` (default: the current time)."""
         if days < 1:
-            msg = f"天数应为正数 (days must be positive), got {days}"
+            msg = f"天数应为正整数；收到的是 {days}"
             raise IncidentQueryError(msg)
         now = now or timezone.now()
         return cls(since=now - dt.timedelta(days=days), until=now, **options)
@@ -155,22 +156,40 @@ class IncidentFilter:
         return " AND ".join(clauses), params
 
     def describe_zh(self) -> str:
-        """One line in Chinese, e.g. '2026-08-24 至 2026-11-22 · 类别 dispute · 20–02 时 · 周五、周六'."""
+        """One line in Chinese, e.g. '2026-08-24 00:00 至 2026-11-22 00:00 · 类别 矛盾纠纷、治安隐患 · 20–02 时 ·
+        周五、周六 · 锦江区': category and district names from the database, never their codes."""
         zone = local_zone()
         since = self.since.astimezone(zone).strftime("%Y-%m-%d %H:%M") if self.since else "最早"
         until = self.until.astimezone(zone).strftime("%Y-%m-%d %H:%M") if self.until else "现在"
         parts = [f"{since} 至 {until}"]
         if self.categories:
-            parts.append("类别 " + ",".join(self.categories))
+            parts.append("类别 " + "、".join(category_names(self.categories)))
         if set(self.statuses) != set(DEFAULT_STATUSES):
-            parts.append("状态 " + ",".join(str(IncidentStatus(s).label) for s in self.statuses))
+            parts.append("状态 " + "、".join(str(IncidentStatus(s).label) for s in self.statuses))
         if self.hours and self.hours != (0, 24):
             parts.append(f"{self.hours[0]:02d}–{self.hours[1]:02d} 时")
         if self.weekdays and len(self.weekdays) < 7:
             parts.append("、".join(WEEKDAYS_ZH[d] for d in self.weekdays))
         if self.district:
-            parts.append(f"区 {self.district}")
+            parts.append(district_name(self.district))
         return " · ".join(parts)
+
+
+def category_names(codes: Sequence[str]) -> list[str]:
+    """The Chinese names of the category ``codes`` in catalogue order (unknown codes: 未知类别)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT code, name FROM incidents_incidentcategory WHERE code = ANY(%s) ORDER BY id",
+                    [list(codes)])
+        names = dict(cur.fetchall())
+    return [names[c] for c in names] + ["未知类别"] * len(set(codes) - set(names))
+
+
+def district_name(code: str) -> str:
+    """The district's name ('锦江区'), or '所选区' when the code is not in the database."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT name FROM grids_district WHERE code = %s", [code])
+        row = cur.fetchone()
+    return row[0] if row else "所选区"
 
 
 def check_categories(codes: Sequence[str]) -> None:
@@ -182,5 +201,6 @@ def check_categories(codes: Sequence[str]) -> None:
         known = [row[0] for row in cur.fetchall()]
     unknown = sorted(set(codes) - set(known))
     if unknown:
-        msg = f"未知的事件类别 (unknown category) {', '.join(unknown)}; 可选 (known): {', '.join(known)}"
+        shown = "、".join(f"“{c[:20]}”" for c in unknown[:3])
+        msg = f"事件类别无效：{shown} 不在事件类别目录中；请在“事件类别”中勾选已有的类别"
         raise IncidentQueryError(msg)

@@ -119,7 +119,7 @@ def gi_for_cells(
     """Gi* on a counts frame of ``incident_counts`` (never modified; a copy is returned)."""
     permutations = permutations or settings.GRIDMAP_HOTSPOT_PERMUTATIONS
     if len(frame) == 0:
-        msg = "研究区内没有网格 (no grids in the study area): import boundaries or run load_demo first"
+        msg = "研究区内没有网格：请先导入社区和网格边界"
         raise IncidentQueryError(msg)
     w, description = cell_weights(frame)
     result = gi_star(frame["count"].to_numpy(dtype=float), w, permutations=permutations, seed=seed, fdr=fdr)
@@ -133,6 +133,24 @@ def gi_for_cells(
     out["gi_note"] = result.notes()
     out.attrs = dict(frame.attrs)
     return HotspotResult(cells=out, weights_description=description, permutations=permutations, fdr=fdr)
+
+
+def name_hexagons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of a hexagon counts frame whose hexagons with incidents are named by the streets
+    at their centre (``layers.facilities.places``: "人民南路与锦里西路交叉口附近"), the others
+    "无事件的六边形单元": a person reads streets, never the lattice's q:r ids."""
+    from layers.facilities.places import place_names
+
+    out = frame.copy()
+    out.attrs = dict(frame.attrs)
+    busy = np.flatnonzero(out["count"].to_numpy() > 0)
+    names = np.full(len(out), "无事件的六边形单元", dtype=object)
+    if len(busy):
+        centres = out.geometry.iloc[busy].centroid
+        xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
+        names[busy] = [f"六边形单元 · {n}" for n in place_names(xy, int(out.crs.to_epsg()))]
+    out["name"] = names
+    return out
 
 
 def hotspots(
@@ -150,33 +168,37 @@ def hotspots(
     (e.g. 0.05) or None for none.
     """
     frame = count_incidents(flt, kind=kind, size_m=size_m)
+    if kind == "hex":
+        frame = name_hexagons(frame)
     seed = settings.GRIDMAP_HOTSPOT_SEED if seed is None else seed
     return gi_for_cells(frame, permutations=permutations, seed=seed, fdr=fdr)
 
 
-RANKINGS: dict[str, str] = {"gi": "按 Gi* 热点排序", "count": "按事件数排序"}
+RANKINGS: dict[str, str] = {"gi": "按显著热点排序", "count": "按事件数排名（不代表统计显著）"}
 """Route rankings (``hottest_cells(rank=...)``) and their Chinese labels."""
 
 
 def hottest_cells(result: HotspotResult, top_n: int, *, rank: str = "gi") -> gpd.GeoDataFrame:
-    """The ``top_n`` cells a patrol should visit, among cells with incidents.
+    """The at most ``top_n`` cells a patrol should visit, among cells with incidents.
 
-    ``rank="gi"``: by Gi* class (99 % hot spots first), then by their own count, then by
-    z-score. Within a class the count decides, not z: z is high for a quiet cell wedged
-    between busy ones, and a patrol is better spent where the incidents themselves happen.
-    When there are fewer than ``top_n`` significant hot spots, the next cells fill the list
-    (their ``gi_class`` says they are not significant).
+    ``rank="gi"``: only the significant hot spots (Gi* class 1..3, i.e. 90/95/99 %), 99 %
+    first, then by their own count, then by z-score. Within a class the count decides, not
+    z: z is high for a quiet cell wedged between busy ones, and a patrol is better spent
+    where the incidents themselves happen. Fewer significant hot spots than ``top_n`` give a
+    shorter list (never filled with cells that are not significant); none give an empty one.
 
     ``rank="count"``: by the cell's own count, then z-score: the busiest places whether or
-    not their neighbours are busy too (Gi* finds clusters, not single busy cells).
+    not they are significant (a count ranking, not a statistical finding).
     """
     if top_n < 1:
-        msg = f"巡逻点数应为正数 (top must be positive), got {top_n}"
+        msg = f"巡逻点数应为正整数；收到的是 {top_n}"
         raise IncidentQueryError(msg)
     if rank not in RANKINGS:
-        msg = f"排序方式应为 gi 或 count (rank must be gi or count), got {rank!r}"
+        msg = f"路线排序无效：应为按显著热点或按事件数；收到的是“{str(rank)[:20]}”"
         raise IncidentQueryError(msg)
     c = result.cells[result.cells["count"] > 0]
+    if rank == "gi":
+        c = c[c["gi_class"] > 0]
     z = c["gi_z"].fillna(-np.inf).to_numpy()
     if rank == "count":
         order = np.lexsort((-z, -c["count"].to_numpy()))
@@ -199,14 +221,15 @@ def ranking_notes(result: HotspotResult) -> list[str]:
         return []
     notes = []
     if not has_hot_spots(result):
-        notes.append("所选条件下没有显著热点：巡逻路线改为按事件数排序（事件最多的单元优先）。")
+        notes.append("所选条件下没有显著热点（置信度 90% 及以上）。下面的路线是按事件数的排名，"
+                     "只说明哪里事件多，不代表统计上显著。")
     busiest = cells.iloc[int(np.argmax(cells["count"].to_numpy()))]
     if int(busiest["gi_class"]) <= 0:
         why = str(busiest.get("gi_note") or "") or "它周围的单元事件很少"
         notes.append(
             f"事件最多的「{busiest['name']}」（{int(busiest['count'])} 起）显示为{busiest['gi_label']}：{why}。"
-            "Gi* 找的是连成一片的多发区域，单个单元事件多而四周很少时也会不显著；"
-            "如要先去事件最多的地方，请把路线排序选为“按事件数”。"
+            "热点分析把一个单元连同四周单元的事件数与全区比较，找的是连成一片的多发区域，"
+            "单个单元事件多而四周很少时也会不显著；如要先去事件最多的地方，请把路线排序选为“按事件数”。"
         )
     return notes
 
@@ -275,7 +298,7 @@ def emerging(
     edges = bin_edges(flt.until or timezone.now(), bin_kind=bin_kind, n_bins=n_bins)
     frame, cube = count_incidents_by_bin(flt, edges, kind=kind, size_m=size_m)
     if len(frame) == 0:
-        msg = "研究区内没有网格 (no grids in the study area)"
+        msg = "研究区内没有网格：请先导入社区和网格边界"
         raise IncidentQueryError(msg)
     w, description = cell_weights(frame)
     try:
@@ -284,7 +307,7 @@ def emerging(
             seed=settings.GRIDMAP_HOTSPOT_SEED if seed is None else seed, alpha=alpha, fdr=fdr,
         )  # fmt: skip
     except ValueError as e:
-        raise IncidentQueryError(f"时空热点分析参数无效 (emerging hot spots): {e}") from e
+        raise IncidentQueryError(f"时空热点分析参数无效：{e}") from e
     level = {0.10: 1, 0.05: 2, 0.01: 3}[round(alpha, 2)]
     out = frame.copy()
     out["category"] = result.categories

@@ -1,8 +1,8 @@
 """Patrol plans: the hottest cells for the chosen hours, walked in a good order along the streets.
 
-1. Stops: ``layers.patrols.hotspots.hottest_cells`` (cells with incidents by Gi* class, 99 % hot
-   spots first, then by count and z-score; ``rank="count"``: by count alone, used too when
-   the filter has no significant hot spot, and the plan says so). Each stop is placed at the incident of that cell
+1. Stops: ``layers.patrols.hotspots.hottest_cells``: only significant hot spots (Gi* 90/95/99 %),
+   99 % first, then by count and z-score; ``rank="count"``: by count alone, used too when
+   the filter has no significant hot spot, and the plan says so (``fallback``). Each stop is placed at the incident of that cell
    nearest to the mean position of the cell's incidents (where things happen, not the
    middle of a large grid), or at the cell's centre if the cell has none in the filter.
 2. Snapping: every place goes to the nearest node (WalkNode) of the largest connected part
@@ -18,7 +18,9 @@
 5. Legs: ``pgr_dijkstra`` between consecutive places; each leg's geometry is the WalkEdge
    lines of its path, turned to the walking direction and joined, so the route follows
    the streets exactly. Length = sum of the edge costs; time = length / walking speed
-   (settings.GRIDMAP_WALK_SPEED_M_PER_MIN).
+   (settings.GRIDMAP_WALK_SPEED_M_PER_MIN), plus the dwell time at each stop.
+6. Names: every stop by its streets (``layers.facilities.places.place_names``), never by a
+   cell id.
 """
 
 from __future__ import annotations
@@ -55,7 +57,13 @@ class NoNetworkError(PatrolPlanError):
 
 @dataclass(frozen=True)
 class Stop:
-    """A place of the route. ``number`` is 1..N in visiting order (0: the start point)."""
+    """A place of the route. ``number`` is 1..N in visiting order (0: the start point).
+
+    ``name`` is what a person reads: the place by its streets (nearest crossing, or street
+    and house numbers; ``layers.facilities.places``), or the start's own name; ``cell_name``
+    the grid's name ("" for hexagons and the start). ``walk_m`` is the walk from the previous
+    place, ``arrive_min`` the planned arrival in minutes after leaving the start (or the
+    first stop), ``dwell_min`` the planned time spent there."""
 
     number: int
     cell_id: str
@@ -67,6 +75,10 @@ class Stop:
     lon: float
     lat: float
     snap_m: float
+    cell_name: str = ""
+    walk_m: float = 0.0
+    arrive_min: float = 0.0
+    dwell_min: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,13 @@ class Leg:
 
 @dataclass(frozen=True)
 class PatrolPlan:
-    """Stops in visiting order, the legs between them and the totals."""
+    """Stops in visiting order, the legs between them and the totals.
+
+    ``rank`` is how the stops were chosen ("gi": significant hot spots only; "count": the
+    count ranking); ``fallback`` is True when "gi" was asked but the filter has no
+    significant hot spot, so the count ranking was used. ``dwell_minutes`` is the planned
+    time at each stop; ``total_minutes`` = walking + dwelling (back at the start when
+    ``closed``)."""
 
     start: Stop | None
     stops: tuple[Stop, ...]
@@ -94,11 +112,23 @@ class PatrolPlan:
     closed: bool
     warnings: tuple[str, ...]
     rank: str = "gi"
+    fallback: bool = False
+    dwell_minutes: float = 0.0
 
     @property
     def rank_label(self) -> str:
-        """How the stops were chosen, in Chinese (按 Gi* 热点排序 / 按事件数排序)."""
+        """How the stops were chosen, in Chinese."""
         return RANKINGS[self.rank]
+
+    @property
+    def total_minutes(self) -> float:
+        """Walking time plus the dwell time at every stop, in minutes."""
+        return self.walk_minutes + self.dwell_minutes * len(self.stops)
+
+    @property
+    def return_walk_m(self) -> float:
+        """The walk back to the start in metres (0 for an open route)."""
+        return self.legs[-1].length_m if self.closed and self.legs else 0.0
 
     @property
     def places(self) -> tuple[Stop, ...]:
@@ -107,6 +137,14 @@ class PatrolPlan:
     def route_line(self) -> shapely.MultiLineString:
         """All legs as one MultiLineString in WGS84 (lon, lat)."""
         return shapely.MultiLineString([leg.line for leg in self.legs if leg.line is not None])
+
+
+def stop_names(xy_m: np.ndarray, srid: int) -> list[str]:
+    """Each point (x, y in metres, EPSG ``srid``) named by its streets: the one rule of
+    ``layers.facilities.places`` (nearest crossing, or street and house numbers)."""
+    from layers.facilities.places import place_names
+
+    return list(place_names(np.asarray(xy_m, dtype=float).reshape(-1, 2), srid))
 
 
 def _check_network() -> None:
@@ -195,7 +233,7 @@ def walk_leg(from_node: int, to_node: int) -> tuple[float, tuple[int, ...], shap
         cur.execute(sql, [EDGES_SQL, from_node, to_node])
         rows = cur.fetchall()
     if not rows:
-        msg = f"路网节点 {from_node} 到 {to_node} 之间没有可步行的路径 (no walk between the nodes)"
+        msg = "两个巡逻点之间没有可步行的路径（可能是单向路段或路网断开）"
         raise PatrolPlanError(msg)
     coords = [shapely.get_coordinates(shapely.from_wkb(bytes(row[2]))) for row in rows]
     joined = np.vstack([coords[0], *(c[1:] for c in coords[1:])])
@@ -212,16 +250,14 @@ def street_lines(bounds: tuple[float, float, float, float]) -> shapely.MultiLine
         return shapely.MultiLineString([shapely.from_wkb(bytes(row[0])) for row in cur.fetchall()])
 
 
-def _refuse_off_network(chosen: pd.DataFrame, snapped: list[tuple[int, float, float, float]], has_start: bool) -> None:
+def _refuse_off_network(names: list[str], snapped: list[tuple[int, float, float, float]]) -> None:
     """PatrolPlanError naming every place farther than GRIDMAP_PATROL_SNAP_WARN_M from the
     network: a route there would be drawn through streets that are not in the data."""
     limit = float(settings.GRIDMAP_PATROL_SNAP_WARN_M)
-    names = (["起点"] if has_start else []) + [f"{row.name}（{row.cell_id}）" for row in chosen.itertuples(index=False)]
     far = [f"{name} 离路网 {_distance_zh(s[3])}" for name, s in zip(names, snapped, strict=True) if s[3] > limit]
     if far:
         msg = (f"以下巡逻点不在已导入的步行路网上（离最近的路网节点超过 {limit:.0f} m），无法生成巡逻路线："
-               f"{'；'.join(far)}。请导入覆盖这些地点的路网（python manage.py import_network FILE）"
-               f" (stops not on the imported walk network)")
+               f"{'；'.join(far)}。请导入覆盖这些地点的步行路网")
         raise PatrolPlanError(msg)
 
 
@@ -229,80 +265,95 @@ def _distance_zh(metres: float) -> str:
     return f"{metres / 1000:,.1f} km" if metres >= 10_000 else f"{metres:,.0f} m"
 
 
+NO_HOT_SPOT_WARNING = ("所选条件下没有显著热点（置信度 90% 及以上）。下面的路线是按事件数的排名，"
+                       "只说明哪里事件多，不代表统计上显著。")
+
+
 def plan_patrol(
     result: HotspotResult,
     *,
     top_n: int | None = None,
     start_lon_lat: tuple[float, float] | None = None,
+    start_name: str = "起点",
     return_to_start: bool = False,
     rank: str = "gi",
+    dwell_minutes: float | None = None,
 ) -> PatrolPlan:
-    """A walking route through the ``top_n`` hottest cells of ``result`` (see module docstring).
+    """A walking route through at most ``top_n`` cells of ``result`` (see module docstring).
 
-    ``start_lon_lat`` is an optional start point (WGS84 lon, lat); ``return_to_start``
-    closes the round back to the start (or to the first stop without one). ``rank`` "gi"
-    (hot spots first) or "count" (busiest cells first, see ``hottest_cells``); with "gi"
-    and no significant hot spot the count ranking is used and the plan says so. Refused
-    (PatrolPlanError) when a place lies farther than GRIDMAP_PATROL_SNAP_WARN_M from the
-    walk network, naming those places.
+    ``rank`` "gi" visits only significant hot spots (Gi* 90/95/99 %); when the filter has
+    none, the count ranking is used, ``fallback`` is set and the first warning says so.
+    ``rank`` "count" visits the busiest cells. ``start_lon_lat`` is an optional start point
+    (WGS84 lon, lat) called ``start_name`` (a police room, "我的位置"); ``return_to_start``
+    closes the round back to the start (or to the first stop without one).
+    ``dwell_minutes`` is the time planned at each stop (default
+    settings.GRIDMAP_PATROL_DWELL_MIN). Refused (PatrolPlanError) when a place lies farther
+    than GRIDMAP_PATROL_SNAP_WARN_M from the walk network, naming those places.
     """
     _check_network()
     top_n = top_n or settings.GRIDMAP_PATROL_STOPS
-    rank_warnings = []
+    dwell = float(settings.GRIDMAP_PATROL_DWELL_MIN if dwell_minutes is None else dwell_minutes)
+    if not 0 <= dwell <= 240:
+        msg = f"每站停留时间应在 0 到 240 分钟之间；收到的是 {dwell:g}"
+        raise PatrolPlanError(msg)
+    warnings: list[str] = []
+    fallback = False
     if rank == "gi" and not has_hot_spots(result):
-        rank = "count"
-        rank_warnings.append("所选条件下没有显著热点，路线按事件数排序 (no significant hot spot: ranked by count)")
+        rank, fallback = "count", True
+        warnings.append(NO_HOT_SPOT_WARNING)
     chosen = hottest_cells(result, top_n, rank=rank)
     if chosen.empty:
-        msg = f"所选条件下没有事件，无法生成巡逻路线 (no incidents for {result.filter.describe_zh()})"
+        msg = f"所选条件下没有事件，无法生成巡逻路线（{result.filter.describe_zh()}）"
         raise PatrolPlanError(msg)
     to_wgs84 = pyproj.Transformer.from_crs(result.cells.crs, 4326, always_xy=True)
     xy = _stop_points_m(result, chosen)
     lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
     places = np.column_stack([lon, lat])
-    if start_lon_lat is not None:
+    names = stop_names(xy, int(result.cells.crs.to_epsg()))
+    has_start = start_lon_lat is not None
+    if has_start:
         places = np.vstack([np.asarray(start_lon_lat, dtype=float), places])
     snapped = snap_to_network(places)
-    has_start = start_lon_lat is not None
-    _refuse_off_network(chosen, snapped, has_start)
+    labels = names if result.kind == "hex" else [f"{n}（{p}）" for n, p in zip(chosen["name"], names, strict=True)]
+    _refuse_off_network(([start_name] if has_start else []) + labels, snapped)
     nodes = [s[0] for s in snapped]
     d = walk_matrix_m(nodes)
     order = visiting_order(d, start=0 if has_start or return_to_start else None, return_to_start=return_to_start)
     path = [*order, order[0]] if return_to_start else order
 
     offset = 1 if has_start else 0
-    rows = list(chosen.itertuples(index=False))
-    stops: dict[int, Stop] = {}
-    for number, place in enumerate(p for p in order if p >= offset):
-        row = rows[place - offset]
-        node, node_lon, node_lat, snap_m = snapped[place]
-        stops[place] = Stop(number + 1, str(row.cell_id), str(row.name), int(row.count), int(row.gi_class),
-                            float(row.gi_z), node, node_lon, node_lat, snap_m)  # fmt: skip
-    start = None
-    if has_start:
-        node, node_lon, node_lat, snap_m = snapped[0]
-        start = Stop(0, "", "起点", 0, 0, float("nan"), node, node_lon, node_lat, snap_m)
-        stops[0] = start
-
-    legs = []
     for a, b in zip(path, path[1:], strict=False):
         if d[a, b] >= UNREACHABLE_M:
-            msg = (f"第 {stops[a].number} 站到第 {stops[b].number} 站之间没有可步行的路径 (单向路段?) "
-                   f"(no walk from stop {stops[a].number} to {stops[b].number})")  # fmt: skip
+            msg = "巡逻点之间没有可步行的路径（可能是单向路段或路网断开），无法生成巡逻路线"
             raise PatrolPlanError(msg)
-        length_m, edges, line = walk_leg(nodes[a], nodes[b])
-        legs.append(Leg(stops[a].number, stops[b].number, length_m, edges, line))
-
-    warnings = rank_warnings
-    n_hot = int((chosen["gi_class"] > 0).sum())
-    if rank == "gi" and n_hot < len(chosen):
-        warnings.append(f"显著热点只有 {n_hot} 个，其余 {len(chosen) - n_hot} 站按事件数补足 "
-                        f"(only {n_hot} significant hot spots; the other stops are the busiest other cells)")  # fmt: skip
-    total_m = float(sum(leg.length_m for leg in legs))
     speed = float(settings.GRIDMAP_WALK_SPEED_M_PER_MIN)
+    legs_raw = [walk_leg(nodes[a], nodes[b]) for a, b in zip(path, path[1:], strict=False)]
+    number_of = {place: k + (0 if has_start else 1) for k, place in enumerate(order)}
+    rows = list(chosen.itertuples(index=False))
+    stops: list[Stop] = []
+    start = None
+    clock = 0.0
+    for k, place in enumerate(order):
+        walk_m = legs_raw[k - 1][0] if k > 0 else 0.0
+        clock += walk_m / speed
+        node, node_lon, node_lat, snap_m = snapped[place]
+        if has_start and place == 0:
+            start = Stop(0, "", start_name, 0, 0, float("nan"), node, node_lon, node_lat, snap_m)
+            continue
+        row = rows[place - offset]
+        cell_name = "" if result.kind == "hex" else str(row.name)
+        stops.append(Stop(number_of[place], str(row.cell_id), names[place - offset], int(row.count),
+                          int(row.gi_class), float(row.gi_z), node, node_lon, node_lat, snap_m,
+                          cell_name=cell_name, walk_m=walk_m, arrive_min=clock, dwell_min=dwell))  # fmt: skip
+        clock += dwell
+    legs = [Leg(number_of[a], number_of[b], *raw) for (a, b), raw in zip(zip(path, path[1:], strict=False), legs_raw,
+                                                                         strict=True)]  # fmt: skip
+    if rank == "gi" and len(chosen) < top_n:
+        warnings.append(f"所选条件下只有 {len(chosen)} 个显著热点，路线只走这 {len(chosen)} 处。")
+    total_m = float(sum(leg.length_m for leg in legs))
     return PatrolPlan(
         start=start,
-        stops=tuple(sorted((s for s in stops.values() if s.number > 0), key=lambda s: s.number)),
+        stops=tuple(stops),
         legs=tuple(legs),
         length_m=total_m,
         walk_minutes=total_m / speed,
@@ -310,4 +361,6 @@ def plan_patrol(
         closed=return_to_start,
         warnings=tuple(warnings),
         rank=rank,
+        fallback=fallback,
+        dwell_minutes=dwell,
     )

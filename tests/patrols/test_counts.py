@@ -99,9 +99,9 @@ def test_parse_weekdays_and_bad_filters():
     assert ic.parse_weekdays("6,7,6") == (6, 7)
     with pytest.raises(ic.IncidentQueryError):
         ic.parse_weekdays("0,8")
-    with pytest.raises(ic.IncidentQueryError, match="未知的事件状态"):
+    with pytest.raises(ic.IncidentQueryError, match="事件状态无效"):
         ic.IncidentFilter(statuses=("lost",))
-    with pytest.raises(ic.IncidentQueryError, match="timezone-aware"):
+    with pytest.raises(ic.IncidentQueryError, match="须带时区"):
         ic.IncidentFilter(since=dt.datetime(2026, 3, 1))  # naive on purpose
     with pytest.raises(ic.IncidentQueryError, match="开始时间应早于结束时间"):
         ic.IncidentFilter(since=local(2026, 3, 2), until=local(2026, 3, 1))
@@ -109,7 +109,7 @@ def test_parse_weekdays_and_bad_filters():
 
 def test_unknown_category_names_the_known_ones():
     lattice(side=2)
-    with pytest.raises(ic.IncidentQueryError, match="未知的事件类别.*nope.*security_risk"):
+    with pytest.raises(ic.IncidentQueryError, match="事件类别无效：“nope” 不在事件类别目录中"):
         ic.count_incidents(WINDOW.replace(categories=("nope",)))
 
 

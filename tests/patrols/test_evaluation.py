@@ -89,3 +89,18 @@ def test_no_later_incidents_is_an_error(history):
         call_command("evaluate_hotspots", "--train-until", "2026-06-01", stdout=StringIO())
     with pytest.raises(CommandError):
         call_command("evaluate_hotspots", "--train-until", "2026-03-20", "--area-share", "0", stdout=StringIO())
+
+
+def test_the_verdict_follows_the_figures():
+    import datetime as dt
+
+    from layers.patrols.evaluation import PeriodCheck
+
+    def check(gi: float, naive: float, n: int = 100) -> str:
+        return PeriodCheck(dt.date(2026, 1, 1), 30, n, 0.5, 0.05, gi, 3, 2, 0.4, 0.05, naive, 3).verdict_zh
+
+    assert "值得信任" in check(12.0, 8.0)
+    assert "不相上下" in check(8.0, 8.5)
+    assert "比热点图更准" in check(4.0, 9.0)
+    assert "没有比随机巡逻更好" in check(0.8, 3.0)
+    assert "太少" in check(12.0, 8.0, n=5)

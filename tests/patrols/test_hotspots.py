@@ -189,7 +189,12 @@ def test_hottest_cells_rank_by_class_then_count():
     top = hs.hottest_cells(result, 3)
     assert len(top) == 3 and top["cell_id"].iloc[0] == lat.code(3, 3)
     assert (top["gi_class"] == 3).all()
-    assert len(hs.hottest_cells(result, 500)) == 64  # only cells with incidents, all here
+    significant = int(((result.cells["gi_class"] > 0) & (result.cells["count"] > 0)).sum())
+    assert 3 <= significant < 64
+    # Only significant hot spots, never filled up with the rest; the count ranking takes any cell.
+    assert len(hs.hottest_cells(result, 500)) == significant
+    assert (hs.hottest_cells(result, 500)["gi_class"] > 0).all()
+    assert len(hs.hottest_cells(result, 500, rank="count")) == 64
     with pytest.raises(hs.IncidentQueryError):
         hs.hottest_cells(result, 0)
 
@@ -223,7 +228,7 @@ def test_hotspots_command_table_json_and_geojson(tmp_path):
     assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 64
     lon, lat_ = collection["features"][0]["geometry"]["coordinates"][0][0][0]  # MultiPolygon
     assert 104.0 < lon < 104.1 and 30.6 < lat_ < 30.7  # WGS84 degrees
-    assert "类别 security_risk" in collection["properties"]["filter"]
+    assert "类别 治安隐患" in collection["properties"]["filter"]
 
 
 def test_hotspots_command_emerging_map_and_errors(tmp_path):
@@ -240,7 +245,7 @@ def test_hotspots_command_emerging_map_and_errors(tmp_path):
     assert html.exists() and "/static/vendor/leaflet/leaflet.js" in html.read_text(encoding="utf-8")
     with pytest.raises(CommandError, match="--days 与 --since/--until 不能同时使用"):
         call_command("hotspots", "--days", "7", "--since", "2026-01-01", stdout=StringIO())
-    with pytest.raises(CommandError, match="未知的事件类别"):
+    with pytest.raises(CommandError, match="事件类别无效"):
         call_command("hotspots", "--category", "nope", stdout=StringIO())
     with pytest.raises(CommandError, match="时段"):
         call_command("hotspots", "--hours", "7-7", stdout=StringIO())

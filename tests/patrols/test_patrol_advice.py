@@ -46,20 +46,20 @@ def test_stops_off_the_imported_network_are_refused_by_name():
     with pytest.raises(pr.PatrolPlanError, match="不在已导入的步行路网上") as e:
         pr.plan_patrol(result, top_n=2)
     message = str(e.value)
-    assert f"格1-1（{lat.code(1, 1)}）" in message and f"格2-2（{lat.code(2, 2)}）" in message
-    assert "km" in message and "150 m" in message and "import_network" in message
+    assert "格1-1（" in message and "格2-2（" in message and lat.code(1, 1) not in message
+    assert "km" in message and "150 m" in message and "请导入覆盖这些地点的步行路网" in message
     with pytest.raises(CommandError, match="不在已导入的步行路网上"):
         call_command("patrol_plan", *ARGS, "--top", "2", stdout=StringIO())
 
 
 def test_only_the_far_stops_are_named():
-    lat = lattice(side=8)
+    lattice(side=8)
     add_incidents([(1, 1), (6, 6)], local(2026, 3, 6, 22), n=4)
     street_lattice(side=3)  # streets over the south-west 3 × 3 cells only
     result = hs.hotspots(WINDOW, seed=0)
     with pytest.raises(pr.PatrolPlanError) as e:
         pr.plan_patrol(result, top_n=2, rank="count")
-    assert lat.code(6, 6) in str(e.value) and lat.code(1, 1) not in str(e.value)
+    assert "格6-6（" in str(e.value) and "格1-1" not in str(e.value)
 
 
 def test_the_patrol_page_says_why_there_is_no_route(world):
@@ -117,10 +117,11 @@ def test_a_busy_cell_with_empty_neighbours_is_explained_and_the_count_ranking_vi
     by_count = pr.plan_patrol(result, top_n=2, rank="count")
     assert lat.code(*BUSY) not in {s.cell_id for s in by_gi.stops}
     assert lat.code(*BUSY) in {s.cell_id for s in by_count.stops}
-    assert (by_gi.rank_label, by_count.rank_label) == ("按 Gi* 热点排序", "按事件数排序")
+    assert (by_gi.rank_label, by_count.rank_label) == ("按显著热点排序", "按事件数排名（不代表统计显著）")
+    assert all(s.gi_class > 0 for s in by_gi.stops) and not by_gi.fallback
     out = StringIO()
     call_command("patrol_plan", *ARGS, "--top", "3", "--rank", "count", stdout=out, stderr=StringIO())
-    assert "按事件数排序" in out.getvalue() and lat.code(*BUSY) in out.getvalue()
+    assert "按事件数排名" in out.getvalue() and lat.code(*BUSY) in out.getvalue()
 
 
 def test_without_significant_hot_spots_the_route_ranks_by_count_and_says_so():
@@ -133,9 +134,9 @@ def test_without_significant_hot_spots_the_route_ranks_by_count_and_says_so():
     assert not hs.has_hot_spots(result)
     assert "所选条件下没有显著热点" in " ".join(hs.ranking_notes(result))
     plan = pr.plan_patrol(result, top_n=2)
-    assert plan.rank == "count" and plan.rank_label == "按事件数排序"
+    assert plan.rank == "count" and plan.fallback and plan.rank_label == "按事件数排名（不代表统计显著）"
     assert lat.code(7, 1) in {s.cell_id for s in plan.stops}  # the busiest (5)
-    assert any("没有显著热点" in w for w in plan.warnings)
+    assert plan.warnings[0].startswith("所选条件下没有显著热点") and "不代表统计上显著" in plan.warnings[0]
 
 
 def test_the_patrol_page_offers_the_ranking_and_explains_the_busy_cell(world):
@@ -148,9 +149,10 @@ def test_the_patrol_page_offers_the_ranking_and_explains_the_busy_cell(world):
     Incident.objects.filter(pk__in=[world.iw.pk, world.ie.pk]).update(reported_at=local(2020, 1, 1))
     client = client_for(world.patrol)
     page = client.get("/patrol/?days=30").content.decode()
-    assert 'name="rank"' in page and "按事件数（事件最多的单元优先）" in page
-    assert "显示为不显著" in page and "连成一片" in page and "巡逻路线按 Gi* 热点排序。" in page
+    assert 'name="rank"' in page and "按事件数排名（事件最多的单元优先）" in page
+    assert "显示为不显著" in page and "连成一片" in page and "巡逻路线按显著热点排序。" in page
+    assert "四周的单元一起，与全区的平均水平比较" in page  # the one-line explanation
     page = client.get("/patrol/?days=30&rank=count").content.decode()
-    assert "巡逻路线按事件数排序。" in page and 'value="count" selected' in page
+    assert "巡逻路线按事件数排名（不代表统计显著）。" in page and 'value="count" selected' in page
     frame = client.get("/patrol/map.html?days=30&rank=count").content.decode()
-    assert "按事件数排序" in frame or "\\u6309\\u4e8b\\u4ef6\\u6570\\u6392\\u5e8f" in frame
+    assert "按事件数排名" in frame or "\\u6309\\u4e8b\\u4ef6\\u6570\\u6392\\u540d" in frame

@@ -75,8 +75,8 @@ def _assert_on_streets(line: shapely.LineString) -> None:
 
 def test_route_visits_every_chosen_cell_and_follows_streets(town):
     result = hs.hotspots(NIGHT, seed=0)
-    plan = pr.plan_patrol(result, top_n=6)
-    chosen = hs.hottest_cells(result, 6)
+    plan = pr.plan_patrol(result, top_n=6, rank="count")
+    chosen = hs.hottest_cells(result, 6, rank="count")
     assert sorted(s.cell_id for s in plan.stops) == sorted(chosen["cell_id"])
     assert [s.number for s in plan.stops] == [1, 2, 3, 4, 5, 6] and plan.start is None
     # Every stop is a street corner on the border of its own cell.
@@ -103,13 +103,20 @@ def test_route_visits_every_chosen_cell_and_follows_streets(town):
         assert all(p & q for p, q in itertools.pairwise(ends))  # a connected path
     assert plan.length_m == pytest.approx(sum(leg.length_m for leg in plan.legs))
     assert plan.walk_minutes == pytest.approx(plan.length_m / settings.GRIDMAP_WALK_SPEED_M_PER_MIN)
+    # Planned times: walk between stops at the walking speed plus the dwell time at each stop.
+    speed, dwell = settings.GRIDMAP_WALK_SPEED_M_PER_MIN, settings.GRIDMAP_PATROL_DWELL_MIN
+    assert plan.stops[0].arrive_min == 0 and plan.dwell_minutes == dwell
+    for before, after, leg in zip(plan.stops, plan.stops[1:], plan.legs, strict=False):
+        assert after.walk_m == pytest.approx(leg.length_m)
+        assert after.arrive_min == pytest.approx(before.arrive_min + dwell + leg.length_m / speed)
+    assert plan.total_minutes == pytest.approx(plan.walk_minutes + 6 * dwell)
     assert plan.route_line().length > 0
 
 
 def test_visiting_order_is_no_longer_than_the_ranked_order(town):
     result = hs.hotspots(NIGHT, seed=0)
-    plan = pr.plan_patrol(result, top_n=6)
-    chosen = list(hs.hottest_cells(result, 6)["cell_id"])
+    plan = pr.plan_patrol(result, top_n=6, rank="count")
+    chosen = list(hs.hottest_cells(result, 6, rank="count")["cell_id"])
     nodes = {s.cell_id: s.node_id for s in plan.stops}
     d = pr.walk_matrix_m([nodes[c] for c in chosen])
     ranked = path_length_m(d, list(range(6)))
@@ -139,12 +146,14 @@ def test_start_point_and_closed_round(town):
     assert open_plan.length_m < plan.length_m and open_plan.legs[-1].to_number == 4
 
 
-def test_fewer_hot_spots_than_stops_is_said(town):
+def test_the_route_visits_only_significant_hot_spots(town):
     result = hs.hotspots(NIGHT, seed=0)
     n_hot = int((result.cells["gi_class"] > 0).sum())
+    assert 0 < n_hot < 20
     plan = pr.plan_patrol(result, top_n=n_hot + 2)
-    assert len(plan.stops) == n_hot + 2
-    assert any("显著热点只有" in w for w in plan.warnings)
+    assert len(plan.stops) == n_hot and all(s.gi_class > 0 for s in plan.stops)
+    assert {s.cell_id for s in plan.stops} == set(result.cells.loc[result.cells["gi_class"] > 0, "cell_id"])
+    assert plan.warnings == (f"所选条件下只有 {n_hot} 个显著热点，路线只走这 {n_hot} 处。",) and not plan.fallback
 
 
 def test_patrol_plan_command_prints_the_route_and_writes_the_map(town, tmp_path):

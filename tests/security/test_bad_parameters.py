@@ -40,6 +40,8 @@ PAGES = [
     ("/my/", {"tag": [], "page": []}),
     ("/patrol/", {"days": ["99999999999999999999"], "hours": HOURS, "category": [], "cell": ["foo"]}),
     ("/patrol/map.html", {"days": ["99999999999999999999"], "hours": HOURS, "category": [], "cell": ["foo"]}),
+    ("/patrol/card/", {"days": ["99999999999999999999"], "hours": HOURS, "category": [], "start": ["police:1", "here"],
+                       "lat": [], "lon": [], "dwell": ["121"], "depart": ["25:61"]}),
     ("/planner/", {"type": []}),
     ("/planner/map.html", {"type": []}),
     ("/grid-at/", {"lon": ["104.07"], "lat": ["30.655"]}),

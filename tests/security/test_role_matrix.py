@@ -86,6 +86,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("planner_scenarios", "GET"): Row("GET", lambda w: "/planner/scenarios/?type=kindergarten", PLANNER_PAGE),
     ("patrol", "GET"): Row("GET", lambda w: "/patrol/?days=7", PATROL_PAGE),
     ("patrol_map", "GET"): Row("GET", lambda w: "/patrol/map.html?days=7", PATROL_PAGE),
+    ("patrol_card", "GET"): Row("GET", lambda w: "/patrol/card/?days=7", PATROL_PAGE),
     # 数据导入导出: administrators; an empty form is a 400 once past the permission check.
     ("data", "GET"): Row("GET", lambda w: "/data/", (LOGIN, 403, 403, 403, 200, 200)),
     ("data_import", "POST"): Row("POST", lambda w: "/data/import/", (LOGIN, 403, 403, 403, 400, 400)),
