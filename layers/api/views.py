@@ -110,7 +110,7 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         qs = _filter_grid(visibility.visible_incidents(self.request.user, district_param(self.request)), self.request)
-        qs = qs.select_related("category", "grid")
+        qs = qs.select_related("category", "grid", "department")
         params = self.request.query_params
         if value := params.get("status"):
             qs = qs.filter(status__in=value.split(","))
@@ -145,7 +145,8 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         try:
             step = lifecycle.move(incident, data["to_status"], by=request.user, note=data.get("note", ""),
                                   satisfaction=data.get("satisfaction", ""),
-                                  expected_status=data.get("from_status") or None)
+                                  expected_status=data.get("from_status") or None,
+                                  department=data.get("department"))
         except lifecycle.ConcurrentMoveError as e:
             incident.refresh_from_db(fields=["status"])
             return Response({"detail": str(e), "status": incident.status}, status=status.HTTP_409_CONFLICT)

@@ -15,3 +15,11 @@ def mask_name(value: str) -> str:
 @register.filter
 def make_list_words(value: str) -> list[str]:
     return value.split()
+
+
+@register.simple_tag
+def unread_notifications(user) -> int:
+    """The bell's count: the user's unread notifications."""
+    from layers.incidents.notifications import unread_count
+
+    return unread_count(user)
