@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F, QuerySet
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 
 from layers.incidents.lifecycle import IncidentStatus as S
@@ -88,7 +88,8 @@ def notify_due_soon(*, now: datetime | None = None) -> int:
                                      dispatched_at__isnull=False)
              .select_related("category", "grid", "department"))
     # deadline = dispatched_at + category.time_limit_hours (lifecycle.deadline), in SQL.
-    cases = cases.alias(limit_at=F("dispatched_at") + F("category__time_limit_hours") * timedelta(hours=1)).filter(
+    hours = ExpressionWrapper(F("category__time_limit_hours") * timedelta(hours=1), output_field=DurationField())
+    cases = cases.alias(limit_at=ExpressionWrapper(F("dispatched_at") + hours, output_field=DateTimeField())).filter(
         limit_at__lte=horizon)
     sent = 0
     for incident in cases:
