@@ -52,6 +52,10 @@ API_EVERYONE = (401, 200, 200, 200, 200, 200, 200, 200)
 API_WORKER = (401, 200, 403, 403, 200, 200, 403, 403)
 API_PLANNER = (401, 403, 200, 403, 200, 200, 403, 403)
 API_PATROL = (401, 403, 403, 200, 200, 200, 403, 403)
+# Departments see cases only (no grids, communities or facilities); the command centre reads
+# grids and communities (where cases are), not facilities.
+API_AREAS = (401, 200, 200, 200, 200, 200, 200, 403)
+API_FACILITIES = (401, 200, 200, 200, 200, 200, 403, 403)
 API_INCIDENTS = (401, 200, 403, 200, 200, 200, 200, 200)  # patrols read incidents, planners do not
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -96,12 +100,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("api-coverage", "GET"): Row("GET", lambda w: "/api/coverage/?type=kindergarten", API_PLANNER),
     ("api-hotspots", "GET"): Row("GET", lambda w: "/api/hotspots/?days=7", API_PATROL),
     ("api-root", "GET"): Row("GET", lambda w: "/api/", API_EVERYONE),
-    ("community-list", "GET"): Row("GET", lambda w: "/api/communities/", API_EVERYONE),
-    ("community-detail", "GET"): Row("GET", lambda w: f"/api/communities/{w.community.id}/", API_EVERYONE),
-    ("grid-list", "GET"): Row("GET", lambda w: "/api/grids/", API_EVERYONE),
-    ("grid-detail", "GET"): Row("GET", lambda w: f"/api/grids/{w.west.id}/", API_EVERYONE),
-    ("facility-list", "GET"): Row("GET", lambda w: "/api/facilities/", API_EVERYONE),
-    ("facility-detail", "GET"): Row("GET", lambda w: f"/api/facilities/{w.facility.id}/", API_EVERYONE),
+    ("community-list", "GET"): Row("GET", lambda w: "/api/communities/", API_AREAS),
+    ("community-detail", "GET"): Row("GET", lambda w: f"/api/communities/{w.community.id}/", API_AREAS),
+    ("grid-list", "GET"): Row("GET", lambda w: "/api/grids/", API_AREAS),
+    ("grid-detail", "GET"): Row("GET", lambda w: f"/api/grids/{w.west.id}/", API_AREAS),
+    ("facility-list", "GET"): Row("GET", lambda w: "/api/facilities/", API_FACILITIES),
+    ("facility-detail", "GET"): Row("GET", lambda w: f"/api/facilities/{w.facility.id}/", API_FACILITIES),
     ("household-list", "GET"): Row("GET", lambda w: "/api/households/", API_WORKER),
     ("household-detail", "GET"): Row("GET", lambda w: f"/api/households/{w.hw.id}/", API_WORKER),
     ("incident-list", "GET"): Row("GET", lambda w: "/api/incidents/", API_INCIDENTS),
