@@ -79,20 +79,29 @@ def notify_step(incident: Incident, step: IncidentTransition, by: Any = None) ->
     return 0
 
 
+def due_cases(*, now: datetime) -> QuerySet:
+    """Cases still 派遣 or 处理中 at a department whose limit runs out within due_soon_hours()
+    of ``now`` (or has run out)."""
+    horizon = now + timedelta(hours=due_soon_hours())
+    cases = Incident.objects.filter(status__in=[S.DISPATCHED, S.HANDLING], department__isnull=False,
+                                    dispatched_at__isnull=False)
+    # deadline = dispatched_at + category.time_limit_hours (lifecycle.deadline), in SQL.
+    hours = ExpressionWrapper(F("category__time_limit_hours") * timedelta(hours=1), output_field=DurationField())
+    return cases.alias(limit_at=ExpressionWrapper(F("dispatched_at") + hours, output_field=DateTimeField())).filter(
+        limit_at__lte=horizon)
+
+
+def anything_due(*, now: datetime | None = None) -> bool:
+    """Is there a due case nobody was warned of yet? (the schedule queues a job only then)"""
+    return due_cases(now=now or timezone.now()).exclude(notifications__kind=Notification.Kind.DUE_SOON).exists()
+
+
 def notify_due_soon(*, now: datetime | None = None) -> int:
     """Warn the department of every case still 派遣 or 处理中 whose limit runs out within
     due_soon_hours() (or has run out), once per case and person. Returns how many were sent."""
     now = now or timezone.now()
-    horizon = now + timedelta(hours=due_soon_hours())
-    cases = (Incident.objects.filter(status__in=[S.DISPATCHED, S.HANDLING], department__isnull=False,
-                                     dispatched_at__isnull=False)
-             .select_related("category", "grid", "department"))
-    # deadline = dispatched_at + category.time_limit_hours (lifecycle.deadline), in SQL.
-    hours = ExpressionWrapper(F("category__time_limit_hours") * timedelta(hours=1), output_field=DurationField())
-    cases = cases.alias(limit_at=ExpressionWrapper(F("dispatched_at") + hours, output_field=DateTimeField())).filter(
-        limit_at__lte=horizon)
     sent = 0
-    for incident in cases:
+    for incident in due_cases(now=now).select_related("category", "grid", "department"):
         warned = set(Notification.objects.filter(incident=incident, kind=Notification.Kind.DUE_SOON)
                      .values_list("user_id", flat=True))
         users = [u for u in department_users(incident) if u.pk not in warned]

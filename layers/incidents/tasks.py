@@ -7,7 +7,10 @@ GRIDMAP_DUE_SOON_EVERY_MIN minutes (default 15) through :func:`queue_due_soon`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 
 from layers.jobs.tasks import job_task
 
@@ -23,11 +26,17 @@ def notify_due_soon(job, progress) -> dict:
     return {"sent": sent, "summary": f"已发送 {sent} 条即将超时提醒"}
 
 
-def queue_due_soon() -> None:
-    """What the schedule calls: one job, unless one is still waiting (submit's key)."""
+def queue_due_soon() -> bool:
+    """What the schedule calls: a job when a case is due and not yet warned of (one index
+    probe otherwise: no job row every quarter hour for nothing), unless one is still waiting
+    (submit's key). Returns whether one was queued."""
+    from layers.incidents.notifications import anything_due
     from layers.jobs.services import submit
 
+    if not anything_due():
+        return False
     submit("incidents.notify_due_soon", key="due_soon", label=SCHEDULE_NAME)
+    return True
 
 
 def ensure_schedule(sender=None, **kwargs) -> None:
@@ -35,7 +44,8 @@ def ensure_schedule(sender=None, **kwargs) -> None:
     from django_q.models import Schedule
 
     minutes = int(getattr(settings, "GRIDMAP_DUE_SOON_EVERY_MIN", 15))
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={"func": "layers.incidents.tasks.queue_due_soon", "schedule_type": Schedule.MINUTES,
-                  "minutes": minutes, "repeats": -1})
+    defaults = {"func": "layers.incidents.tasks.queue_due_soon", "schedule_type": Schedule.MINUTES,
+                "minutes": minutes, "repeats": -1}
+    # The first run one period after creation (not at once, while a fresh installation migrates).
+    Schedule.objects.update_or_create(name=SCHEDULE_NAME, defaults=defaults, create_defaults={
+        **defaults, "next_run": timezone.now() + timedelta(minutes=minutes)})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from layers.incidents import lifecycle, notifications
 from layers.incidents.models import IncidentStatus as S
 from layers.incidents.models import Notification
+from layers.incidents.tasks import queue_due_soon
 from layers.jobs.models import Job
 from layers.jobs.tasks import run_job
 
@@ -72,7 +73,8 @@ def test_due_soon_job_warns_the_department_once(world, settings):
     lifecycle.move(world.ie, S.ACCEPTED, by=world.command)
     lifecycle.move(world.ie, S.DISPATCHED, by=world.command, department=world.other_dept)  # the whole limit left
     Notification.objects.all().delete()
-    job = Job.objects.create(kind="incidents.notify_due_soon", key="due_soon", label="即将超时提醒")
+    assert queue_due_soon() is True
+    job = Job.objects.get(kind="incidents.notify_due_soon")
     run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.DONE and job.result["sent"] == 1
@@ -80,6 +82,7 @@ def test_due_soon_job_warns_the_department_once(world, settings):
     assert (warned.user, warned.incident, warned.kind) == (world.dept_user, old, "due_soon")
     assert "即将超时" in warned.text
     assert notifications.notify_due_soon() == 0  # once per case
+    assert queue_due_soon() is False  # nothing left to warn of: no job
     assert notifications.notify_due_soon(now=now + timedelta(hours=500)) == 1  # the other one, later
 
 
@@ -93,6 +96,7 @@ def test_due_soon_schedule_exists_after_migrate():
     schedule = Schedule.objects.get(name=SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "layers.incidents.tasks.queue_due_soon", Schedule.MINUTES, 15)
+    assert schedule.next_run > timezone.now() + timedelta(minutes=10)
 
 
 def test_a_failing_notification_does_not_undo_the_move(world, monkeypatch):
