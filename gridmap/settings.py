@@ -299,7 +299,14 @@ SPECTACULAR_SETTINGS = {
 # Whoever reported an incident may not also verify and close it (核查结案); 1 allows it for
 # one-person communities.
 GRIDMAP_ALLOW_SELF_VERIFY = env_bool("GRIDMAP_ALLOW_SELF_VERIFY", False)
+# Roles (layers.incidents.lifecycle): 立案/派遣 by the command centre, 处置 by the department.
+# 1 lets the grid worker of a small community also 立案, 派遣 and handle in their own grids.
+GRIDMAP_COMBINED_ROLES = env_bool("GRIDMAP_COMBINED_ROLES", False)
 # --- end sec-lifecycle -------------------------------------------------------------------
+# Departments are warned this many hours before a case's limit (the reminder job runs every
+# GRIDMAP_DUE_SOON_EVERY_MIN minutes; layers/incidents/tasks.py).
+GRIDMAP_DUE_SOON_HOURS = float(os.environ.get("GRIDMAP_DUE_SOON_HOURS", "2"))
+GRIDMAP_DUE_SOON_EVERY_MIN = int(os.environ.get("GRIDMAP_DUE_SOON_EVERY_MIN", "15"))
 
 # --- incident hot spots and patrol plans (layers.patrols) ---
 # Regular hexagon cells: distance in metres between opposite edges (= between the centres
@@ -395,6 +402,4 @@ GRIDMAP_VISIT_DUE_DAYS_BY_TAG = {
     tag.strip(): int(days) for tag, _, days in
     (item.partition(":") for item in os.environ.get("GRIDMAP_VISIT_DUE_DAYS_BY_TAG", "独居老人:7").split(",") if item)
 }
-# An open case is "close to its limit" on 今日任务 when less than this many hours are left.
-GRIDMAP_DUE_SOON_HOURS = float(os.environ.get("GRIDMAP_DUE_SOON_HOURS", "24"))
 # --- end phone -----------------------------------------------------------------------------

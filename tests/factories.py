@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 from layers.grids.models import Community, District, Grid, Street
-from layers.incidents.models import IncidentCategory
+from layers.incidents.models import Department, IncidentCategory
 from layers.people.models import Household
 
 # A 2 km × 1.1 km community near 春熙路, split in two grids at 104.070 E.
@@ -52,3 +52,11 @@ def make_household(geom: Point, **fields) -> Household:
 
 def category(code: str = "dispute") -> IncidentCategory:
     return IncidentCategory.objects.get(code=code)
+
+
+def department(name: str = "城管执法中队", kind: str = "城管", district_code: str = "510104", users=()) -> Department:
+    """A 处置部门 of the test district (make_community creates it), with ``users``."""
+    dept, _ = Department.objects.get_or_create(district=District.objects.get(code=district_code), name=name,
+                                               defaults={"kind": kind})
+    dept.users.add(*users)
+    return dept

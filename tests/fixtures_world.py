@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from layers.accounts.roles import PATROL, PLANNER, WORKER
+from layers.accounts.roles import COMMAND, DEPARTMENT, PATROL, PLANNER, WORKER
 from layers.grids.models import GridAssignment
 from layers.incidents import lifecycle
-from tests.factories import category, make_household, point, two_grids
+from tests.factories import category, department, make_household, point, two_grids
 
 
 def _user(name: str, role: str | None = None, **extra) -> User:
@@ -42,6 +42,12 @@ def world(db):
     w.planner = _user("planner1", PLANNER)
     w.patrol = _user("patrol1", PATROL)
     w.admin = _user("admin1", is_superuser=True, is_staff=True)
+    # The command centre (立案, 派遣) and two departments, each with one user (处置).
+    w.command = _user("zhihui1", COMMAND)
+    w.dept_user = _user("chengguan1", DEPARTMENT)
+    w.other_dept_user = _user("huanwei1", DEPARTMENT)
+    w.dept = department("城管执法中队", "城管", users=[w.dept_user])
+    w.other_dept = department("环卫所", "环卫", users=[w.other_dept_user])
     w.hw = make_household(point(104.065, 30.655), address="西路1号", id_number="510104198001011234",
                           phone="13812345678", head_name="王小明", tags=["独居老人"])
     w.he = make_household(point(104.075, 30.655), address="东路2号", id_number="510104199002022345",

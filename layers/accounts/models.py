@@ -23,6 +23,10 @@ class Scope(models.Model):
             ("use_planner", "可使用设施覆盖（规划人员页面与覆盖率接口）"),
             ("use_patrol", "可使用巡防热点（巡防页面与热点接口）"),
             ("use_data_transfer", "可使用数据导入导出（网页上传导入与导出下载）"),
+            # Who takes which step of a case (layers.incidents.lifecycle, GB/T 30428 roles).
+            ("command_incidents", "可受理、立案和派遣事件（指挥中心）"),
+            ("handle_incidents", "可处置本部门的事件（处置部门）"),
+            ("move_any_incident", "可办理事件的任何环节（管理员）"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""The four roles and what each may do (DOMAIN.md §1). Groups are created after every
+"""The roles and what each may do (DOMAIN.md §1). Groups are created after every
 migrate; an administrator adds users to them (the demo does it for its users).
 
 Rows are scoped by layers.accounts.visibility: a grid worker's permissions apply only inside the
@@ -9,6 +9,11 @@ Each role opens exactly its pages (tests/security/test_role_matrix.py holds the 
 - 网格员: 我的网格, households, visits, 上报事件, incidents of their grids;
 - 规划人员: 设施覆盖 (PLANNER_PAGES), /api/circles/, /api/coverage/;
 - 巡防: 巡防热点 (PATROL_PAGES), /api/hotspots/, incidents read-only;
+- 指挥中心 (command centre): 受理/立案/不予立案 and 派遣 of every incident (accounts.command_incidents);
+  it sees every incident (view_all_incidents: one command centre per installation; several
+  districts would each get their own group and scope) but no household;
+- 处置部门 (department users): /dept/, the cases sent to their department(s) (visibility),
+  接收处置 and 处理反馈 (accounts.handle_incidents, checked against incident.department);
 - 管理员: everything, 数据导入导出 (DATA_PAGES) too — every model permission of the domain apps (the admin site), the
   view_all_* scopes, both analysis pages, the login records of django-axes — except the full
   ID numbers and phones (people.view_household_pii), which stay with the grid workers who
@@ -18,6 +23,7 @@ Each role opens exactly its pages (tests/security/test_role_matrix.py holds the 
 from __future__ import annotations
 
 WORKER, PLANNER, PATROL, ADMIN = "网格员", "规划人员", "巡防", "管理员"
+COMMAND, DEPARTMENT = "指挥中心", "处置部门"
 
 # The permissions a page or API view of each analysis asks for (all of them).
 PLANNER_PAGES = ("accounts.use_planner", "accounts.view_all_grids")
@@ -41,6 +47,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grids.view_grid", "grids.view_community", "facilities.view_facility",
         "incidents.view_incident", "incidents.view_incidentcategory",
         "accounts.view_all_grids", *PATROL_PAGES,
+    ],
+    COMMAND: [
+        "grids.view_grid", "grids.view_community", "incidents.view_incident", "incidents.change_incident",
+        "incidents.view_incidentcategory", "incidents.view_department",
+        "accounts.view_all_grids", "accounts.view_all_incidents", "accounts.command_incidents",
+    ],
+    DEPARTMENT: [
+        "incidents.view_incident", "incidents.change_incident", "incidents.view_incidentcategory",
+        "accounts.handle_incidents",
     ],
     ADMIN: [
         # Django's users and groups stay with superusers: change_user would let a group

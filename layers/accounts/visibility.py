@@ -1,15 +1,17 @@
 """Who sees which rows: the one place where pages, maps, API, exports and admin scope
 their querysets. A grid worker sees only the grids assigned to them and the households and
-incidents inside them; the accounts.view_all_* permissions lift that scope (planners,
-patrols, administrators). Objects out of scope are simply absent (views answer 404).
+incidents inside them; a department user (处置部门) sees exactly the incidents sent to their
+department(s) and no household; the accounts.view_all_* permissions lift that scope (planners,
+patrols, the command centre, administrators). Objects out of scope are simply absent (views
+answer 404).
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from layers.grids.models import District, Grid
-from layers.incidents.models import Incident
+from layers.incidents.models import Department, Incident
 from layers.people.models import Household
 
 
@@ -23,7 +25,7 @@ def assigned_grid_ids(user) -> QuerySet:
 
 # The path from each model of the hierarchy (or linked to a grid) to its district's code.
 DISTRICT_PATHS = {
-    "district": "code", "street": "district__code", "community": "street__district__code",
+    "district": "code", "department": "district__code", "street": "district__code", "community": "street__district__code",
     "grid": "community__street__district__code",
 }
 GRID_LINKED_PATH = "grid__community__street__district__code"
@@ -78,7 +80,25 @@ def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
         return Incident.objects.none()
     if _all(user, "incidents"):
         return in_district(Incident.objects.all(), district)
-    return in_district(Incident.objects.filter(grid_id__in=assigned_grid_ids(user)), district)
+    # A subquery, not a join through department.users: a case is listed once however many
+    # people its department has.
+    mine = Q(grid_id__in=assigned_grid_ids(user)) | Q(department_id__in=user_department_ids(user))
+    return in_district(Incident.objects.filter(mine), district)
+
+
+def user_department_ids(user) -> QuerySet:
+    """The departments ``user`` belongs to (ids, as a subquery). A department switched off
+    takes no new cases but its people still see the ones they were sent."""
+    return Department.objects.filter(users=user).values("id")
+
+
+def visible_departments(user, district: str | None = None) -> QuerySet[Department]:
+    """Departments a case may be sent to, as ``user`` sees them: those of the districts they
+    hold (the command centre: all), and their own."""
+    if not user.is_authenticated:
+        return Department.objects.none()
+    qs = Department.objects.filter(Q(district__in=visible_districts(user)) | Q(users=user)).distinct()
+    return in_district(qs, district)
 
 
 def can_see_pii(user) -> bool:

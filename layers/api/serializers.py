@@ -11,7 +11,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from layers.facilities.models import Facility
 from layers.grids.models import Community, Grid
 from layers.incidents import lifecycle
-from layers.incidents.models import Incident, IncidentStatus, IncidentTransition
+from layers.incidents.models import Department, Incident, IncidentStatus, IncidentTransition
 from layers.people.models import Household
 
 
@@ -71,14 +71,15 @@ class IncidentSerializer(GeoFeatureModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
     deadline = serializers.SerializerMethodField()
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
 
     class Meta:
         model = Incident
         geo_field = "geom"
         fields = ["id", "external_id", "category", "category_code", "category_name", "description", "address",
                   "reported_at", "status", "status_label", "dispatched_at", "closed_at", "deadline", "satisfaction",
-                  "grid", "grid_code", "synthetic"]
-        read_only_fields = ["status", "dispatched_at", "closed_at", "satisfaction", "grid", "synthetic",
+                  "grid", "grid_code", "synthetic", "department", "department_name"]
+        read_only_fields = ["status", "department", "dispatched_at", "closed_at", "satisfaction", "grid", "synthetic",
                             "reported_at", "external_id"]
 
     def get_deadline(self, obj: Incident):
@@ -121,3 +122,6 @@ class TransitionRequestSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
     satisfaction = serializers.ChoiceField(choices=lifecycle.SATISFACTION_CHOICES, required=False,
                                            help_text="回访 only: 满意 ends the case, 不满意 sends it back")
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.filter(active=True), required=False,
+        help_text="派遣 only: the id of the 处置部门 the case is sent to (required there)")

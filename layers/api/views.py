@@ -27,6 +27,14 @@ class ModelPermissions(permissions.DjangoModelPermissions):
                  "HEAD": ["%(app_label)s.view_%(model_name)s"]}
 
 
+class StepPermissions(ModelPermissions):
+    """A lifecycle step (POST …/transition/) needs reading the incident; the action itself asks
+    for change_incident and the lifecycle for the role (not add_incident: the command centre
+    and the departments move cases they never report)."""
+
+    perms_map = {**ModelPermissions.perms_map, "POST": ["%(app_label)s.view_%(model_name)s"]}
+
+
 class Pagination(GeoJsonPagination):
     page_size = 1000
     page_size_query_param = "page_size"
@@ -110,7 +118,7 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         qs = _filter_grid(visibility.visible_incidents(self.request.user, district_param(self.request)), self.request)
-        qs = qs.select_related("category", "grid")
+        qs = qs.select_related("category", "grid", "department")
         params = self.request.query_params
         if value := params.get("status"):
             qs = qs.filter(status__in=value.split(","))
@@ -131,7 +139,7 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **serializer.validated_data)
 
     @extend_schema(request=s.TransitionRequestSerializer, responses=s.TransitionSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated, StepPermissions])
     def transition(self, request, pk=None):
         """Move the incident (lifecycle.move: row lock, rules, history). 201 with the step;
         400 a move the lifecycle does not allow; 403 the reporter closing their own case;
@@ -145,7 +153,8 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         try:
             step = lifecycle.move(incident, data["to_status"], by=request.user, note=data.get("note", ""),
                                   satisfaction=data.get("satisfaction", ""),
-                                  expected_status=data.get("from_status") or None)
+                                  expected_status=data.get("from_status") or None,
+                                  department=data.get("department"))
         except lifecycle.ConcurrentMoveError as e:
             incident.refresh_from_db(fields=["status"])
             return Response({"detail": str(e), "status": incident.status}, status=status.HTTP_409_CONFLICT)

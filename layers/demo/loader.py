@@ -25,11 +25,11 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from layers.demo import DISTRICT_CODE, fixture
+from layers.demo import DISTRICT_CODE, departments, fixture
 from layers.facilities.models import Facility, FacilityType
 from layers.grids.codes import assign_codes
 from layers.grids.models import Community, District, Grid, Street
-from layers.incidents.models import Incident
+from layers.incidents.models import Department, Incident
 from layers.people.models import Household
 
 HOUSEHOLD_PREFIX = "DEMO-H-"
@@ -102,6 +102,11 @@ def delete_demo(fixture_dir: Path) -> dict[str, int]:
         deleted["facilities"] = _purge(Facility.objects.filter(
             models.Q(source=Facility.Source.SYNTHETIC, source_id__startswith=SYNTHETIC_SOURCE_PREFIX)
             | models.Q(source=Facility.Source.OSM, source_id__in=osm_ids)))
+        # Departments: cases reported during the demo keep their history but lose the department.
+        demo_departments = Department.objects.filter(district__code=DISTRICT_CODE)
+        Incident.objects.filter(department__in=demo_departments).update(department=None)
+        Department.users.through.objects.filter(department__in=demo_departments).delete()
+        deleted["departments"] = _purge(demo_departments)
         deleted["grids"] = _purge(Grid.objects.filter(community__street__district__code=DISTRICT_CODE))
         deleted["communities"] = _purge(Community.objects.filter(street__district__code=DISTRICT_CODE))
         deleted["streets"] = _purge(Street.objects.filter(district__code=DISTRICT_CODE))
@@ -270,8 +275,9 @@ def load(fixture_dir: Path, *, setup_users: Callable[[list[dict]], int | None],
         loaded, report.skipped_facilities = load_facilities(fixture_dir)
         report.counts["facilities"] = loaded
         report.counts.update(load_points(fixture_dir, report.shift_days))
-        patrol_id = setup_users(fixture.read_users(fixture_dir))
+        patrol_id = setup_users(fixture.read_users(fixture_dir) + departments.demo_users())
         report.counts["reporters"] = set_reporters(patrol_id)
+        report.counts.update(departments.load_departments(INCIDENT_PREFIX))
         report.unassigned = {
             "households": Household.objects.filter(external_id__startswith=HOUSEHOLD_PREFIX, grid__isnull=True).count(),
             "incidents": Incident.objects.filter(external_id__startswith=INCIDENT_PREFIX, grid__isnull=True).count(),

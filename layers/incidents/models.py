@@ -12,10 +12,10 @@ from django.db.models import Q
 from django_fsm import FSMField
 
 from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
-from layers.grids.models import GridLinked, Synthetic, geometry_rules
+from layers.grids.models import District, GridLinked, Synthetic, geometry_rules
 from layers.incidents.lifecycle import SATISFACTION_CHOICES, IncidentLifecycle, IncidentStatus
 
-__all__ = ["Incident", "IncidentCategory", "IncidentStatus", "IncidentTransition"]
+__all__ = ["Department", "Incident", "IncidentCategory", "IncidentStatus", "IncidentTransition", "Notification"]
 
 # --- incidents ------------------------------------------------------------------------------
 
@@ -35,6 +35,36 @@ class IncidentCategory(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$"), name="incidentcategory_color_hex"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """处置部门 (GB/T 30428 专业部门): who a case is dispatched (派遣) to. Its users see and
+    handle exactly the cases sent to it (layers.accounts.visibility)."""
+
+    class Kind(models.TextChoices):
+        CITY_ADMIN = "城管", "城管"
+        SANITATION = "环卫", "环卫"
+        MUNICIPAL = "市政", "市政"
+        GREENING = "园林", "园林"
+        PROPERTY = "物业", "物业"
+        POLICE = "派出所", "派出所"
+        CIVIL = "民政", "民政"
+        OTHER = "其他", "其他"
+
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.OTHER)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="departments", verbose_name="所属区")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="departments",
+                                   verbose_name="部门人员")
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "处置部门"
+        ordering = ["district", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["district", "name"], name="department_district_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -63,6 +93,10 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
     reporter_name = models.CharField("上报人姓名", max_length=PERSON_NAME_MAX, blank=True)
     status = FSMField("状态", max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.REPORTED,
                       protected=True)
+    # Set by the lifecycle at 派遣 only (lifecycle.move(..., department=)); kept when the case
+    # comes back (核查 not passed, 回访 不满意).
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="incidents", verbose_name="处置部门")
     dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
     closed_at = models.DateTimeField("结案时间", null=True, blank=True)
     satisfaction = models.CharField("回访结果", max_length=4, blank=True, choices=SATISFACTION_CHOICES)
@@ -115,3 +149,36 @@ class IncidentTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Notification(models.Model):
+    """A message in the app (the bell): a case was sent to the user, came back, waits for
+    their 核查/回访, or is about to run out of time. Written by layers.incidents.notifications."""
+
+    class Kind(models.TextChoices):
+        SENT = "sent", "新派遣"
+        RETURNED = "returned", "退回处理"
+        FEEDBACK = "feedback", "待核查"
+        VISIT = "visit", "待回访"
+        DUE_SOON = "due_soon", "即将超时"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             verbose_name="接收人")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications", verbose_name="事件")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    text = models.CharField("内容", max_length=300)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "消息通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread_idx")]
+        constraints = [
+            # 即将超时 once per case and person, whatever how often the scheduled task runs.
+            models.UniqueConstraint(fields=["user", "incident"], condition=Q(kind="due_soon"),
+                                    name="notification_due_soon_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

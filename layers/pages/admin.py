@@ -6,7 +6,7 @@ from django.contrib.gis.admin import GISModelAdmin
 from layers.accounts import visibility
 from layers.facilities.models import Facility, FacilityType
 from layers.grids.models import Community, District, Grid, GridAssignment, Street
-from layers.incidents.models import Incident, IncidentCategory
+from layers.incidents.models import Department, Incident, IncidentCategory, Notification
 from layers.maps.widgets import OfflineOSMWidget
 from layers.pages.admin_lifecycle import IncidentLifecycleAdmin, TransitionInline
 from layers.people import masking
@@ -119,8 +119,8 @@ class HouseholdAdmin(MapAdmin):
 class IncidentAdmin(IncidentLifecycleAdmin, MapAdmin):
     """Status and its dates are read-only; moves go through the lifecycle (admin_lifecycle)."""
 
-    list_display = ["id", "category", "status", "reported_at", "grid", "synthetic"]
-    list_filter = ["category", "status", "synthetic", "grid__community"]
+    list_display = ["id", "category", "status", "department", "reported_at", "grid", "synthetic"]
+    list_filter = ["category", "status", "department", "synthetic", "grid__community"]
     search_fields = ["description", "address", "external_id"]
     date_hierarchy = "reported_at"
     readonly_fields = ["grid"]
@@ -128,6 +128,31 @@ class IncidentAdmin(IncidentLifecycleAdmin, MapAdmin):
 
     def get_queryset(self, request):
         return visibility.visible_incidents(request.user)
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    """处置部门 and their people (who sees and handles the cases sent to each)."""
+
+    list_display = ["name", "kind", "district", "active"]
+    list_filter = ["kind", "district", "active"]
+    search_fields = ["name"]
+    filter_horizontal = ["users"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: written by the lifecycle and the reminder job."""
+
+    list_display = ["created_at", "user", "kind", "text", "read_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["incident"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(IncidentCategory)

@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 
 from layers.incidents import lifecycle
-from layers.incidents.models import Incident, IncidentStatus, IncidentTransition
+from layers.incidents.models import Department, Incident, IncidentStatus, IncidentTransition
 
-LIFECYCLE_FIELDS = ["status", "dispatched_at", "closed_at", "satisfaction"]
+LIFECYCLE_FIELDS = ["status", "department", "dispatched_at", "closed_at", "satisfaction"]
 
 
 class AdminTransitionForm(forms.Form):
@@ -27,10 +27,15 @@ class AdminTransitionForm(forms.Form):
     from_status = forms.ChoiceField(choices=IncidentStatus.choices, widget=forms.HiddenInput)
     satisfaction = forms.ChoiceField(label="回访结果（仅回访评价）", required=False,
                                      choices=[("", "—"), *lifecycle.SATISFACTION_CHOICES])
+    department = forms.ModelChoiceField(Department.objects.filter(active=True), required=False,
+                                        label="处置部门（仅派遣）")
     note = forms.CharField(label="说明", required=False, max_length=300)
 
     def __init__(self, *args, incident: Incident, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        district_id = (incident.grid.community.street.district_id if incident.grid_id else None)
+        if district_id is not None:
+            self.fields["department"].queryset = Department.objects.filter(active=True, district_id=district_id)
         self.fields["to_status"].choices = [(s, IncidentStatus(s).label) for s in lifecycle.steps_for(incident, user)]
         self.fields["from_status"].initial = incident.status
 
@@ -98,8 +103,10 @@ class IncidentLifecycleAdmin(admin.ModelAdmin):
             return back
         data = form.cleaned_data
         try:
+            department = data["department"] if data["to_status"] == IncidentStatus.DISPATCHED else None
             lifecycle.move(obj, data["to_status"], by=request.user, note=data["note"],
-                           satisfaction=data["satisfaction"], expected_status=data["from_status"])
+                           satisfaction=data["satisfaction"], expected_status=data["from_status"],
+                           department=department)
         except lifecycle.TransitionError as e:
             self.message_user(request, f"未变更状态：{e}", messages.ERROR)
         else:

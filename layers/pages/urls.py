@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import data, home, patrol, phone, planner, worker
+from layers.pages.views import data, department, home, patrol, phone, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,6 +18,10 @@ urlpatterns = [
     path("incidents/new/", worker.report_incident, name="report_incident"),
     path("incidents/<int:pk>/", worker.incident_detail, name="incident"),
     path("grid-at/", worker.grid_at, name="grid_at"),
+    # 处置部门 and 指挥中心: their cases, 派遣/接收/反馈 from the case page; everyone's notifications
+    path("dept/", department.department_page, name="department"),
+    path("incidents/<int:pk>/step/", department.incident_step, name="incident_step"),
+    path("notifications/", department.notifications_page, name="notifications"),
     # 规划人员
     path("planner/", planner.planner_page, name="planner"),
     path("planner/map.html", planner.planner_map_html, name="planner_map"),

@@ -353,6 +353,42 @@ def test_users_groups_and_logins(demo):
 
 @pytest.mark.slow
 @pytest.mark.django_db
+def test_departments_command_centre_and_their_cases(demo):
+    from layers.accounts import visibility
+    from layers.incidents import lifecycle
+    from layers.incidents.models import Department
+
+    User = get_user_model()
+    departments = Department.objects.filter(district__code=DISTRICT_CODE)
+    assert {"城管", "环卫", "市政", "物业", "派出所", "民政"} <= set(departments.values_list("kind", flat=True))
+    assert not departments.filter(users__isnull=True).exists()
+    demo_cases = Incident.objects.filter(external_id__startswith="DEMO-E-")
+    # every dispatched case names the department of its 派遣 step; none before 派遣
+    assert not demo_cases.filter(dispatched_at__isnull=False, department__isnull=True).exists()
+    assert not demo_cases.filter(dispatched_at__isnull=True, department__isnull=False).exists()
+    for t in IncidentTransition.objects.filter(incident__in=demo_cases, to_status="dispatched").select_related(
+            "incident__department", "by")[:200]:
+        assert t.note == f"派遣至{t.incident.department.name}" and t.by.username == "zhihui"
+    # cases in every stage of the flow, with their department where dispatched
+    for stage in ("reported", "accepted", "dispatched", "handling", "feedback", "closed", "evaluated"):
+        assert demo_cases.filter(status=stage).exists(), stage
+    assert User.objects.get(username="zhihui").groups.filter(name="指挥中心").exists()
+    chengguan = User.objects.get(username="chengguan")
+    assert chengguan.groups.filter(name="处置部门").exists()
+    mine = visibility.visible_incidents(chengguan)
+    assert mine.exists() and set(mine.values_list("department__name", flat=True)) == {"街道城管执法中队"}
+    assert not visibility.visible_households(chengguan).exists()
+    handling = demo_cases.filter(status="dispatched", department__users=chengguan).first()
+    assert handling is not None and lifecycle.steps_for(handling, chengguan) == ["handling"]
+    out = io.StringIO()
+    call_command("demo_logins", logins=str(demo["logins"]), stdout=out)
+    for username in ("zhihui", "chengguan", "huanwei", "shizheng", "wuye", "minjing", "minzheng"):
+        assert username in out.getvalue(), username
+    assert "指挥中心" in out.getvalue() and "处置部门" in out.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
 def test_load_is_idempotent(demo):
     counts = (Household.objects.count(), Incident.objects.count(), Grid.objects.count(), Facility.objects.count())
     started = time.perf_counter()

@@ -42,9 +42,22 @@ def test_api_report_and_lifecycle(world):
     pk = created.json()["id"]
     bad = c.post(f"/api/incidents/{pk}/transition/", {"to_status": "closed"}, content_type="application/json")
     assert bad.status_code == 400 and "不能从「信息采集」变为「核查结案」" in bad.json()["to_status"][0]
-    for step in ("accepted", "dispatched", "handling", "feedback"):
-        assert c.post(f"/api/incidents/{pk}/transition/", {"to_status": step},
-                      content_type="application/json").status_code == 201
+    # 立案 and 派遣 are the command centre's, 处置 and 反馈 the department's (GB/T 30428 roles)
+    assert c.post(f"/api/incidents/{pk}/transition/", {"to_status": "accepted"},
+                  content_type="application/json").status_code == 403
+    command, dept = client_for(world.command), client_for(world.dept_user)
+    assert command.post(f"/api/incidents/{pk}/transition/", {"to_status": "accepted"},
+                        content_type="application/json").status_code == 201
+    no_dept = command.post(f"/api/incidents/{pk}/transition/", {"to_status": "dispatched"},
+                           content_type="application/json")
+    assert no_dept.status_code == 400 and "派遣需要选择处置部门" in no_dept.json()["to_status"][0]
+    sent = command.post(f"/api/incidents/{pk}/transition/", {"to_status": "dispatched", "department": world.dept.id},
+                        content_type="application/json")
+    assert sent.status_code == 201 and sent.json()["note"] == f"派遣至{world.dept.name}"
+    assert c.get(f"/api/incidents/{pk}/").json()["properties"]["department_name"] == world.dept.name
+    for step in ("handling", "feedback"):
+        assert dept.post(f"/api/incidents/{pk}/transition/", {"to_status": step},
+                         content_type="application/json").status_code == 201
     # 核查结案 by someone other than the reporter (GB/T 30428: separation of duties)
     assert client_for(world.admin).post(f"/api/incidents/{pk}/transition/", {"to_status": "closed"},
                                         content_type="application/json").status_code == 201
@@ -65,7 +78,7 @@ def test_api_report_outside_own_grids_is_refused(world):
 
 
 def test_page_transition_buttons_follow_the_lifecycle(world):
-    c = client_for(world.worker_w)
+    c = client_for(world.command)
     html = c.get(f"/incidents/{world.iw.id}/").content.decode()
     assert 'value="accepted"' in html and 'value="cancelled"' in html and 'value="closed"' not in html
     c.post(f"/incidents/{world.iw.id}/", {"to_status": "accepted", "note": "受理"})

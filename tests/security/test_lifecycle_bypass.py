@@ -20,9 +20,12 @@ from tests.fixtures_world import client_for
 pytestmark = pytest.mark.django_db
 
 
-def _to_feedback(incident: Incident, by) -> None:
-    for step in (S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.FEEDBACK):
-        lifecycle.move(incident, step, by=by)
+def _to_feedback(incident: Incident, world) -> None:
+    """立案 and 派遣 by the command centre, 处置 and 反馈 by the department (the roles)."""
+    lifecycle.move(incident, S.ACCEPTED, by=world.command)
+    lifecycle.move(incident, S.DISPATCHED, by=world.command, department=world.dept)
+    lifecycle.move(incident, S.HANDLING, by=world.dept_user)
+    lifecycle.move(incident, S.FEEDBACK, by=world.dept_user)
 
 
 def _commit_checks(*statements: str, params: list | None = None) -> None:
@@ -179,7 +182,7 @@ def test_sql_rewrite_of_a_step_is_rejected(world):
 def test_reporter_cannot_verify_and_close_their_own_case(world):
     incident = lifecycle.report(by=world.worker_w, category=world.iw.category, description="自己上报",
                                 geom=world.iw.geom)
-    _to_feedback(incident, world.worker_w)
+    _to_feedback(incident, world)
     with pytest.raises(lifecycle.SeparationOfDutiesError, match="上报人不能核查结案"):
         lifecycle.move(incident, S.CLOSED, by=world.worker_w)
     assert incident.status == S.FEEDBACK
@@ -189,7 +192,7 @@ def test_reporter_cannot_verify_and_close_their_own_case(world):
     assert incident.status == S.CLOSED
     other = lifecycle.report(by=world.worker_w, category=world.iw.category, description="一人社区",
                              geom=world.iw.geom)
-    _to_feedback(other, world.worker_w)
+    _to_feedback(other, world)
     with override_settings(GRIDMAP_ALLOW_SELF_VERIFY=True):
         lifecycle.move(other, S.CLOSED, by=world.worker_w)
     assert other.status == S.CLOSED
@@ -198,7 +201,7 @@ def test_reporter_cannot_verify_and_close_their_own_case(world):
 def test_reporter_cannot_close_through_the_api(world):
     incident = lifecycle.report(by=world.worker_w, category=world.iw.category, description="自己上报",
                                 geom=world.iw.geom)
-    _to_feedback(incident, world.worker_w)
+    _to_feedback(incident, world)
     response = client_for(world.worker_w).post(f"/api/incidents/{incident.pk}/transition/", {"to_status": "closed"},
                                                content_type="application/json")
     assert response.status_code == 403 and "上报人不能核查结案" in response.json()["detail"]
@@ -209,7 +212,7 @@ def test_reporter_cannot_close_through_the_api(world):
 def test_reporter_sees_no_close_button_and_a_forged_post_is_refused(world):
     incident = lifecycle.report(by=world.worker_w, category=world.iw.category, description="自己上报",
                                 geom=world.iw.geom)
-    _to_feedback(incident, world.worker_w)
+    _to_feedback(incident, world)
     c = client_for(world.worker_w)
     page = c.get(f"/incidents/{incident.pk}/").content.decode()
     assert 'value="closed"' not in page and 'value="handling"' in page
@@ -224,7 +227,7 @@ def test_reporter_recorded_only_in_the_first_step_still_cannot_close(world):
                                 geom=world.iw.geom)
     Incident.objects.filter(pk=incident.pk).update(reporter=None)
     incident.refresh_from_db()
-    _to_feedback(incident, world.admin)
+    _to_feedback(incident, world)
     with pytest.raises(lifecycle.SeparationOfDutiesError):
         lifecycle.move(incident, S.CLOSED, by=world.worker_w)
 
@@ -247,7 +250,7 @@ def test_satisfaction_through_the_api_on_another_step_is_a_400(world):
 
 
 def test_evaluation_without_satisfaction_is_refused(world):
-    _to_feedback(world.iw, world.worker_w)
+    _to_feedback(world.iw, world)
     lifecycle.move(world.iw, S.CLOSED, by=world.admin)
     with pytest.raises(lifecycle.TransitionError, match="回访评价需要填写"):
         lifecycle.move(world.iw, S.EVALUATED, by=world.worker_w)
@@ -272,7 +275,7 @@ def test_target_status_no_step_leads_to_is_a_clear_400_not_a_500(world):
 def test_reopen_button_on_the_page_does_not_smuggle_a_satisfaction(world):
     """On a closed case the page offers 回访 (with 满意/不满意) and 处理中 (reopen): only the
     回访 form carries a satisfaction, and pressing 回访 without choosing one is refused."""
-    _to_feedback(world.iw, world.worker_w)
+    _to_feedback(world.iw, world)
     lifecycle.move(world.iw, S.CLOSED, by=world.admin)
     c = client_for(world.worker_w)
     soup = BeautifulSoup(c.get(f"/incidents/{world.iw.pk}/").content.decode(), "html.parser")

@@ -1,6 +1,7 @@
 """Role × page matrix: every URL of layers/pages/urls.py and layers/api/urls.py, asked by
 an anonymous visitor, a grid worker, a planner, a patrol, a non-superuser of the 管理员
-group and a superuser, answers exactly the status in MATRIX. A URL added later without a
+group, a superuser, the command centre (指挥中心) and a department user (处置部门) whose
+department was sent nothing, answers exactly the status in MATRIX. A URL added later without a
 row here fails test_every_page_and_api_url_has_a_row.
 
 "login" means a redirect to the login page; 401 is the API's answer to anonymous callers.
@@ -25,7 +26,7 @@ from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "worker", "planner", "patrol", "admin_group", "superuser")
+ROLES = ("anonymous", "worker", "planner", "patrol", "admin_group", "superuser", "command", "department")
 LOGIN = "login"
 
 
@@ -42,16 +43,20 @@ REPORT = {"description": "矩阵上报", "address": "西路", **WEST_POINT}
 API_REPORT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.064, 30.652]},
               "properties": {"description": "矩阵上报"}}
 
-#                  anonymous worker planner patrol admin_group superuser
-EVERYONE = (LOGIN, 200, 200, 200, 200, 200)
-WORKER_PAGE = (LOGIN, 200, 403, 403, 200, 200)
-PLANNER_PAGE = (LOGIN, 403, 200, 403, 200, 200)
-PATROL_PAGE = (LOGIN, 403, 403, 200, 200, 200)
-API_EVERYONE = (401, 200, 200, 200, 200, 200)
-API_WORKER = (401, 200, 403, 403, 200, 200)
-API_PLANNER = (401, 403, 200, 403, 200, 200)
-API_PATROL = (401, 403, 403, 200, 200, 200)
-API_INCIDENTS = (401, 200, 403, 200, 200, 200)  # patrols read incidents, planners do not
+#                  anonymous worker planner patrol admin_group superuser command department
+EVERYONE = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
+WORKER_PAGE = (LOGIN, 200, 403, 403, 200, 200, 403, 403)
+PLANNER_PAGE = (LOGIN, 403, 200, 403, 200, 200, 403, 403)
+PATROL_PAGE = (LOGIN, 403, 403, 200, 200, 200, 403, 403)
+API_EVERYONE = (401, 200, 200, 200, 200, 200, 200, 200)
+API_WORKER = (401, 200, 403, 403, 200, 200, 403, 403)
+API_PLANNER = (401, 403, 200, 403, 200, 200, 403, 403)
+API_PATROL = (401, 403, 403, 200, 200, 200, 403, 403)
+# Departments see cases only (no grids, communities or facilities); the command centre reads
+# grids and communities (where cases are), not facilities.
+API_AREAS = (401, 200, 200, 200, 200, 200, 200, 403)
+API_FACILITIES = (401, 200, 200, 200, 200, 200, 403, 403)
+API_INCIDENTS = (401, 200, 403, 200, 200, 200, 200, 200)  # patrols read incidents, planners do not
 
 MATRIX: dict[tuple[str, str], Row] = {
     # layers/pages/urls.py
@@ -66,57 +71,66 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("my_me", "GET"): Row("GET", lambda w: "/my/me/", EVERYONE),
     # Full ID numbers and phones: grid workers and superusers, not the 管理员 group.
     ("household_reveal", "POST"): Row("POST", lambda w: f"/households/{w.hw.id}/reveal/",
-                                      (LOGIN, 200, 403, 403, 403, 200)),
+                                      (LOGIN, 200, 403, 403, 403, 200, 403, 403)),
     ("household_visit", "POST"): Row("POST", lambda w: f"/households/{w.hw.id}/visits/",
-                                     (LOGIN, 302, 403, 403, 302, 302),
+                                     (LOGIN, 302, 403, 403, 302, 302, 403, 403),
                                      {"kind": "routine", "visited_at": "2026-11-01T10:00", "note": "矩阵"}),
     ("report_incident", "GET"): Row("GET", lambda w: "/incidents/new/", WORKER_PAGE),
-    ("report_incident", "POST"): Row("POST", lambda w: "/incidents/new/", (LOGIN, 302, 403, 403, 302, 302),
+    ("report_incident", "POST"): Row("POST", lambda w: "/incidents/new/", (LOGIN, 302, 403, 403, 302, 302, 403, 403),
                                      REPORT),
-    ("incident", "GET"): Row("GET", lambda w: f"/incidents/{w.iw.id}/", (LOGIN, 200, 403, 200, 200, 200)),
+    ("incident", "GET"): Row("GET", lambda w: f"/incidents/{w.iw.id}/", (LOGIN, 200, 403, 200, 200, 200, 200, 404)),
     ("grid_at", "GET"): Row("GET", lambda w: "/grid-at/?lon=104.064&lat=30.652", WORKER_PAGE),
+    # 处置部门 / 指挥中心: the case list; a step from the case page (an empty form: back to the
+    # case with a message once past the rights; 404 where the case is out of sight).
+    ("department", "GET"): Row("GET", lambda w: "/dept/", (LOGIN, 403, 403, 403, 200, 200, 200, 200)),
+    ("incident_step", "POST"): Row("POST", lambda w: f"/incidents/{w.iw.id}/step/",
+                                   (LOGIN, 302, 404, 403, 302, 302, 302, 404)),
+    ("notifications", "GET"): Row("GET", lambda w: "/notifications/", (LOGIN, 200, 200, 200, 200, 200, 200, 200)),
     ("planner", "GET"): Row("GET", lambda w: "/planner/?type=kindergarten", PLANNER_PAGE),
     ("planner_map", "GET"): Row("GET", lambda w: "/planner/map.html?type=kindergarten", PLANNER_PAGE),
     # GET only redirects back to the page; POST runs the siting model.
     ("planner_suggest", "GET"): Row("GET", lambda w: "/planner/suggest/?type=kindergarten",
-                                    (LOGIN, 403, 302, 403, 302, 302)),
+                                    (LOGIN, 403, 302, 403, 302, 302, 403, 403)),
     # GET only redirects back to the page; POST queues the Excel / PDF export.
     ("planner_export", "GET"): Row("GET", lambda w: "/planner/export/?type=kindergarten",
-                                   (LOGIN, 403, 302, 403, 302, 302)),
+                                   (LOGIN, 403, 302, 403, 302, 302, 403, 403)),
     ("planner_scenarios", "GET"): Row("GET", lambda w: "/planner/scenarios/?type=kindergarten", PLANNER_PAGE),
     ("patrol", "GET"): Row("GET", lambda w: "/patrol/?days=7", PATROL_PAGE),
     ("patrol_map", "GET"): Row("GET", lambda w: "/patrol/map.html?days=7", PATROL_PAGE),
     ("patrol_card", "GET"): Row("GET", lambda w: "/patrol/card/?days=7", PATROL_PAGE),
     # 数据导入导出: administrators; an empty form is a 400 once past the permission check.
-    ("data", "GET"): Row("GET", lambda w: "/data/", (LOGIN, 403, 403, 403, 200, 200)),
-    ("data_import", "POST"): Row("POST", lambda w: "/data/import/", (LOGIN, 403, 403, 403, 400, 400)),
-    ("data_export", "POST"): Row("POST", lambda w: "/data/export/", (LOGIN, 403, 403, 403, 400, 400)),
+    ("data", "GET"): Row("GET", lambda w: "/data/", (LOGIN, 403, 403, 403, 200, 200, 403, 403)),
+    ("data_import", "POST"): Row("POST", lambda w: "/data/import/", (LOGIN, 403, 403, 403, 400, 400, 403, 403)),
+    ("data_export", "POST"): Row("POST", lambda w: "/data/export/", (LOGIN, 403, 403, 403, 400, 400, 403, 403)),
     # layers/api/urls.py
     ("api-schema", "GET"): Row("GET", lambda w: "/api/schema/?format=json", API_EVERYONE),
     ("api-circles", "GET"): Row("GET", lambda w: "/api/circles/?type=kindergarten", API_PLANNER),
     ("api-coverage", "GET"): Row("GET", lambda w: "/api/coverage/?type=kindergarten", API_PLANNER),
     ("api-hotspots", "GET"): Row("GET", lambda w: "/api/hotspots/?days=7", API_PATROL),
     ("api-root", "GET"): Row("GET", lambda w: "/api/", API_EVERYONE),
-    ("community-list", "GET"): Row("GET", lambda w: "/api/communities/", API_EVERYONE),
-    ("community-detail", "GET"): Row("GET", lambda w: f"/api/communities/{w.community.id}/", API_EVERYONE),
-    ("grid-list", "GET"): Row("GET", lambda w: "/api/grids/", API_EVERYONE),
-    ("grid-detail", "GET"): Row("GET", lambda w: f"/api/grids/{w.west.id}/", API_EVERYONE),
-    ("facility-list", "GET"): Row("GET", lambda w: "/api/facilities/", API_EVERYONE),
-    ("facility-detail", "GET"): Row("GET", lambda w: f"/api/facilities/{w.facility.id}/", API_EVERYONE),
+    ("community-list", "GET"): Row("GET", lambda w: "/api/communities/", API_AREAS),
+    ("community-detail", "GET"): Row("GET", lambda w: f"/api/communities/{w.community.id}/", API_AREAS),
+    ("grid-list", "GET"): Row("GET", lambda w: "/api/grids/", API_AREAS),
+    ("grid-detail", "GET"): Row("GET", lambda w: f"/api/grids/{w.west.id}/", API_AREAS),
+    ("facility-list", "GET"): Row("GET", lambda w: "/api/facilities/", API_FACILITIES),
+    ("facility-detail", "GET"): Row("GET", lambda w: f"/api/facilities/{w.facility.id}/", API_FACILITIES),
     ("household-list", "GET"): Row("GET", lambda w: "/api/households/", API_WORKER),
     ("household-detail", "GET"): Row("GET", lambda w: f"/api/households/{w.hw.id}/", API_WORKER),
     ("incident-list", "GET"): Row("GET", lambda w: "/api/incidents/", API_INCIDENTS),
-    ("incident-list", "POST"): Row("POST", lambda w: "/api/incidents/", (401, 201, 403, 403, 201, 201),
+    ("incident-list", "POST"): Row("POST", lambda w: "/api/incidents/", (401, 201, 403, 403, 201, 201, 403, 403),
                                    API_REPORT),
-    ("incident-detail", "GET"): Row("GET", lambda w: f"/api/incidents/{w.iw.id}/", API_INCIDENTS),
-    ("incident-history", "GET"): Row("GET", lambda w: f"/api/incidents/{w.iw.id}/history/", API_INCIDENTS),
+    # the department was sent nothing: the case is out of its sight
+    ("incident-detail", "GET"): Row("GET", lambda w: f"/api/incidents/{w.iw.id}/",
+                                    (401, 200, 403, 200, 200, 200, 200, 404)),
+    ("incident-history", "GET"): Row("GET", lambda w: f"/api/incidents/{w.iw.id}/history/",
+                                     (401, 200, 403, 200, 200, 200, 200, 404)),
     # An unknown status: past the permission check the answer is 400 whatever the lifecycle rules.
     ("incident-transition", "POST"): Row("POST", lambda w: f"/api/incidents/{w.iw.id}/transition/",
-                                         (401, 400, 403, 403, 400, 400), {"to_status": "no-such-status"}),
+                                         (401, 400, 403, 403, 400, 400, 400, 404), {"to_status": "no-such-status"}),
     # Outside the two url files, for the record: the login page and the admin site.
-    ("login", "GET"): Row("GET", lambda w: "/accounts/login/", (200, 200, 200, 200, 200, 200)),
+    ("login", "GET"): Row("GET", lambda w: "/accounts/login/", (200, 200, 200, 200, 200, 200, 200, 200)),
     ("admin:index", "GET"): Row("GET", lambda w: "/admin/", ("admin-login", "admin-login", "admin-login",
-                                                            "admin-login", 200, 200)),
+                                                            "admin-login", 200, 200, "admin-login", "admin-login")),
 }
 
 
@@ -136,7 +150,8 @@ def _clients(w) -> dict[str, Client]:
     admin_user.groups.add(Group.objects.get(name=ADMIN))  # joining the group makes the user staff
     admin_user.refresh_from_db()
     return {"anonymous": Client(), "worker": client_for(w.worker_w), "planner": client_for(w.planner),
-            "patrol": client_for(w.patrol), "admin_group": client_for(admin_user), "superuser": client_for(w.admin)}
+            "patrol": client_for(w.patrol), "admin_group": client_for(admin_user), "superuser": client_for(w.admin),
+            "command": client_for(w.command), "department": client_for(w.dept_user)}
 
 
 def _answer(response) -> int | str:

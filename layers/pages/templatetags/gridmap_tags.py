@@ -25,3 +25,11 @@ def person_name(user) -> str:
         return "—"
     name = f"{user.last_name}{user.first_name}".strip()
     return name or user.get_username()
+
+
+@register.simple_tag
+def unread_notifications(user) -> int:
+    """The bell's count: the user's unread notifications."""
+    from layers.incidents.notifications import unread_count
+
+    return unread_count(user)

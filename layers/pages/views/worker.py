@@ -22,6 +22,7 @@ from layers.incidents.models import IncidentStatus
 from layers.maps.base import render as render_map
 from layers.maps.worker import countdown_text, worker_map
 from layers.pages.forms import ReportIncidentForm, TransitionForm, VisitForm
+from layers.pages.views.department import department_controls
 from layers.pages.views.district import district_choice
 
 worker_required = permission_required("people.view_household", raise_exception=True)
@@ -154,7 +155,7 @@ def grid_at(request: HttpRequest) -> JsonResponse:
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(visibility.visible_incidents(request.user).select_related("category", "grid"), pk=pk)
+    incident = get_object_or_404(visibility.visible_incidents(request.user).select_related("category", "grid", "department"), pk=pk)
     can_change = request.user.has_perm("incidents.change_incident")
     if request.method == "POST":
         if not can_change:
@@ -172,7 +173,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(e))
         return redirect("incident", pk=pk)
     steps = [(s, IncidentStatus(s).label) for s in lifecycle.steps_for(incident, request.user)] if can_change else []
+    steps, dept = department_controls(incident, request.user, steps)  # 派遣/接收/反馈: _incident_department.html
     return render(request, "pages/incident.html", {
-        "i": incident, "history": incident.transitions.select_related("by"), "steps": steps,
+        **dept, "i": incident, "history": incident.transitions.select_related("by"), "steps": steps,
         "countdown": countdown_text(incident) if incident.status in lifecycle.OPEN_STATUSES else "",
     })

@@ -1,0 +1,121 @@
+"""In-app notifications (the bell): who hears of a case's step, and of a case about to run
+out of time. The lifecycle calls :func:`notify_step` inside its move (in a savepoint); the
+scheduled job ``incidents.notify_due_soon`` (layers/incidents/tasks.py) calls
+:func:`notify_due_soon`.
+
+- 派遣 → the users of the department it was sent to (新派遣);
+- back to 处理中 (核查 not passed, reopened, 回访 不满意) → the department's users (退回处理);
+- 处理反馈 → the grid workers of the case's grid, for 核查 (待核查);
+- 核查结案 → the grid workers of the grid, for 回访 (待回访);
+- less than GRIDMAP_DUE_SOON_HOURS before the limit (still 派遣 or 处理中) → the
+  department's users, once per case and person (即将超时).
+
+The one who took the step is not told about it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet
+from django.utils import timezone
+
+from layers.incidents.lifecycle import IncidentStatus as S
+from layers.incidents.models import Incident, IncidentTransition, Notification
+
+TEXT_MAX = 300
+
+
+def due_soon_hours() -> float:
+    """How long before the limit the department is warned, in hours (setting, default 2)."""
+    return float(getattr(settings, "GRIDMAP_DUE_SOON_HOURS", 2))
+
+
+def department_users(incident: Incident) -> QuerySet:
+    if incident.department_id is None:
+        return get_user_model().objects.none()
+    return incident.department.users.filter(is_active=True)
+
+
+def grid_workers(incident: Incident) -> QuerySet:
+    if incident.grid_id is None:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(grid_assignments__grid_id=incident.grid_id, is_active=True).distinct()
+
+
+def _label(incident: Incident) -> str:
+    where = incident.address or (incident.grid.name if incident.grid_id else "")
+    return f"{incident.category.name}（{where}）" if where else incident.category.name
+
+
+def _send(users, incident: Incident, kind: str, text: str, *, skip: Any = None) -> int:
+    rows = [Notification(user=u, incident=incident, kind=kind, text=text[:TEXT_MAX])
+            for u in users if skip is None or u.pk != getattr(skip, "pk", None)]
+    Notification.objects.bulk_create(rows)
+    return len(rows)
+
+
+def notify_step(incident: Incident, step: IncidentTransition, by: Any = None) -> int:
+    """Notify the people concerned by ``step`` of ``incident``; returns how many were."""
+    label = _label(incident)
+    if step.to_status == S.DISPATCHED:
+        return _send(department_users(incident), incident, Notification.Kind.SENT,
+                     f"新派遣：{label}，请及时接收处置", skip=by)
+    if step.to_status == S.HANDLING and step.from_status in (S.FEEDBACK, S.CLOSED):
+        why = "核查未通过" if step.from_status == S.FEEDBACK else "事件重新处理"
+        if step.note:
+            why += f"：{step.note}"
+        return _send(department_users(incident), incident, Notification.Kind.RETURNED,
+                     f"退回处理：{label}，{why}", skip=by)
+    if step.to_status == S.FEEDBACK:
+        return _send(grid_workers(incident), incident, Notification.Kind.FEEDBACK,
+                     f"待核查：{label} 已处置反馈，请现场核查", skip=by)
+    if step.to_status == S.CLOSED:
+        return _send(grid_workers(incident), incident, Notification.Kind.VISIT,
+                     f"待回访：{label} 已核查结案，请回访群众", skip=by)
+    return 0
+
+
+def due_cases(*, now: datetime) -> QuerySet:
+    """Cases still 派遣 or 处理中 at a department whose limit runs out within due_soon_hours()
+    of ``now`` (or has run out)."""
+    horizon = now + timedelta(hours=due_soon_hours())
+    cases = Incident.objects.filter(status__in=[S.DISPATCHED, S.HANDLING], department__isnull=False,
+                                    dispatched_at__isnull=False)
+    # deadline = dispatched_at + category.time_limit_hours (lifecycle.deadline), in SQL.
+    hours = ExpressionWrapper(F("category__time_limit_hours") * timedelta(hours=1), output_field=DurationField())
+    return cases.alias(limit_at=ExpressionWrapper(F("dispatched_at") + hours, output_field=DateTimeField())).filter(
+        limit_at__lte=horizon)
+
+
+def anything_due(*, now: datetime | None = None) -> bool:
+    """Is there a due case nobody was warned of yet? (the schedule queues a job only then)"""
+    return due_cases(now=now or timezone.now()).exclude(notifications__kind=Notification.Kind.DUE_SOON).exists()
+
+
+def notify_due_soon(*, now: datetime | None = None) -> int:
+    """Warn the department of every case still 派遣 or 处理中 whose limit runs out within
+    due_soon_hours() (or has run out), once per case and person. Returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    for incident in due_cases(now=now).select_related("category", "grid", "department"):
+        warned = set(Notification.objects.filter(incident=incident, kind=Notification.Kind.DUE_SOON)
+                     .values_list("user_id", flat=True))
+        users = [u for u in department_users(incident) if u.pk not in warned]
+        limit_at = timezone.localtime(incident.dispatched_at + timedelta(hours=incident.category.time_limit_hours))
+        over = "已超时" if limit_at <= now else "即将超时"
+        text = f"{over}：{_label(incident)}，处置时限 {limit_at:%m-%d %H:%M}"
+        rows = [Notification(user=u, incident=incident, kind=Notification.Kind.DUE_SOON, text=text[:TEXT_MAX])
+                for u in users]
+        # ignore_conflicts: a second run at the same moment meets the once-per-case constraint.
+        sent += len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+    return sent
+
+
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
