@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.view_household", "people.change_household", "people.view_household_pii",
         "incidents.view_incident", "incidents.add_incident", "incidents.change_incident",
         "people.add_visit", "people.view_visit",
+        "incidents.urge_incident",  # 催办 (layers.incidents.urges); 督办 is the command centre's
     ],
     PLANNER: [
         "grids.view_grid", "grids.view_community", "facilities.view_facility", "facilities.add_facility",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import data, home, patrol, planner, worker
+from layers.pages.views import data, home, incidents, patrol, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,7 +13,13 @@ urlpatterns = [
     path("households/<int:pk>/reveal/", worker.household_reveal, name="household_reveal"),
     path("households/<int:pk>/visits/", worker.household_visit, name="household_visit"),
     path("incidents/new/", worker.report_incident, name="report_incident"),
-    path("incidents/<int:pk>/", worker.incident_detail, name="incident"),
+    # 事件: the list and the case page of every role with incidents (scoped by visibility)
+    path("incidents/", incidents.incident_list, name="incidents"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
+    path("incidents/<int:pk>/map.html", incidents.incident_map_html, name="incident_map"),
+    path("incidents/<int:pk>/urge/", incidents.incident_urge, name="incident_urge"),
+    path("incidents/<int:pk>/merge/", incidents.incident_merge, name="incident_merge"),
+    path("incidents/duplicates/", incidents.duplicates_json, name="incident_duplicates"),
     path("grid-at/", worker.grid_at, name="grid_at"),
     # 规划人员
     path("planner/", planner.planner_page, name="planner"),
