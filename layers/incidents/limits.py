@@ -148,7 +148,7 @@ def with_stage_deadline(qs):
     qs = qs.annotate(accepted_at=Subquery(opened), stage_limit_hours=Case(
         When(status=S.REPORTED, then=F("category__accept_limit_hours")),
         When(status=S.ACCEPTED, then=F("category__dispatch_limit_hours")),
-        When(status__in=HANDLE_STATUSES, then=Cast(F("category__time_limit_hours"), models.DecimalField())),
+        When(status__in=HANDLE_STATUSES, then=Cast(F("category__time_limit_hours"), models.DecimalField(max_digits=8, decimal_places=2))),
         default=Value(None), output_field=models.DecimalField()))
     return qs.annotate(stage_deadline=Case(
         When(status=S.REPORTED, then=F("reported_at") + HoursInterval(F("category__accept_limit_hours"))),
