@@ -13,7 +13,6 @@ from django.utils import timezone
 from layers.incidents.models import Incident, IncidentReport
 from layers.maps.base import base_map
 from layers.maps.escape import Tooltip, html
-from layers.maps.legend import Legend
 from layers.maps.worker import STATUS_COLOURS
 
 CLOSED_COLOUR, REPORT_COLOUR, GRID_COLOUR = "#4d4d4d", "#1b9e77", "#7f0000"
@@ -46,6 +45,9 @@ def incident_map(incident: Incident, reports: Iterable[IncidentReport], merged: 
         tooltip=Tooltip(html("<b>{}</b> · {}<br>{}", incident.category.name, incident.get_status_display(),
                              incident.address or incident.description[:60])),
     ).add_to(m)
-    Legend("图例", [(colour, f"本事件（{incident.get_status_display()}）", "dot"),
-                    (REPORT_COLOUR, "重复上报位置", "dot"), (GRID_COLOUR, "所属网格", "line")]).add_to(m)
+    # No legend control: on a phone it would cover most of this small map; the page says
+    # under the map what the marks are (LEGEND_TEXT).
     return m
+
+
+LEGEND_TEXT = "大圆点：本事件（颜色表示状态）；绿色圆点：重复上报位置；灰色圆点：已合并的事件；深红线：所属网格"

@@ -21,7 +21,7 @@ from layers.accounts import visibility
 from layers.incidents import duplicates, lifecycle, limits, urges
 from layers.incidents.models import IncidentCategory, IncidentStatus
 from layers.maps.base import render as render_map
-from layers.maps.incident import incident_map
+from layers.maps.incident import LEGEND_TEXT, incident_map
 from layers.pages.forms import TransitionForm
 
 view_incidents = permission_required("incidents.view_incident", raise_exception=True)
@@ -156,7 +156,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         merge_candidates = list(duplicates.candidates(visible, category=incident.category_id, point=incident.geom,
                                                       at=incident.reported_at, exclude_pk=incident.pk))
     return render(request, "pages/incident.html", {
-        "i": incident, "steps": steps, "clock": limits.stage_clock(incident),
+        "i": incident, "steps": steps, "clock": limits.stage_clock(incident), "map_legend": LEGEND_TEXT,
         "limits": [(limits.ACCEPT_STAGE, limits.limit_text(incident.category.accept_limit_hours), "自上报起"),
                    (limits.DISPATCH_STAGE, limits.limit_text(incident.category.dispatch_limit_hours), "自立案起"),
                    (limits.HANDLE_STAGE, limits.limit_text(incident.category.time_limit_hours), "自派遣起至结案")],
