@@ -80,5 +80,10 @@ def test_worker_opens_the_list_and_a_case_on_a_phone(phone, world):
     page.wait_for_selector("#urges .timeline li")
     assert "居民多次反映" in page.inner_text("#urges") and "王网格" in page.inner_text("#urges")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # The map opens a few hundred metres around the case: wait until its zoom animation has ended.
+    page.frame_locator("iframe[title='事件位置地图']").locator(".leaflet-container").wait_for()
+    frame = next(f for f in page.frames if "/map.html" in f.url)
+    frame.wait_for_function("""() => { const m = Object.values(window).find(v => v instanceof L.Map);
+        return m && m.getZoom() >= 16 && !document.querySelector('.leaflet-zoom-anim'); }""")
     page.screenshot(path=str(OUTPUT / "phone_incident.png"), full_page=True)
     assert page.errors == [] and _outside(page.requests) == []

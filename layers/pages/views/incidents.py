@@ -163,7 +163,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": [(t, person(t.by)) for t in incident.transitions.select_related("by")],
         "urges": [(u, person(u.by)) for u in incident.urges.select_related("by")],
         "urge_kinds": urges.kinds_for(incident, user),
-        "reports": incident.reports.select_related("reporter", "category"),
+        "reporter": person(incident.reporter) if incident.reporter else incident.reporter_name,
+        "reports": [(r, person(r.reporter) if r.reporter else r.reporter_name or "—")
+                    for r in incident.reports.select_related("reporter", "category")],
         "merged": visible.filter(duplicate_of=incident).select_related("category"),
         "merge_candidates": merge_candidates,
         "duplicate_of_visible": incident.duplicate_of_id and visible.filter(pk=incident.duplicate_of_id).exists(),
