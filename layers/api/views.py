@@ -16,7 +16,7 @@ from layers.api import serializers as s
 from layers.api.params import CheckedBBoxFilter, district_param, time_param
 from layers.facilities.models import Facility
 from layers.grids.models import Community
-from layers.incidents import duplicates, lifecycle
+from layers.incidents import duplicates, lifecycle, limits
 from layers.incidents.models import Incident
 
 
@@ -110,7 +110,7 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         qs = _filter_grid(visibility.visible_incidents(self.request.user, district_param(self.request)), self.request)
-        qs = qs.select_related("category", "grid")
+        qs = limits.with_stage_deadline(qs.select_related("category", "grid"))  # the stage clocks, one query
         params = self.request.query_params
         if value := params.get("status"):
             qs = qs.filter(status__in=value.split(","))

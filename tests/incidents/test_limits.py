@@ -118,3 +118,15 @@ def test_duration_text_reads_like_people_say_it():
     assert limits.duration_text(3 * 3600 + 5 * 60) == "3 小时 5 分钟"
     assert limits.duration_text(50 * 3600) == "2 天 2 小时"
     assert limits.limit_text(Decimal("0.25")) == "15 分钟"
+
+
+def test_api_shows_the_running_stage(grids):
+    from django.contrib.auth.models import User
+
+    from tests.fixtures_world import client_for
+
+    incident = _report(timezone.now() - timedelta(hours=1))
+    lifecycle.move(incident, S.ACCEPTED, at=timezone.now() - timedelta(minutes=5))
+    admin = User.objects.create_user("api_admin", is_superuser=True)
+    props = client_for(admin).get("/api/incidents/").json()["features"][0]["properties"]
+    assert props["stage"]["name"] == "派遣" and props["stage"]["state"] == limits.OK
