@@ -87,3 +87,15 @@ def test_worker_opens_the_list_and_a_case_on_a_phone(phone, world):
         return m && m.getZoom() >= 16 && !document.querySelector('.leaflet-zoom-anim'); }""")
     page.screenshot(path=str(OUTPUT / "phone_incident.png"), full_page=True)
     assert page.errors == [] and _outside(page.requests) == []
+
+
+def test_desktop_list_tiles_the_cards(visit, world):
+    for n in range(3):
+        lifecycle.report(category=category("street_order"), description=f"占道经营{n}", address=f"西路{n}号",
+                         geom=point(104.061 + n * 0.001, 30.651))
+    v = visit(world.admin)
+    page = v.open("/incidents/?grid=" + world.west.code)
+    tops = page.eval_on_selector_all("#case-list .case", "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    assert len(tops) == 4 and len(set(tops)) < len(tops)  # several cards side by side on a wide screen
+    v.screenshot("desktop_incident_list")
+    assert v.errors == [] and v.outside_requests() == []
