@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.view_household", "people.change_household", "people.view_household_pii",
         "incidents.view_incident", "incidents.add_incident", "incidents.change_incident",
         "people.add_visit", "people.view_visit",
+        "incidents.urge_incident",  # 催办 (layers.incidents.urges); 督办 is the command centre's
     ],
     PLANNER: [
         "grids.view_grid", "grids.view_community", "facilities.view_facility", "facilities.add_facility",
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grids.view_grid", "grids.view_community", "incidents.view_incident", "incidents.change_incident",
         "incidents.view_incidentcategory", "incidents.view_department",
         "accounts.view_all_grids", "accounts.view_all_incidents", "accounts.command_incidents",
+        "incidents.supervise_incident", "incidents.merge_incident",  # 督办; merging duplicates
     ],
     DEPARTMENT: [
         "incidents.view_incident", "incidents.change_incident", "incidents.view_incidentcategory",

@@ -10,7 +10,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from layers.facilities.models import Facility
 from layers.grids.models import Community, Grid
-from layers.incidents import lifecycle
+from layers.incidents import lifecycle, limits
 from layers.incidents.models import Department, Incident, IncidentStatus, IncidentTransition
 from layers.people.models import Household
 
@@ -72,18 +72,27 @@ class IncidentSerializer(GeoFeatureModelSerializer):
     grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
     deadline = serializers.SerializerMethodField()
     department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    stage = serializers.SerializerMethodField(help_text="the running stage's clock (layers.incidents.limits): "
+                                                        "{name: 立案|派遣|处置, deadline, state: ok|warning|overdue}; "
+                                                        "null once closed or cancelled")
 
     class Meta:
         model = Incident
         geo_field = "geom"
         fields = ["id", "external_id", "category", "category_code", "category_name", "description", "address",
-                  "reported_at", "status", "status_label", "dispatched_at", "closed_at", "deadline", "satisfaction",
-                  "grid", "grid_code", "synthetic", "department", "department_name"]
+                  "reported_at", "status", "status_label", "dispatched_at", "closed_at", "deadline", "stage",
+                  "satisfaction", "grid", "grid_code", "synthetic", "department", "department_name", "duplicate_of"]
         read_only_fields = ["status", "department", "dispatched_at", "closed_at", "satisfaction", "grid", "synthetic",
-                            "reported_at", "external_id"]
+                            "reported_at", "external_id", "duplicate_of"]
 
     def get_deadline(self, obj: Incident):
         return lifecycle.deadline(obj)
+
+    def get_stage(self, obj: Incident) -> dict | None:
+        clock = limits.stage_clock(obj)
+        if clock is None:
+            return None
+        return {"name": clock.stage, "deadline": clock.deadline.isoformat(), "state": clock.state}
 
     def validate_geom(self, value):
         """A 2D WGS84 point with finite coordinates inside China's extent; anything else

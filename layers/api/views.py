@@ -16,7 +16,7 @@ from layers.api import serializers as s
 from layers.api.params import CheckedBBoxFilter, district_param, time_param
 from layers.facilities.models import Facility
 from layers.grids.models import Community
-from layers.incidents import lifecycle
+from layers.incidents import duplicates, lifecycle, limits
 from layers.incidents.models import Incident
 
 
@@ -118,7 +118,7 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         qs = _filter_grid(visibility.visible_incidents(self.request.user, district_param(self.request)), self.request)
-        qs = qs.select_related("category", "grid", "department")
+        qs = limits.with_stage_deadline(qs.select_related("category", "grid", "department"))  # the stage clocks, one query
         params = self.request.query_params
         if value := params.get("status"):
             qs = qs.filter(status__in=value.split(","))
@@ -130,13 +130,36 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
             qs = qs.filter(reported_at__lt=until)
         return qs.order_by("-reported_at", "-id")
 
-    def perform_create(self, serializer):
-        user = self.request.user
+    def create(self, request, *args, **kwargs):
+        """Report an incident. If cases of the same category within 50 m and 72 h exist
+        (layers.incidents.duplicates), 409 lists them unless the feature's properties say
+        ``link_to`` (the id of one of them: the report is recorded on it, 200, no new case)
+        or ``force_new: true`` (a new case all the same, 201)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data, user = serializer.validated_data, request.user
         try:
-            report_grid(user, serializer.validated_data["geom"])
+            report_grid(user, data["geom"])
         except ReportLocationError as e:
             raise ValidationError({"geom": [str(e)]}) from e
-        serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **serializer.validated_data)
+        props = request.data.get("properties") if isinstance(request.data, dict) else None
+        props = props if isinstance(props, dict) else {}
+        link_to, force_new = props.get("link_to"), props.get("force_new") in (True, "true", "1", 1)
+        found = list(duplicates.candidates(visibility.visible_incidents(user), category=data["category"],
+                                           point=data["geom"]))
+        if link_to not in (None, ""):
+            target = next((c for c in found if str(c.pk) == str(link_to)), None)
+            if target is None:
+                raise ValidationError({"link_to": ["所选事件不在可关联的范围内（同类、50 米内、72 小时内、您可见）"]})
+            report = duplicates.link(target, by=user, category=data["category"], description=data["description"],
+                                     address=data.get("address", ""), point=data["geom"])
+            return Response({"linked_to": target.pk, "report": report.pk}, status=status.HTTP_200_OK)
+        if found and not force_new:
+            return Response({"detail": "附近 50 米内、72 小时内已有同类事件，可能重复：请在 properties 中带 link_to"
+                                       "（关联到其中一件）或 force_new: true（仍然新建）重新提交",
+                             "duplicates": [duplicates.as_dict(c) for c in found]}, status=status.HTTP_409_CONFLICT)
+        serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **data)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TransitionRequestSerializer, responses=s.TransitionSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated, StepPermissions])

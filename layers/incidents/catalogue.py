@@ -22,12 +22,27 @@ INCIDENT_CATEGORIES: list[tuple[str, str, str, int, str]] = [
     ("livelihood", "民生诉求", "#fccde5", 120, "社会治理"),
 ]
 
+# 立案 and 派遣 limits (hours, from the report and from 立案). Taiyuan's published limits
+# (DOMAIN.md §3): 立案 + 派遣 within 30 minutes, 10 minutes for emergencies; split evenly.
+STAGE_LIMITS_HOURS: dict[str, tuple[str, str]] = {"emergency": ("0.08", "0.08")}
+DEFAULT_STAGE_LIMITS_HOURS = ("0.25", "0.25")
 
 
 def seed_incident_categories(apps, schema_editor=None) -> None:
     """Create the incident categories that are missing (existing rows are left as edited)."""
     IncidentCategory = apps.get_model("incidents", "IncidentCategory")
+    # The first migration's model has no stage limits yet (0005_stage_limits adds and seeds them).
+    staged = any(f.name == "accept_limit_hours" for f in IncidentCategory._meta.get_fields())
     for code, name, color, hours, group in INCIDENT_CATEGORIES:
-        IncidentCategory.objects.get_or_create(
-            code=code, defaults={"name": name, "color": color, "time_limit_hours": hours, "group": group}
-        )
+        defaults = {"name": name, "color": color, "time_limit_hours": hours, "group": group}
+        if staged:
+            accept, dispatch = STAGE_LIMITS_HOURS.get(code, DEFAULT_STAGE_LIMITS_HOURS)
+            defaults |= {"accept_limit_hours": accept, "dispatch_limit_hours": dispatch}
+        IncidentCategory.objects.get_or_create(code=code, defaults=defaults)
+
+
+def seed_stage_limits(apps, schema_editor=None) -> None:
+    """Give the seeded categories whose stage limits differ from the default their values."""
+    IncidentCategory = apps.get_model("incidents", "IncidentCategory")
+    for code, (accept, dispatch) in STAGE_LIMITS_HOURS.items():
+        IncidentCategory.objects.filter(code=code).update(accept_limit_hours=accept, dispatch_limit_hours=dispatch)

@@ -384,15 +384,19 @@ def _notify(incident: Incident, step: IncidentTransition, by: Any) -> None:
 
 
 def deadline(incident: Incident) -> datetime | None:
-    """When the category's time limit runs out (it starts at dispatch); None before dispatch."""
+    """When the category's 处置 limit runs out (it starts at dispatch); None before dispatch.
+    The running stage's deadline (立案, 派遣 or 处置) is layers.incidents.limits.stage_clock."""
     if incident.dispatched_at is None:
         return None
     return incident.dispatched_at + timedelta(hours=incident.category.time_limit_hours)
 
 
 def is_overdue(incident: Incident, *, now: datetime | None = None) -> bool:
-    limit = deadline(incident)
-    return limit is not None and incident.status in OPEN_STATUSES and (now or timezone.now()) > limit
+    """Is the running stage (立案, 派遣 or 处置) past its limit (layers.incidents.limits)?"""
+    from layers.incidents.limits import stage_clock  # limits reads the statuses of this module
+
+    clock = stage_clock(incident, now=now)
+    return clock is not None and clock.overdue
 
 
 @transaction.atomic

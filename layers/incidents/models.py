@@ -5,9 +5,11 @@ history. ``status`` is the current step; every change is kept in IncidentTransit
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db.models import Q
 from django_fsm import FSMField
 
@@ -15,18 +17,27 @@ from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NA
 from layers.grids.models import District, GridLinked, Synthetic, geometry_rules
 from layers.incidents.lifecycle import SATISFACTION_CHOICES, IncidentLifecycle, IncidentStatus
 
-__all__ = ["Department", "Incident", "IncidentCategory", "IncidentStatus", "IncidentTransition", "Notification"]
+__all__ = ["Department", "Incident", "IncidentCategory", "IncidentReport", "IncidentStatus", "IncidentTransition",
+           "IncidentUrge", "Notification"]
 
 # --- incidents ------------------------------------------------------------------------------
 
 
 class IncidentCategory(models.Model):
-    """An incident class (DOMAIN.md §3), kept as data. The time limit runs from dispatch."""
+    """An incident class (DOMAIN.md §3), kept as data, with a time limit per stage
+    (layers.incidents.limits): 立案 from the report, 派遣 from 立案, 处置 from 派遣 to 结案."""
 
     code = models.SlugField("代码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=100)
     color = models.CharField("颜色", max_length=7, default="#e41a1c")
-    time_limit_hours = models.PositiveIntegerField("处置时限(小时)")
+    time_limit_hours = models.PositiveIntegerField("处置时限(小时)", help_text="自派遣起至核查结案")
+    # Fractions of an hour: cities set 立案 and 派遣 in minutes (DOMAIN.md §3, e.g. 15 minutes each).
+    accept_limit_hours = models.DecimalField(
+        "立案时限(小时)", max_digits=6, decimal_places=2, default=Decimal("0.25"),
+        validators=[MinValueValidator(0.01)], help_text="自上报起至立案（或不予立案）")
+    dispatch_limit_hours = models.DecimalField(
+        "派遣时限(小时)", max_digits=6, decimal_places=2, default=Decimal("0.25"),
+        validators=[MinValueValidator(0.01)], help_text="自立案起至派遣")
     group = models.CharField("体系", max_length=20, default="社会治理", help_text="数字城管 或 社会治理")
 
     class Meta:
@@ -100,6 +111,10 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
     dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
     closed_at = models.DateTimeField("结案时间", null=True, blank=True)
     satisfaction = models.CharField("回访结果", max_length=4, blank=True, choices=SATISFACTION_CHOICES)
+    # Merged by the command centre (layers.incidents.duplicates.merge): this report is the same
+    # case as ``duplicate_of``; the status is moved separately, through the lifecycle.
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="merged", verbose_name="重复于")
 
     class Meta:
         verbose_name = verbose_name_plural = "事件"
@@ -182,3 +197,51 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class IncidentUrge(models.Model):
+    """督办 (by the command centre) or 催办 (by the reporter or grid worker) on a case: logged
+    here, never as a status move, so the history stays the list of moves."""
+
+    SUPERVISE, URGE = "督办", "催办"
+    KIND_CHOICES = [(SUPERVISE, "督办"), (URGE, "催办")]
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="urges", verbose_name="事件")
+    kind = models.CharField("类型", max_length=2, choices=KIND_CHOICES)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           verbose_name="操作人")
+    at = models.DateTimeField("时间")
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "督办催办记录"
+        ordering = ["incident", "at", "id"]
+        permissions = [("supervise_incident", "可督办事件"), ("urge_incident", "可催办事件")]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=["督办", "催办"]), name="incidenturge_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class IncidentReport(models.Model):
+    """A further report of an existing case (a duplicate the reporter linked instead of opening
+    a second case): who, when, where and everything they typed."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports", verbose_name="事件")
+    category = models.ForeignKey(IncidentCategory, on_delete=models.PROTECT, verbose_name="上报类别")
+    description = models.TextField("描述", max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    address = models.CharField("地址", max_length=ADDRESS_MAX, blank=True)
+    geom = models.PointField("位置", srid=4326)
+    reported_at = models.DateTimeField("上报时间")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 verbose_name="上报人")
+    reporter_name = models.CharField("上报人姓名", max_length=PERSON_NAME_MAX, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "重复上报记录"
+        ordering = ["incident", "reported_at", "id"]
+        permissions = [("merge_incident", "可合并重复事件")]
+        indexes, constraints = geometry_rules("incidentreport")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} · {self.reported_at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from layers.grids.models import Grid
 from layers.incidents import lifecycle
+from layers.incidents.limits import stage_clock
 from layers.incidents.models import Incident, IncidentStatus
 from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip, Popup, Tooltip, div_icon, html
@@ -39,12 +40,10 @@ VULNERABLE_COLOUR, OTHER_COLOUR = "#1b7837", "#737373"
 
 
 def countdown_text(incident: Incident, *, now=None) -> str:
-    """'剩余 5 小时' / '已超时 3 小时' / '未派遣' for an open incident."""
-    limit = lifecycle.deadline(incident)
-    if limit is None:
-        return "未派遣（时限自派遣起算）"
-    hours = (limit - (now or timezone.now())).total_seconds() / 3600
-    return f"剩余 {hours:.0f} 小时" if hours >= 0 else f"已超时 {-hours:.0f} 小时"
+    """The running stage's clock, '派遣 剩余 12 分钟' / '处置 已超时 3 小时' (layers.incidents.limits);
+    '' when no stage runs."""
+    clock = stage_clock(incident, now=now)
+    return clock.text if clock else ""
 
 
 def worker_map(grids: Iterable[Grid], households, incidents,

@@ -123,7 +123,8 @@ class IncidentAdmin(IncidentLifecycleAdmin, MapAdmin):
     list_filter = ["category", "status", "department", "synthetic", "grid__community"]
     search_fields = ["description", "address", "external_id"]
     date_hierarchy = "reported_at"
-    readonly_fields = ["grid"]
+    # duplicate_of: set by merging (layers.incidents.duplicates.merge), which also cancels the report.
+    readonly_fields = ["grid", "duplicate_of"]
     inlines = [TransitionInline]
 
     def get_queryset(self, request):
@@ -157,8 +158,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentCategory)
 class IncidentCategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "group", "time_limit_hours", "color"]
-    list_editable = ["time_limit_hours", "color"]
+    list_display = ["code", "name", "group", "accept_limit_hours", "dispatch_limit_hours", "time_limit_hours", "color"]
+    list_editable = ["accept_limit_hours", "dispatch_limit_hours", "time_limit_hours", "color"]
 
 
 @admin.register(PiiAccessLog)

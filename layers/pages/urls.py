@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import data, department, home, patrol, phone, planner, worker
+from layers.pages.views import data, department, home, incidents, patrol, phone, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -16,7 +16,13 @@ urlpatterns = [
     path("households/<int:pk>/reveal/", worker.household_reveal, name="household_reveal"),
     path("households/<int:pk>/visits/", worker.household_visit, name="household_visit"),
     path("incidents/new/", worker.report_incident, name="report_incident"),
-    path("incidents/<int:pk>/", worker.incident_detail, name="incident"),
+    # 事件: the list and the case page of every role with incidents (scoped by visibility)
+    path("incidents/", incidents.incident_list, name="incidents"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
+    path("incidents/<int:pk>/map.html", incidents.incident_map_html, name="incident_map"),
+    path("incidents/<int:pk>/urge/", incidents.incident_urge, name="incident_urge"),
+    path("incidents/<int:pk>/merge/", incidents.incident_merge, name="incident_merge"),
+    path("incidents/duplicates/", incidents.duplicates_json, name="incident_duplicates"),
     path("grid-at/", worker.grid_at, name="grid_at"),
     # 处置部门 and 指挥中心: their cases, 派遣/接收/反馈 from the case page; everyone's notifications
     path("dept/", department.department_page, name="department"),

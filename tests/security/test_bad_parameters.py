@@ -46,6 +46,9 @@ PAGES = [
     ("/planner/map.html", {"type": []}),
     ("/grid-at/", {"lon": ["104.07"], "lat": ["30.655"]}),
     ("/incidents/new/", {"lon": [], "lat": [], "category": []}),
+    ("/incidents/", {"status": [], "category": [], "grid": [], "overdue": [], "since": DATES, "until": DATES,
+                     "page": []}),
+    ("/incidents/duplicates/", {"lon": [], "lat": [], "category": []}),
 ]
 ADMIN = [
     ("/admin/people/household/", {"q": [], "o": ["abc", "99"], "p": []}),
@@ -54,7 +57,8 @@ ADMIN = [
     ("/admin/facilities/facility/", {"q": [], "type__id__exact": []}),
 ]
 # Parameters that go with a required one (type for circles), so that the bad one is reached.
-BASE = {"/api/circles/": "type=kindergarten&", "/grid-at/": "lon=104.065&lat=30.655&"}
+BASE = {"/api/circles/": "type=kindergarten&", "/grid-at/": "lon=104.065&lat=30.655&",
+        "/incidents/duplicates/": "lon=104.065&lat=30.655&category=1&"}
 
 
 def client_for(user) -> Client:
@@ -111,7 +115,8 @@ def test_pages_survive_nul_overflow_bad_hours_and_cells(world):
     cases = list(_cases(PAGES))
     count, failures = _check(client_for(world.admin), cases)
     assert failures == []
-    _, failures = _check(client_for(world.worker_w), [c for c in cases if c[0] in ("/my/", "/grid-at/", "/incidents/new/")])
+    _, failures = _check(client_for(world.worker_w), [c for c in cases if c[0] in ("/my/", "/grid-at/", "/incidents/new/",
+                                                                                   "/incidents/", "/incidents/duplicates/")])
     assert failures == []
 
 

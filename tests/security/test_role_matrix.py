@@ -39,9 +39,11 @@ class Row:
 
 
 WEST_POINT = {"lon": 104.064, "lat": 30.652}
-REPORT = {"description": "矩阵上报", "address": "西路", **WEST_POINT}
+# force_new: each role reports at the same point; past the first, the others would be shown
+# the first as a possible duplicate (tests/incidents/test_duplicates.py) instead of saving.
+REPORT = {"description": "矩阵上报", "address": "西路", "force_new": "1", **WEST_POINT}
 API_REPORT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.064, 30.652]},
-              "properties": {"description": "矩阵上报"}}
+              "properties": {"description": "矩阵上报", "force_new": True}}
 
 #                  anonymous worker planner patrol admin_group superuser command department
 EVERYONE = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
@@ -86,6 +88,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("incident_step", "POST"): Row("POST", lambda w: f"/incidents/{w.iw.id}/step/",
                                    (LOGIN, 302, 404, 403, 302, 302, 302, 404)),
     ("notifications", "GET"): Row("GET", lambda w: "/notifications/", (LOGIN, 200, 200, 200, 200, 200, 200, 200)),
+    ("incidents", "GET"): Row("GET", lambda w: "/incidents/", (LOGIN, 200, 403, 200, 200, 200, 200, 200)),
+    ("incident_map", "GET"): Row("GET", lambda w: f"/incidents/{w.iw.id}/map.html", (LOGIN, 200, 403, 200, 200, 200, 200, 404)),
+    # 催办: grid workers (and the reporter); patrols read incidents but do not urge.
+    ("incident_urge", "POST"): Row("POST", lambda w: f"/incidents/{w.iw.id}/urge/", (LOGIN, 302, 403, 403, 302, 302, 403, 404),
+                                   {"kind": "催办"}),
+    # Merging duplicates: the command centre / administrators; past the permission check the
+    # case to merge into (none with id 0) answers 404.
+    ("incident_merge", "POST"): Row("POST", lambda w: f"/incidents/{w.iw.id}/merge/",
+                                    (LOGIN, 403, 403, 403, 404, 404, 404, 403), {"into": "0"}),
+    ("incident_duplicates", "GET"): Row("GET", lambda w: "/incidents/duplicates/?lon=104.066&lat=30.656&category="
+                                        f"{category('dispute').id}", WORKER_PAGE),
     ("planner", "GET"): Row("GET", lambda w: "/planner/?type=kindergarten", PLANNER_PAGE),
     ("planner_map", "GET"): Row("GET", lambda w: "/planner/map.html?type=kindergarten", PLANNER_PAGE),
     # GET only redirects back to the page; POST runs the siting model.

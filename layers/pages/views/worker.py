@@ -17,20 +17,20 @@ from django.views.decorators.http import require_POST
 from layers.accounts import visibility
 from layers.accounts.pii import reveal
 from layers.accounts.reporting import ReportLocationError, report_grid
-from layers.incidents import lifecycle
-from layers.incidents.models import IncidentStatus
+from layers.incidents import duplicates, lifecycle, limits
 from layers.maps.base import render as render_map
 from layers.maps.worker import countdown_text, worker_map
-from layers.pages.forms import ReportIncidentForm, TransitionForm, VisitForm
-from layers.pages.views.department import department_controls
+from layers.pages.forms import ReportIncidentForm, VisitForm
 from layers.pages.views.district import district_choice
 
 worker_required = permission_required("people.view_household", raise_exception=True)
 
 
 def _open_incidents(user, district: str | None = None):
-    return (visibility.visible_incidents(user, district).filter(status__in=lifecycle.OPEN_STATUSES)
-            .select_related("category", "grid").order_by("reported_at"))
+    # Stage deadlines annotated: the clocks of the list and the map read them without a query per case.
+    return limits.with_stage_deadline(visibility.visible_incidents(user, district)
+                                      .filter(status__in=lifecycle.OPEN_STATUSES)
+                                      .select_related("category", "grid").order_by("reported_at"))
 
 
 @login_required
@@ -109,7 +109,11 @@ def household_visit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("incidents.add_incident", raise_exception=True)
 def report_incident(request: HttpRequest) -> HttpResponse:
+    """上报事件. Before a new case is opened, the cases it may repeat (same category, 50 m,
+    72 h: layers.incidents.duplicates) are shown; the worker links the report to one of them
+    (关联到此事件) or reports anyway (仍然上报). Nothing typed is lost either way."""
     form = ReportIncidentForm(request.POST or None, initial=request.GET or None)
+    found = []
     if request.method == "POST" and form.is_valid():
         point = Point(form.cleaned_data["lon"], form.cleaned_data["lat"], srid=4326)
         try:
@@ -117,15 +121,33 @@ def report_incident(request: HttpRequest) -> HttpResponse:
         except ReportLocationError as e:
             form.add_error(None, str(e))
         else:
-            incident = lifecycle.report(
-                by=request.user, reporter_name=request.user.get_username(), geom=point,
-                category=form.cleaned_data["category"], description=form.cleaned_data["description"],
-                address=form.cleaned_data["address"])
-            incident.refresh_from_db()
-            messages.success(request, f"事件已上报，所属网格：{incident.grid}")
-            return redirect("incident", pk=incident.pk)
+            data = form.cleaned_data
+            found = list(duplicates.candidates(visibility.visible_incidents(request.user),
+                                               category=data["category"], point=point))
+            if link_to := request.POST.get("link_to"):
+                target = next((c for c in found if str(c.pk) == link_to), None)
+                if target is None:
+                    form.add_error(None, "所选事件已不在可关联的范围内（同类、50 米内、72 小时内），请重新选择")
+                else:
+                    duplicates.link(target, by=request.user, category=data["category"],
+                                    description=data["description"], address=data["address"], point=point)
+                    messages.success(request, f"已作为重复上报关联到事件 {target.pk}，未新建事件")
+                    return redirect("incident", pk=target.pk)
+            elif not found or request.POST.get("force_new"):
+                return _open_case(request, data, point)
+            # else: the page lists them, with 关联到此事件 and 仍然上报
     grids = visibility.visible_grids(request.user)
-    return render(request, "pages/report.html", {"form": form, "grids_geojson": _grids_geojson(grids)})
+    return render(request, "pages/report.html", {"form": form, "grids_geojson": _grids_geojson(grids),
+                                                "duplicates": found})
+
+
+def _open_case(request: HttpRequest, data: dict, point: Point) -> HttpResponse:
+    incident = lifecycle.report(
+        by=request.user, reporter_name=request.user.get_username(), geom=point,
+        category=data["category"], description=data["description"], address=data["address"])
+    incident.refresh_from_db()
+    messages.success(request, f"事件已上报，所属网格：{incident.grid}")
+    return redirect("incident", pk=incident.pk)
 
 
 def _grids_geojson(grids) -> dict:
@@ -150,31 +172,3 @@ def grid_at(request: HttpRequest) -> JsonResponse:
     except ReportLocationError as e:
         return JsonResponse({"error": str(e)}, status=404)
     return JsonResponse({"code": grid.code, "name": grid.name, "community": grid.community.name})
-
-
-@login_required
-@permission_required("incidents.view_incident", raise_exception=True)
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(visibility.visible_incidents(request.user).select_related("category", "grid", "department"), pk=pk)
-    can_change = request.user.has_perm("incidents.change_incident")
-    if request.method == "POST":
-        if not can_change:
-            return HttpResponse("无权变更事件状态", status=403)
-        form = TransitionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, "提交的内容无效：" + "；".join(e for errs in form.errors.values() for e in errs))
-            return redirect("incident", pk=pk)
-        try:
-            lifecycle.move(incident, form.cleaned_data["to_status"], by=request.user,
-                           note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"],
-                           expected_status=form.cleaned_data["from_status"] or None)
-            messages.success(request, f"状态已更新为「{incident.get_status_display()}」")
-        except lifecycle.TransitionError as e:
-            messages.error(request, str(e))
-        return redirect("incident", pk=pk)
-    steps = [(s, IncidentStatus(s).label) for s in lifecycle.steps_for(incident, request.user)] if can_change else []
-    steps, dept = department_controls(incident, request.user, steps)  # 派遣/接收/反馈: _incident_department.html
-    return render(request, "pages/incident.html", {
-        **dept, "i": incident, "history": incident.transitions.select_related("by"), "steps": steps,
-        "countdown": countdown_text(incident) if incident.status in lifecycle.OPEN_STATUSES else "",
-    })
