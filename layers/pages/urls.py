@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import data, home, patrol, planner, worker
+from layers.pages.views import data, home, offline, patrol, photos, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,6 +15,10 @@ urlpatterns = [
     path("incidents/new/", worker.report_incident, name="report_incident"),
     path("incidents/<int:pk>/", worker.incident_detail, name="incident"),
     path("grid-at/", worker.grid_at, name="grid_at"),
+    # photos (only through the incident's visibility) and the offline shell
+    path("incidents/<int:pk>/photos/<int:photo_id>/", photos.incident_photo, name="incident_photo"),
+    path("incidents/<int:pk>/photos/<int:photo_id>/thumb/", photos.incident_photo_thumb, name="incident_photo_thumb"),
+    path("sw.js", offline.service_worker, name="service_worker"),
     # 规划人员
     path("planner/", planner.planner_page, name="planner"),
     path("planner/map.html", planner.planner_map_html, name="planner_map"),

@@ -8,9 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -19,14 +21,19 @@ from layers.accounts import visibility
 from layers.accounts.pii import reveal
 from layers.accounts.reporting import ReportLocationError, report_grid
 from layers.incidents import lifecycle
-from layers.incidents.models import IncidentStatus
+from layers.incidents import photos as incident_photos
+from layers.incidents.models import Incident, IncidentPhoto, IncidentStatus
 from layers.maps.base import render as render_map
 from layers.maps.worker import countdown_text, worker_map
 from layers.pages.forms import ReportIncidentForm, TransitionForm, VisitForm
 from layers.pages.views.district import district_choice
-from layers.people.models import Household
+from layers.pages.views.offline import form_error_text, queued_time, wants_json
+from layers.people.models import Household, Visit
 
 worker_required = permission_required("people.view_household", raise_exception=True)
+# Photos sent with a move: the department's 处理反馈 and the worker's 核查 (before/after the fix).
+PHOTO_STAGE_FOR_STATUS = {IncidentStatus.FEEDBACK: IncidentPhoto.Stage.FEEDBACK,
+                          IncidentStatus.CLOSED: IncidentPhoto.Stage.VERIFY}
 
 
 def _open_incidents(user, district: str | None = None):
@@ -92,15 +99,73 @@ def household_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def household_visit(request: HttpRequest, pk: int) -> HttpResponse:
     household = get_object_or_404(visibility.visible_households(request.user), pk=pk)
     form = VisitForm(request.POST)
-    if form.is_valid():
-        visit = form.save(commit=False)
-        visit.household, visit.user = household, request.user
-        visit.save()
-        Household.objects.filter(pk=pk).update(last_visit=timezone.localtime(visit.visited_at).date())
-        messages.success(request, "走访记录已保存")
-    else:
+    if not form.is_valid():
+        if wants_json(request):
+            return JsonResponse({"error": f"走访记录有误：{form_error_text(form)}"}, status=400)
         messages.error(request, f"走访记录有误：{form.errors.as_text()}")
+        return redirect("household", pk=pk)
+    client_id = form.cleaned_data["client_id"]
+    visit, created = _existing_visit(request.user, household, client_id), False
+    if visit is None:
+        visit = form.save(commit=False)
+        visit.household, visit.user, visit.client_id = household, request.user, client_id
+        try:
+            with transaction.atomic():
+                visit.save()
+                created = True
+        except IntegrityError:
+            # The same visit sent twice at once (a replay and a retry): the first one stays.
+            visit = _existing_visit(request.user, household, client_id)
+            if visit is None:
+                raise
+    if visit is False:
+        return _refused(request, "该走访的提交编号已被他人使用，请重新填写", redirect_to=("household", pk))
+    if created:
+        Household.objects.filter(pk=pk).update(last_visit=timezone.localtime(visit.visited_at).date())
+    if wants_json(request):
+        return JsonResponse({"id": visit.pk, "created": created, "url": reverse("household", args=[pk])},
+                            status=201 if created else 200)
+    messages.success(request, "走访记录已保存" if created else "该走访记录已保存过，未重复保存")
     return redirect("household", pk=pk)
+
+
+def _existing_visit(user, household, client_id) -> Visit | None | bool:
+    """The visit already stored under ``client_id`` (None: none; False: someone else's)."""
+    if client_id is None:
+        return None
+    visit = Visit.objects.filter(client_id=client_id).first()
+    if visit is None:
+        return None
+    return visit if (visit.user_id, visit.household_id) == (user.pk, household.pk) else False
+
+
+def _existing_incident(user, client_id) -> Incident | None | bool:
+    """The incident already reported under ``client_id`` (None: none; False: someone else's)."""
+    if client_id is None:
+        return None
+    incident = Incident.objects.filter(client_id=client_id).first()
+    if incident is None:
+        return None
+    return incident if incident.reporter_id == user.pk else False
+
+
+def _refused(request: HttpRequest, message: str, *, redirect_to: tuple) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": message}, status=400)
+    messages.error(request, message)
+    return redirect(*redirect_to)
+
+
+def _reported(request: HttpRequest, incident: Incident, *, created: bool) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"id": incident.pk, "created": created, "url": reverse("incident", args=[incident.pk])},
+                            status=201 if created else 200)
+    if created:
+        incident.refresh_from_db()
+        messages.success(request, f"事件已上报，所属网格：{incident.grid}")
+    else:
+        messages.info(request, "该事件已上报过，未重复保存")
+    return redirect("incident", pk=incident.pk)
 
 
 @login_required
@@ -108,19 +173,37 @@ def household_visit(request: HttpRequest, pk: int) -> HttpResponse:
 def report_incident(request: HttpRequest) -> HttpResponse:
     form = ReportIncidentForm(request.POST or None, initial=request.GET or None)
     if request.method == "POST" and form.is_valid():
+        client_id = form.cleaned_data["client_id"]
+        existing = _existing_incident(request.user, client_id)
+        if existing is False:
+            return _refused(request, "该上报的提交编号已被他人使用，请重新填写", redirect_to=("report_incident",))
+        if existing:
+            return _reported(request, existing, created=False)
         point = Point(form.cleaned_data["lon"], form.cleaned_data["lat"], srid=4326)
         try:
             report_grid(request.user, point)
-        except ReportLocationError as e:
+            photos = incident_photos.prepare_all(request.FILES.getlist(incident_photos.FIELD))
+        except (ReportLocationError, incident_photos.PhotoError) as e:
             form.add_error(None, str(e))
         else:
-            incident = lifecycle.report(
-                by=request.user, reporter_name=request.user.get_username(), geom=point,
-                category=form.cleaned_data["category"], description=form.cleaned_data["description"],
-                address=form.cleaned_data["address"])
-            incident.refresh_from_db()
-            messages.success(request, f"事件已上报，所属网格：{incident.grid}")
-            return redirect("incident", pk=incident.pk)
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    incident = lifecycle.report(
+                        by=request.user, reporter_name=request.user.get_username(), geom=point,
+                        category=form.cleaned_data["category"], description=form.cleaned_data["description"],
+                        address=form.cleaned_data["address"], client_id=client_id,
+                        reported_at=queued_time(form.cleaned_data["queued_at"], now=now))
+                    incident_photos.attach(incident, photos, stage=IncidentPhoto.Stage.REPORT, by=request.user)
+            except IntegrityError:
+                # The same report sent twice at once (a replay and a retry): the first one stays.
+                incident = _existing_incident(request.user, client_id)
+                if not incident:
+                    raise
+                return _reported(request, incident, created=False)
+            return _reported(request, incident, created=True)
+    if request.method == "POST" and wants_json(request):
+        return JsonResponse({"error": f"上报有误：{form_error_text(form)}"}, status=400)
     grids = visibility.visible_grids(request.user)
     return render(request, "pages/report.html", {"form": form, "grids_geojson": _grids_geojson(grids)})
 
@@ -161,10 +244,21 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             messages.error(request, "提交的内容无效：" + "；".join(e for errs in form.errors.values() for e in errs))
             return redirect("incident", pk=pk)
+        uploads = request.FILES.getlist(incident_photos.FIELD)
+        stage = PHOTO_STAGE_FOR_STATUS.get(form.cleaned_data["to_status"])
+        try:
+            if uploads and stage is None:
+                raise incident_photos.PhotoError("照片只能随「处理反馈」或「核查结案」一起上传")
+            photos = incident_photos.prepare_all(uploads)
+        except incident_photos.PhotoError as e:
+            messages.error(request, str(e))
+            return redirect("incident", pk=pk)
         try:
             lifecycle.move(incident, form.cleaned_data["to_status"], by=request.user,
                            note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"],
                            expected_status=form.cleaned_data["from_status"] or None)
+            if photos:
+                incident_photos.attach(incident, photos, stage=stage, by=request.user)
             messages.success(request, f"状态已更新为「{incident.get_status_display()}」")
         except lifecycle.TransitionError as e:
             messages.error(request, str(e))
