@@ -71,13 +71,15 @@ class IncidentSerializer(GeoFeatureModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
     deadline = serializers.SerializerMethodField()
+    # Made by the client (a UUID): the same report sent twice is stored once (views.IncidentViewSet.create).
+    client_id = serializers.UUIDField(required=False, allow_null=True)
 
     class Meta:
         model = Incident
         geo_field = "geom"
         fields = ["id", "external_id", "category", "category_code", "category_name", "description", "address",
                   "reported_at", "status", "status_label", "dispatched_at", "closed_at", "deadline", "satisfaction",
-                  "grid", "grid_code", "synthetic"]
+                  "grid", "grid_code", "synthetic", "client_id"]
         read_only_fields = ["status", "dispatched_at", "closed_at", "satisfaction", "grid", "synthetic",
                             "reported_at", "external_id"]
 

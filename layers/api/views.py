@@ -3,6 +3,7 @@ exactly what the pages show them; objects outside their scope answer 404."""
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -121,6 +122,32 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         if until := time_param(self.request, "until"):
             qs = qs.filter(reported_at__lt=until)
         return qs.order_by("-reported_at", "-id")
+
+    def create(self, request, *args, **kwargs):
+        """201 with the new incident; 200 with the stored one when its ``client_id`` was
+        reported before by the same user (a phone sending its offline queue twice)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        client_id = serializer.validated_data.get("client_id")
+        try:
+            if existing := self._reported_before(client_id):
+                return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+            with transaction.atomic():
+                self.perform_create(serializer)
+        except IntegrityError:
+            # The same client_id twice at once: the first report stays, the second gets it.
+            if existing := self._reported_before(client_id):
+                return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+            raise
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def _reported_before(self, client_id) -> Incident | None:
+        if client_id is None:
+            return None
+        existing = Incident.objects.filter(client_id=client_id).select_related("category", "grid").first()
+        if existing is not None and existing.reporter_id != self.request.user.pk:
+            raise ValidationError({"client_id": ["该提交编号已被他人使用 (client_id already used)"]})
+        return existing
 
     def perform_create(self, serializer):
         user = self.request.user
