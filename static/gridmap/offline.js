@@ -9,7 +9,7 @@
  *   csrftoken cookie, readable by scripts: CSRF_COOKIE_HTTPONLY is off and the token is not
  *   kept in the session) and removed once the server answered.
  * - Queued items belong to the user who made them: another login on the same phone does not
- *   send them in its own name. Logging out drops the cached pages.
+ *   send them in its own name. Logging out drops the cached pages (templates/pages/sw.js).
  */
 (function () {
   'use strict';
@@ -64,7 +64,8 @@
     return mine().then(function (items) {
       badge.setAttribute('data-count', String(items.length));
       badge.querySelector('.n').textContent = String(items.length);
-      badge.hidden = items.length === 0;
+      badge.querySelector('.off').hidden = navigator.onLine;
+      badge.hidden = items.length === 0 && navigator.onLine;
       var list = document.getElementById('offline-queue-list');
       if (!list) { return; }
       list.replaceChildren();
@@ -174,19 +175,11 @@
 
   window.addEventListener('online', flush);
   window.addEventListener('offline', show);
+  window.addEventListener('online', show);
   setInterval(function () { if (badge.getAttribute('data-count') !== '0') { flush(); } }, 30000);
   badge.addEventListener('click', function () {
     var list = document.getElementById('offline-queue-list');
     if (list) { list.hidden = !list.hidden; }
-  });
-
-  // Logging out: the pages kept for offline use show this user's households; drop them.
-  document.addEventListener('submit', function (event) {
-    if (event.target.matches && event.target.matches('form[data-logout]') && window.caches) {
-      caches.keys().then(function (names) {
-        names.forEach(function (n) { if (n.indexOf('gridmap-') === 0) { caches.delete(n); } });
-      });
-    }
   });
 
   if ('serviceWorker' in navigator && badge.getAttribute('data-sw')) {

@@ -8,6 +8,7 @@ var STATIC_URLS = {{ static_json|safe }};
 var PAGES = {{ pages_json|safe }};
 var STATIC_PREFIX = {{ static_prefix|safe }};
 var NEVER = {{ never_json|safe }};
+var LOGOUT = {{ logout_json|safe }};
 
 function keep(cache, url) {
   // One by one: a page this user may not open (403) or a redirect to the login is skipped,
@@ -47,10 +48,26 @@ function excluded(path) {
   return NEVER.some(function (p) { return path.indexOf(p) === 0; });
 }
 
+// Logging out: the pages kept here show this user's households and cases; drop them (the
+// static files stay). The logout itself goes to the network untouched.
+function dropPages() {
+  return caches.open(VERSION).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (r) {
+        return new URL(r.url).pathname.indexOf(STATIC_PREFIX) !== 0;
+      }).map(function (r) { return cache.delete(r); }));
+    });
+  });
+}
+
 self.addEventListener('fetch', function (event) {
   var request = event.request;
-  if (request.method !== 'GET') { return; }
   var url = new URL(request.url);
+  if (request.method === 'POST' && url.origin === self.location.origin && url.pathname === LOGOUT) {
+    event.waitUntil(dropPages());
+    return;
+  }
+  if (request.method !== 'GET') { return; }
   if (url.origin !== self.location.origin || excluded(url.pathname)) { return; }
   if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
     event.respondWith(caches.open(VERSION).then(function (cache) {

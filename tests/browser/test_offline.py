@@ -58,6 +58,26 @@ def _controlled(page) -> None:
     page.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=30000)
 
 
+CACHED = """async () => {
+  const out = {pages: [], static: 0};
+  for (const name of await caches.keys()) {
+    for (const r of await (await caches.open(name)).keys()) {
+      const path = new URL(r.url).pathname;
+      if (path.startsWith('/static/')) { out.static++; } else { out.pages.push(path); }
+    }
+  }
+  return out;
+}"""
+CACHED_PAGES_GONE = """async () => {
+  for (const name of await caches.keys()) {
+    for (const r of await (await caches.open(name)).keys()) {
+      if (!new URL(r.url).pathname.startsWith('/static/')) { return false; }
+    }
+  }
+  return true;
+}"""
+
+
 def _count(page) -> str:
     return page.get_attribute("#offline-queue", "data-count")
 
@@ -78,7 +98,8 @@ def test_report_with_photo_made_offline_is_sent_once_when_back_online(phone, wor
     page.wait_for_function("() => document.getElementById('offline-queue').dataset.count === '1'")
     badge = page.locator("#offline-queue")
     assert badge.is_visible() and "待上传 1 条" in badge.inner_text().replace("\n", " ")
-    assert "已保存在本机" in page.inner_text(".offline-note")
+    assert "已保存在本机" in page.inner_text(".offline-note") and "离线" in badge.inner_text()
+    page.locator(".offline-note").scroll_into_view_if_needed()
     _shot(page, "phone_offline_queue")
     assert not Incident.objects.filter(description="离线上报：井盖缺失").exists()
 
@@ -135,3 +156,13 @@ def test_visit_made_offline_is_sent_once_and_the_pages_open_offline(phone, world
     frame.wait_for_selector(".leaflet-container", timeout=15000)
     _shot(page, "phone_offline_my_grids")
     assert Visit.objects.count() == 1
+
+    # Logging out drops the kept pages (households, cases); the static files stay.
+    page.context.set_offline(False)
+    page.goto(page.base + "/my/", wait_until="networkidle")
+    kept = page.evaluate(CACHED)["pages"]
+    assert "/my/" in kept and f"/households/{world.hw.pk}/" in kept and "/incidents/new/" in kept
+    page.tap("header button:has-text('退出')")
+    page.wait_for_url("**/accounts/login/**")
+    page.wait_for_function(CACHED_PAGES_GONE, timeout=15000)
+    assert page.evaluate(CACHED)["static"] > 20

@@ -88,6 +88,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "pages_json": json.dumps(pages),
         "static_prefix": json.dumps(_static_prefix()),
         "never_json": json.dumps(["/accounts/", "/admin/", "/api/", "/sw.js", "/data/"]),
+        "logout_json": json.dumps(reverse("logout")),
     })
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
