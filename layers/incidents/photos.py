@@ -99,7 +99,10 @@ def prepare(upload) -> PreparedPhoto:
             image = ImageOps.exif_transpose(image)
     except PhotoError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        msg = f"照片「{name}」像素过多，请缩小后再上传"
+        raise PhotoError(msg) from e
+    except UnidentifiedImageError as e:
         msg = f"文件「{name}」不是图片或无法识别，请上传照片"
         raise PhotoError(msg) from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:

@@ -73,11 +73,14 @@ def test_queued_time_is_kept_when_plausible(world):
     c = client_for(world.worker_w)
     two_hours_ago = timezone.now() - timedelta(hours=2)
     c.post("/incidents/new/", _form(uuid.uuid4(), queued_at=two_hours_ago.isoformat()), **JSON)
-    assert abs(Incident.objects.get(description="路灯不亮").reported_at - two_hours_ago) < timedelta(seconds=1)
+    incident = Incident.objects.get(description="路灯不亮")
+    assert abs(incident.reported_at - two_hours_ago) < timedelta(seconds=1)
+    assert incident.transitions.get().note.startswith("离线上报，")
     # A phone whose clock says 2001: the time of arrival instead.
     c.post("/incidents/new/", _form(uuid.uuid4(), description="钟不准", queued_at="2001-01-01T08:00:00+08:00"),
            **JSON)
     assert timezone.now() - Incident.objects.get(description="钟不准").reported_at < timedelta(minutes=1)
+    assert Incident.objects.get(description="钟不准").transitions.get().note == ""
 
 
 def _api(client, cid, description="垃圾堆放"):

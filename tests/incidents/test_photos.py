@@ -184,3 +184,12 @@ def test_photos_go_into_the_backup(world, tmp_path):
     (archive,) = (tmp_path / "backups").glob("gridmap-*.tar")
     with tarfile.open(archive) as tar:
         assert f"media/{photo.file.name}" in tar.getnames()
+
+
+def test_image_of_too_many_pixels_is_refused_before_decoding(world):
+    out = io.BytesIO()
+    Image.new("1", (10_000, 7_000)).save(out, format="PNG")  # 70 megapixels in a few kB
+    c = client_for(world.worker_w)
+    response = _report(c, world, SimpleUploadedFile("全景.png", out.getvalue(), "image/png"))
+    assert response.status_code == 200 and "照片「全景.png」像素过多" in response.content.decode()
+    assert not Incident.objects.filter(description="井盖缺失").exists()

@@ -187,13 +187,16 @@ def report_incident(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(e))
         else:
             now = timezone.now()
+            reported_at = queued_time(form.cleaned_data["queued_at"], now=now)
+            # A report made offline keeps the time it was made; the history says when it arrived.
+            note = f"离线上报，{timezone.localtime(now):%Y-%m-%d %H:%M} 上传" if reported_at != now else ""
             try:
                 with transaction.atomic():
                     incident = lifecycle.report(
                         by=request.user, reporter_name=request.user.get_username(), geom=point,
                         category=form.cleaned_data["category"], description=form.cleaned_data["description"],
-                        address=form.cleaned_data["address"], client_id=client_id,
-                        reported_at=queued_time(form.cleaned_data["queued_at"], now=now))
+                        address=form.cleaned_data["address"], client_id=client_id, reported_at=reported_at,
+                        note=note)
                     incident_photos.attach(incident, photos, stage=IncidentPhoto.Stage.REPORT, by=request.user)
             except IntegrityError:
                 # The same report sent twice at once (a replay and a retry): the first one stays.
