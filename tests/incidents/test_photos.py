@@ -193,3 +193,12 @@ def test_image_of_too_many_pixels_is_refused_before_decoding(world):
     response = _report(c, world, SimpleUploadedFile("全景.png", out.getvalue(), "image/png"))
     assert response.status_code == 200 and "照片「全景.png」像素过多" in response.content.decode()
     assert not Incident.objects.filter(description="井盖缺失").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_incident_removes_its_photo_files(world, _media):
+    photo = _photo_of_west_incident(world)
+    files = [_media / photo.file.name, _media / photo.thumbnail.name]
+    assert all(f.exists() for f in files)
+    photo.incident.delete()
+    assert not any(f.exists() for f in files) and not IncidentPhoto.objects.exists()
