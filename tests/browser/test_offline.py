@@ -6,6 +6,8 @@ Screenshots: test-output/phone_offline_*.png."""
 from __future__ import annotations
 
 import io
+import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,9 +49,18 @@ def phone(browser, production_server, client):
         context.close()
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, *, full_page: bool = False) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=full_page)
+
+
+TIMINGS: dict[str, float] = {}
+
+
+def _save_timings() -> None:
+    """Seconds from tap to answer on the production server, for the notes."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "phone_offline_timings.json").write_text(json.dumps(TIMINGS, indent=1))
 
 
 def _controlled(page) -> None:
@@ -94,17 +105,20 @@ def test_report_with_photo_made_offline_is_sent_once_when_back_online(phone, wor
     page.fill("#id_lat", "30.656")
     page.set_input_files("#id_photos", files=[{"name": "井盖.jpg", "mimeType": "image/jpeg",
                                                "buffer": gps_jpeg(1200, 900, 1)}])
+    started = time.monotonic()
     page.tap("button[type=submit]:has-text('上报')")
     page.wait_for_function("() => document.getElementById('offline-queue').dataset.count === '1'")
+    TIMINGS["report_tap_to_queued_s"] = round(time.monotonic() - started, 3)
     badge = page.locator("#offline-queue")
     assert badge.is_visible() and "待上传 1 条" in badge.inner_text().replace("\n", " ")
     assert "已保存在本机" in page.inner_text(".offline-note") and "离线" in badge.inner_text()
-    page.locator(".offline-note").scroll_into_view_if_needed()
-    _shot(page, "phone_offline_queue")
+    _shot(page, "phone_offline_queue", full_page=True)  # the header's count and the note under the form
     assert not Incident.objects.filter(description="离线上报：井盖缺失").exists()
 
+    started = time.monotonic()
     page.context.set_offline(False)
     page.wait_for_function("() => document.getElementById('offline-queue').dataset.count === '0'", timeout=30000)
+    TIMINGS["report_online_to_uploaded_s"] = round(time.monotonic() - started, 3)
     assert not badge.is_visible()
     incident = Incident.objects.get(description="离线上报：井盖缺失")
     assert incident.reporter == world.worker_w and incident.grid == world.west and incident.client_id is not None
@@ -117,8 +131,11 @@ def test_report_with_photo_made_offline_is_sent_once_when_back_online(phone, wor
 
     # Offline again: the report page comes from the cache.
     page.context.set_offline(True)
+    started = time.monotonic()
     page.reload(wait_until="domcontentloaded")
     page.wait_for_selector("#id_description")
+    TIMINGS["report_page_offline_load_s"] = round(time.monotonic() - started, 3)
+    _save_timings()
     assert "上报事件" in page.inner_text("h2")
     page.wait_for_selector("#pick .leaflet-interactive", state="attached")  # Leaflet and the grids, offline
     _shot(page, "phone_offline_reload")
@@ -134,13 +151,18 @@ def test_visit_made_offline_is_sent_once_and_the_pages_open_offline(phone, world
     page.select_option("#id_kind", label="帮扶慰问")
     page.fill("#id_visited_at", when.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#id_note", "离线走访：老人身体好")
+    started = time.monotonic()
     page.tap("button[type=submit]:has-text('保存')")
     page.wait_for_function("() => document.getElementById('offline-queue').dataset.count === '1'")
+    TIMINGS["visit_tap_to_queued_s"] = round(time.monotonic() - started, 3)
     _shot(page, "phone_offline_visit_queue")
     assert not Visit.objects.exists()
 
+    started = time.monotonic()
     page.context.set_offline(False)
     page.wait_for_function("() => document.getElementById('offline-queue').dataset.count === '0'", timeout=30000)
+    TIMINGS["visit_online_to_uploaded_s"] = round(time.monotonic() - started, 3)
+    _save_timings()
     visit = Visit.objects.get()
     assert (visit.household, visit.user, visit.note, visit.kind) == (world.hw, world.worker_w, "离线走访：老人身体好", "care")
     assert abs(visit.visited_at - when.replace(second=0, microsecond=0)) < timedelta(minutes=1)
