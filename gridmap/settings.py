@@ -158,6 +158,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_MAX_AGE = int(os.environ.get("GRIDMAP_STATIC_MAX_AGE", "3600"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files are never served under MEDIA_URL: incident photos go through
+# layers/pages/views/photos.py, which checks who may see the incident.
+GRIDMAP_PHOTO_MAX_BYTES = int(os.environ.get("GRIDMAP_PHOTO_MAX_BYTES", str(20 * 1024 * 1024)))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

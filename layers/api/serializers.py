@@ -75,13 +75,16 @@ class IncidentSerializer(GeoFeatureModelSerializer):
     stage = serializers.SerializerMethodField(help_text="the running stage's clock (layers.incidents.limits): "
                                                         "{name: 立案|派遣|处置, deadline, state: ok|warning|overdue}; "
                                                         "null once closed or cancelled")
+    # Made by the client (a UUID): the same report sent twice is stored once (views.IncidentViewSet.create).
+    client_id = serializers.UUIDField(required=False, allow_null=True)
 
     class Meta:
         model = Incident
         geo_field = "geom"
         fields = ["id", "external_id", "category", "category_code", "category_name", "description", "address",
                   "reported_at", "status", "status_label", "dispatched_at", "closed_at", "deadline", "stage",
-                  "satisfaction", "grid", "grid_code", "synthetic", "department", "department_name", "duplicate_of"]
+                  "satisfaction", "grid", "grid_code", "synthetic", "department", "department_name", "duplicate_of",
+                  "client_id"]
         read_only_fields = ["status", "department", "dispatched_at", "closed_at", "satisfaction", "grid", "synthetic",
                             "reported_at", "external_id", "duplicate_of"]
 

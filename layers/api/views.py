@@ -3,6 +3,7 @@ exactly what the pages show them; objects outside their scope answer 404."""
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -131,13 +132,17 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return qs.order_by("-reported_at", "-id")
 
     def create(self, request, *args, **kwargs):
-        """Report an incident. If cases of the same category within 50 m and 72 h exist
-        (layers.incidents.duplicates), 409 lists them unless the feature's properties say
-        ``link_to`` (the id of one of them: the report is recorded on it, 200, no new case)
-        or ``force_new: true`` (a new case all the same, 201)."""
+        """Report an incident. 200 with the stored one when its ``client_id`` was reported
+        before by the same user (a phone sending its offline queue twice). If cases of the same
+        category within 50 m and 72 h exist (layers.incidents.duplicates), 409 lists them unless
+        the feature's properties say ``link_to`` (the id of one of them: the report is recorded
+        on it, 200, no new case) or ``force_new: true`` (a new case all the same, 201)."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data, user = serializer.validated_data, request.user
+        client_id = data.get("client_id")
+        if existing := self._reported_before(client_id):
+            return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
         try:
             report_grid(user, data["geom"])
         except ReportLocationError as e:
@@ -158,8 +163,23 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
             return Response({"detail": "附近 50 米内、72 小时内已有同类事件，可能重复：请在 properties 中带 link_to"
                                        "（关联到其中一件）或 force_new: true（仍然新建）重新提交",
                              "duplicates": [duplicates.as_dict(c) for c in found]}, status=status.HTTP_409_CONFLICT)
-        serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **data)
+        try:
+            with transaction.atomic():
+                serializer.instance = lifecycle.report(by=user, reporter_name=user.get_username(), **data)
+        except IntegrityError:
+            # The same client_id twice at once: the first report stays, the second gets it.
+            if existing := self._reported_before(client_id):
+                return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+            raise
         return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def _reported_before(self, client_id) -> Incident | None:
+        if client_id is None:
+            return None
+        existing = Incident.objects.filter(client_id=client_id).select_related("category", "grid").first()
+        if existing is not None and existing.reporter_id != self.request.user.pk:
+            raise ValidationError({"client_id": ["该提交编号已被他人使用"]})
+        return existing
 
     @extend_schema(request=s.TransitionRequestSerializer, responses=s.TransitionSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated, StepPermissions])

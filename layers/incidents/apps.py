@@ -8,6 +8,7 @@ class IncidentsConfig(AppConfig):
     verbose_name = "事件"
 
     def ready(self) -> None:
+        from layers.incidents import signals  # noqa: F401 - connects the photo file clean-up
         from layers.incidents.tasks import ensure_schedule
 
         # The reminder schedule exists in every installation (django_q's tables are migrated by then).

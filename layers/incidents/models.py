@@ -11,14 +11,15 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db.models import Q
+from django.utils import timezone
 from django_fsm import FSMField
 
 from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
 from layers.grids.models import District, GridLinked, Synthetic, geometry_rules
 from layers.incidents.lifecycle import SATISFACTION_CHOICES, IncidentLifecycle, IncidentStatus
 
-__all__ = ["Department", "Incident", "IncidentCategory", "IncidentReport", "IncidentStatus", "IncidentTransition",
-           "IncidentUrge", "Notification"]
+__all__ = ["Department", "Incident", "IncidentCategory", "IncidentPhoto", "IncidentReport", "IncidentStatus",
+           "IncidentTransition", "IncidentUrge", "Notification"]
 
 # --- incidents ------------------------------------------------------------------------------
 
@@ -115,6 +116,9 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
     # case as ``duplicate_of``; the status is moved separately, through the lifecycle.
     duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="merged", verbose_name="重复于")
+    # Made by the phone (crypto.randomUUID) before sending: a report queued offline and sent
+    # twice (a retry, a lost answer) is stored once (layers/pages/views/worker.py, the API).
+    client_id = models.UUIDField("客户端编号", null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "事件"
@@ -245,3 +249,34 @@ class IncidentReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} · {self.reported_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentPhoto(models.Model):
+    """A photo of an incident, taken at report (上报), with the department's feedback
+    (处置反馈) or at verification (核查). The file is the server's re-encoded JPEG (at most
+    layers.incidents.photos.MAX_LONG_SIDE_PX on its long side, no metadata: no GPS) under
+    MEDIA_ROOT with a random name; it is served only through the incident's page
+    (layers/pages/views/photos.py), never under a public URL."""
+
+    class Stage(models.TextChoices):
+        REPORT = "report", "上报"
+        FEEDBACK = "feedback", "处置反馈"
+        VERIFY = "verify", "核查"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="photos", verbose_name="事件")
+    stage = models.CharField("环节", max_length=10, choices=Stage.choices)
+    file = models.FileField("照片", max_length=200)
+    thumbnail = models.FileField("缩略图", max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="上传人"
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    width = models.PositiveIntegerField("宽(像素)")
+    height = models.PositiveIntegerField("高(像素)")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事件照片"
+        ordering = ["incident", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} · {self.uploaded_at:%Y-%m-%d %H:%M}"

@@ -42,6 +42,9 @@ class VisitForm(forms.ModelForm):
             parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
         return "；".join(parts)
 
+    # Made by the phone (static/gridmap/offline.js): the same visit sent twice is stored once.
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
 
 class ReportIncidentForm(forms.Form):
     """An incident at a point picked on the map (or typed), in WGS84 degrees."""
@@ -53,6 +56,10 @@ class ReportIncidentForm(forms.Form):
     address = forms.CharField(label="地址", required=False, max_length=field_limit(Incident, "address"))
     lon = forms.FloatField(label="经度", min_value=73, max_value=136)
     lat = forms.FloatField(label="纬度", min_value=3, max_value=54)
+    # Made by the phone (static/gridmap/offline.js): the same report sent twice is stored once.
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # When a report queued offline was made (set by offline.js); see layers.pages.views.offline.
+    queued_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
 
 class TransitionForm(forms.Form):

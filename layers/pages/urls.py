@@ -1,6 +1,6 @@
 from django.urls import path
 
-from layers.pages.views import data, department, home, incidents, patrol, phone, planner, worker
+from layers.pages.views import data, department, home, incidents, offline, patrol, phone, photos, planner, worker
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -28,6 +28,10 @@ urlpatterns = [
     path("dept/", department.department_page, name="department"),
     path("incidents/<int:pk>/step/", department.incident_step, name="incident_step"),
     path("notifications/", department.notifications_page, name="notifications"),
+    # photos (only through the incident's visibility) and the offline shell
+    path("incidents/<int:pk>/photos/<int:photo_id>/", photos.incident_photo, name="incident_photo"),
+    path("incidents/<int:pk>/photos/<int:photo_id>/thumb/", photos.incident_photo_thumb, name="incident_photo_thumb"),
+    path("sw.js", offline.service_worker, name="service_worker"),
     # 规划人员
     path("planner/", planner.planner_page, name="planner"),
     path("planner/map.html", planner.planner_map_html, name="planner_map"),

@@ -124,6 +124,8 @@ class Visit(models.Model):
     visited_at = ReadableDateTimeField("走访时间", validators=[validate_event_time])
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.ROUTINE)
     note = models.TextField("记录", blank=True, max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    # Made by the phone before sending: a visit queued offline and sent twice is stored once.
+    client_id = models.UUIDField("客户端编号", null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "走访记录"

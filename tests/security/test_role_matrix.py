@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver
 
@@ -99,6 +100,12 @@ MATRIX: dict[tuple[str, str], Row] = {
                                     (LOGIN, 403, 403, 403, 404, 404, 404, 403), {"into": "0"}),
     ("incident_duplicates", "GET"): Row("GET", lambda w: "/incidents/duplicates/?lon=104.066&lat=30.656&category="
                                         f"{category('dispute').id}", WORKER_PAGE),
+    # Photos: whoever sees the incident (the photo is made on first use, see _photo_url).
+    ("incident_photo", "GET"): Row("GET", lambda w: _photo_url(w), (LOGIN, 200, 403, 200, 200, 200, 200, 404)),
+    ("incident_photo_thumb", "GET"): Row("GET", lambda w: _photo_url(w) + "thumb/",
+                                         (LOGIN, 200, 403, 200, 200, 200, 200, 404)),
+    # The service worker: every logged-in user (it holds no data, only the shell's addresses).
+    ("service_worker", "GET"): Row("GET", lambda w: "/sw.js", EVERYONE),
     ("planner", "GET"): Row("GET", lambda w: "/planner/?type=kindergarten", PLANNER_PAGE),
     ("planner_map", "GET"): Row("GET", lambda w: "/planner/map.html?type=kindergarten", PLANNER_PAGE),
     # GET only redirects back to the page; POST runs the siting model.
@@ -145,6 +152,28 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("admin:index", "GET"): Row("GET", lambda w: "/admin/", ("admin-login", "admin-login", "admin-login",
                                                             "admin-login", 200, 200, "admin-login", "admin-login")),
 }
+
+
+def _photo_url(w) -> str:
+    """The address of a photo of the west incident, made once per world."""
+    if not hasattr(w, "photo"):
+        import io
+
+        from PIL import Image
+
+        from layers.incidents.models import IncidentPhoto
+        from layers.incidents.photos import attach, prepare
+
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), (200, 0, 0)).save(out, format="JPEG")
+        upload = SimpleUploadedFile("m.jpg", out.getvalue(), "image/jpeg")
+        (w.photo,) = attach(w.iw, [prepare(upload)], stage=IncidentPhoto.Stage.REPORT)
+    return f"/incidents/{w.iw.id}/photos/{w.photo.id}/"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # photos the matrix makes stay out of var/media
 
 
 def _names(patterns, prefix: str = "") -> set[str]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from layers.accounts import visibility
+from layers.incidents import photos as incident_photos
 from layers.incidents import lifecycle
 from layers.incidents.lifecycle import IncidentStatus as S
 from layers.incidents.models import Department, IncidentTransition, Notification
@@ -75,9 +76,10 @@ def incident_step(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "处置部门：无权派遣到该部门")
         return redirect("incident", pk=pk)
     try:
-        lifecycle.move(incident, data["to_status"], by=request.user, note=data["note"],
-                       expected_status=data["from_status"], department=department)
-    except lifecycle.TransitionError as e:  # the role refused too: the message says who may
+        incident_photos.move_with_photos(incident, data["to_status"], request.FILES.getlist(incident_photos.FIELD),
+                                         by=request.user, note=data["note"], expected_status=data["from_status"],
+                                         department=department)
+    except (lifecycle.TransitionError, incident_photos.PhotoError) as e:  # a refused role: the message says who may
         messages.error(request, str(e))
     else:
         messages.success(request, f"状态已更新为「{incident.get_status_display()}」")

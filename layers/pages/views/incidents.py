@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from layers.accounts import visibility
 from layers.incidents import duplicates, lifecycle, limits, urges
+from layers.incidents import photos as incident_photos
 from layers.incidents.models import IncidentCategory, IncidentStatus
 from layers.maps.base import render as render_map
 from layers.maps.incident import LEGEND_TEXT, incident_map
@@ -142,11 +143,12 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "提交的内容无效：" + "；".join(e for errs in form.errors.values() for e in errs))
             return redirect("incident", pk=pk)
         try:
-            lifecycle.move(incident, form.cleaned_data["to_status"], by=request.user,
-                           note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"],
-                           expected_status=form.cleaned_data["from_status"] or None)
+            incident_photos.move_with_photos(
+                incident, form.cleaned_data["to_status"], request.FILES.getlist(incident_photos.FIELD),
+                by=request.user, note=form.cleaned_data["note"], satisfaction=form.cleaned_data["satisfaction"],
+                expected_status=form.cleaned_data["from_status"] or None)
             messages.success(request, f"状态已更新为「{incident.get_status_display()}」")
-        except lifecycle.TransitionError as e:
+        except (lifecycle.TransitionError, incident_photos.PhotoError) as e:
             messages.error(request, str(e))
         return redirect("incident", pk=pk)
     user = request.user
