@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "layers.accounts",
     "layers.maps",
     "importers",
+    "layers.summaries",
     "layers.api",
     "layers.pages",
     "layers.demo",
@@ -283,6 +284,12 @@ GRIDMAP_SITING_FOCUS_WEIGHT = float(os.environ.get("GRIDMAP_SITING_FOCUS_WEIGHT"
 # Recompute circles and walking times right after a commit that changed facilities,
 # households or the network through Django (bulk loads leave them to build_circles).
 GRIDMAP_ACCESS_AUTO_REFRESH = env_bool("GRIDMAP_ACCESS_AUTO_REFRESH", True)
+
+# --- leaders' summaries (layers/summaries) -------------------------------------------------
+# A vulnerable household (HouseholdTag.vulnerable) is due a visit every this many days; a tag
+# listed below shortens it (the smallest interval of a household's tags applies).
+GRIDMAP_VISIT_DUE_DAYS = int(os.environ.get("GRIDMAP_VISIT_DUE_DAYS", "30"))
+GRIDMAP_VISIT_DUE_DAYS_BY_TAG = {"独居老人": int(os.environ.get("GRIDMAP_VISIT_DUE_DAYS_ALONE", "7"))}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

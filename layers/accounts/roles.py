@@ -18,6 +18,10 @@ Each role opens exactly its pages (tests/security/test_role_matrix.py holds the 
 from __future__ import annotations
 
 WORKER, PLANNER, PATROL, ADMIN = "网格员", "规划人员", "巡防", "管理员"
+# 领导 (区/街道/社区 leaders): the summaries and ledgers of every level (layers/summaries), all
+# rows in view, never full ID numbers or phones.
+LEADER = "领导"
+SUMMARY_PAGES = ("summaries.view_summary",)
 
 # The permissions a page or API view of each analysis asks for (all of them).
 PLANNER_PAGES = ("accounts.use_planner", "accounts.view_all_grids")
@@ -31,6 +35,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.view_household", "people.change_household", "people.view_household_pii",
         "incidents.view_incident", "incidents.add_incident", "incidents.change_incident",
         "people.add_visit", "people.view_visit",
+        # Summaries and ledgers of their own grids (layers.accounts.visibility scopes them).
+        "summaries.view_summary", "summaries.export_ledger",
     ],
     PLANNER: [
         "grids.view_grid", "grids.view_community", "facilities.view_facility", "facilities.add_facility",
@@ -41,6 +47,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grids.view_grid", "grids.view_community", "facilities.view_facility",
         "incidents.view_incident", "incidents.view_incidentcategory",
         "accounts.view_all_grids", *PATROL_PAGES,
+    ],
+    LEADER: [
+        "grids.view_grid", "grids.view_community", "facilities.view_facility",
+        "people.view_household", "people.view_visit", "incidents.view_incident", "incidents.view_incidentcategory",
+        "accounts.view_all_grids", "accounts.view_all_households", "accounts.view_all_incidents",
+        *SUMMARY_PAGES, "summaries.export_ledger",
     ],
     ADMIN: [
         # Django's users and groups stay with superusers: change_user would let a group
@@ -53,7 +65,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 # The administrator also gets every permission of these apps (add/change/delete/view of
 # every model, the scopes and page permissions), less ADMIN_EXCLUDED.
-ADMIN_APPS = ("grids", "people", "incidents", "facilities", "patrols", "accounts")
+ADMIN_APPS = ("grids", "people", "incidents", "facilities", "patrols", "accounts", "summaries")
 ADMIN_EXCLUDED = {"people.view_household_pii"}
 
 
