@@ -39,7 +39,7 @@ TREND_SERIES: tuple[tuple[str, str, str | None], ...] = (
     ("上报事件", "reported", None),
     ("结案率", "closed", "cases"),
     ("满意率", "satisfied", "revisited"),
-    ("重点户走访(次)", "visits", None),
+    ("重点人群户次(月末)", "priority_members", None),
 )
 """Each chart: title, numerator key, denominator key (None: a count)."""
 

@@ -20,6 +20,8 @@ Counts of one grid for one period (a month, local time), keys:
     visits_due, visits_done           visits vulnerable households were due in the period, and
                                       those done (each household's done visits capped at its due)
     cov:<type code>                   households within the 15-minute walk of a type (now)
+    circle_reached, circle_possible   the sum of cov:<type> over all types, and households × types:
+                                      their ratio is the 15-minute circle's completeness (now)
     circle_complete                   households within it for every type (now)
 """
 
@@ -43,7 +45,8 @@ RATES: dict[str, tuple[str, str, str]] = {
     "on_time_rate": ("按期结案率", "closed_on_time", "closed"),
     "satisfaction_rate": ("满意率", "satisfied", "revisited"),
     "visit_rate": ("走访完成率", "visits_done", "visits_due"),
-    "circle_rate": ("15分钟生活圈完整率", "circle_complete", "households"),
+    "circle_rate": ("15分钟生活圈完整率", "circle_reached", "circle_possible"),
+    "circle_all_rate": ("全部设施类型可达户占比", "circle_complete", "households"),
 }
 """Each rate: its Chinese label, numerator and denominator (keys of the summed counts)."""
 
@@ -52,7 +55,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("reported", "上报事件"), ("cases", "有效案件(上报-不予立案)"), ("closed", "已结案"),
     ("close_rate", "结案率"), ("on_time_rate", "按期结案率"), ("satisfaction_rate", "满意率"),
     ("overdue", "逾期未结"), ("visits_due", "应走访(次)"), ("visits_done", "已走访(次)"), ("visit_rate", "走访完成率"),
-    ("circle_rate", "15分钟生活圈完整率"),
+    ("circle_rate", "15分钟生活圈完整率"), ("circle_all_rate", "全部设施类型可达户占比"),
 )
 """The headline figures of a summary, in the order pages, API and exports show them."""
 
@@ -116,7 +119,7 @@ class Figure:
         return self.current - self.previous
 
 
-SNAPSHOT_KEYS = {"households", "residents", "circle_rate"}
+SNAPSHOT_KEYS = {"households", "residents", "circle_rate", "circle_all_rate"}
 """Figures stored without history: their previous value is not known (shown as —)."""
 
 

@@ -164,12 +164,18 @@ def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int]) -> None:
             [minutes, list(grid_ids)])
         for grid_id, n in cur.fetchall():
             _bump(out, grid_id, "circle_complete", n)
+        # What full completeness would be: every household reaching every type.
+        cur.execute("SELECT count(*) FROM facilities_facilitytype")
+        types = cur.fetchone()[0]
+    for grid_id, row in out.items():
+        row["circle_reached"] = sum(v for k, v in row.items() if k.startswith("cov:"))
+        row["circle_possible"] = row.get("households", 0) * types
 
 
 def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[str, Counts]:
     """Per month (key '2026-10') over ``periods``: reported, cancelled, closed, revisited,
-    satisfied of that month's cohort and visits to households in a vulnerable group now
-    (``visits``), summed over ``grid_ids`` — one query each, grouped by month."""
+    satisfied of that month's cohort, and ledger memberships on the month's last day
+    (``priority``), summed over ``grid_ids`` — one query each, grouped by month."""
     out: dict[str, Counts] = {p.key: {} for p in periods}
     if not periods or not grid_ids:
         return out
@@ -188,11 +194,14 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
                 out[month].update(reported=reported, cancelled=cancelled, closed=closed, revisited=revisited,
                                   satisfied=satisfied)
         cur.execute(
-            "SELECT to_char(v.visited_at AT TIME ZONE %s, 'YYYY-MM'), count(*) FROM people_visit v"
-            "  JOIN people_household h ON h.id = v.household_id"
-            " WHERE h.grid_id = ANY(%s) AND v.visited_at >= %s AND v.visited_at < %s AND h.tags && %s::varchar[]"
-            " GROUP BY 1", [tz, list(grid_ids), start, end, sorted(HouseholdTag.vulnerable())])
-        for month, visits in cur.fetchall():
+            "SELECT to_char(d, 'YYYY-MM'), count(DISTINCT (m.household_id, m.\"group\"))"
+            "  FROM unnest(%s::date[]) AS d"
+            "  JOIN people_prioritymembership m ON (m.entered_on IS NULL OR m.entered_on <= d)"
+            "                                  AND (m.left_on IS NULL OR m.left_on > d)"
+            "  JOIN people_household h ON h.id = m.household_id"
+            " WHERE h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s) GROUP BY 1",
+            [[p.last_day() for p in periods], list(grid_ids), list(LEDGER_GROUPS)])
+        for month, members in cur.fetchall():
             if month in out:
-                out[month]["visits"] = visits
+                out[month]["priority_members"] = members
     return out

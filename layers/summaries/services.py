@@ -27,7 +27,12 @@ TREND_MONTHS = 12
 
 
 class SummaryError(ValueError):
-    """A level or code that cannot be read (400); the message is Chinese and names the parameter."""
+    """A level or code that cannot be read (400); the message is Chinese and names the parameter
+    (``param``: 'level' or 'code')."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class NotInScope(LookupError):
@@ -90,14 +95,14 @@ def _unit(row: dict, level: str) -> Unit:
 def check_level(level: str | None, code: str | None, *, code_required: bool = True) -> tuple[str, str | None]:
     """A level among district/street/community/grid and a code of its digits (else SummaryError)."""
     if level not in LEVELS:
-        raise SummaryError(f"参数 level：应为 district / street / community / grid 之一（收到 {str(level)[:20]!r}）")
+        raise SummaryError(f"参数 level：应为 district / street / community / grid 之一（收到 {str(level)[:20]!r}）", "level")
     if not code:
         if code_required:
-            raise SummaryError("参数 code：需要该级单位的代码")
+            raise SummaryError("参数 code：需要该级单位的代码", "code")
         return level, None
     digits = CODE_DIGITS[level]
     if not (code.isascii() and code.isdigit() and len(code) == digits):
-        raise SummaryError(f"参数 code：{figures.LEVEL_NAMES[level]}代码应为 {digits} 位数字（收到 {code[:20]!r}）")
+        raise SummaryError(f"参数 code：{figures.LEVEL_NAMES[level]}代码应为 {digits} 位数字（收到 {code[:20]!r}）", "code")
     return level, code
 
 
