@@ -167,7 +167,7 @@ def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int]) -> None:
         # What full completeness would be: every household reaching every type.
         cur.execute("SELECT count(*) FROM facilities_facilitytype")
         types = cur.fetchone()[0]
-    for grid_id, row in out.items():
+    for row in out.values():
         row["circle_reached"] = sum(v for k, v in row.items() if k.startswith("cov:"))
         row["circle_possible"] = row.get("households", 0) * types
 
