@@ -55,7 +55,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("reported", "上报事件"), ("cases", "有效案件(上报-不予立案)"), ("closed", "已结案"),
     ("close_rate", "结案率"), ("on_time_rate", "按期结案率"), ("satisfaction_rate", "满意率"),
     ("overdue", "逾期未结"), ("visits_due", "应走访(次)"), ("visits_done", "已走访(次)"), ("visit_rate", "走访完成率"),
-    ("circle_rate", "15分钟生活圈完整率"), ("circle_all_rate", "全部设施类型可达户占比"),
+    ("circle_rate", "15分钟生活圈完整率"),
 )
 """The headline figures of a summary, in the order pages, API and exports show them."""
 
