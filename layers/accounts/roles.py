@@ -9,6 +9,8 @@ Each role opens exactly its pages (tests/security/test_role_matrix.py holds the 
 - 网格员: 我的网格, households, visits, 上报事件, incidents of their grids;
 - 规划人员: 设施覆盖 (PLANNER_PAGES), /api/circles/, /api/coverage/;
 - 巡防: 巡防热点 (PATROL_PAGES), /api/hotspots/, incidents read-only;
+- 领导: 辖区汇总 and 台账 of every level (SUMMARY_PAGES, /api/summary/), all rows in view, never
+  full ID numbers or phones (grid workers see the summaries and ledgers of their own grids);
 - 管理员: everything, 数据导入导出 (DATA_PAGES) too — every model permission of the domain apps (the admin site), the
   view_all_* scopes, both analysis pages, the login records of django-axes — except the full
   ID numbers and phones (people.view_household_pii), which stay with the grid workers who

@@ -87,9 +87,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("summary", "GET"): Row("GET", lambda w: "/summary/", WORKER_PAGE),
     ("summary_unit", "GET"): Row("GET", lambda w: "/summary/street/510104001/", (LOGIN, 404, 403, 403, 200, 200)),
     ("summary_ledger_all", "GET"): Row("GET", lambda w: "/summary/ledger/", WORKER_PAGE),
-    ("summary_ledger_export_all", "GET"): Row("GET", lambda w: "/summary/ledger.xlsx", WORKER_PAGE),
+    # The Excel ledger: a POST queues it (back to the ledger page), a GET is refused.
+    ("summary_ledger_export_all", "POST"): Row("POST", lambda w: "/summary/ledger.xlsx",
+                                               (LOGIN, 302, 403, 403, 302, 302), {"period": "2026-10"}),
     ("summary_ledger", "GET"): Row("GET", lambda w: f"/summary/grid/{w.west.code}/ledger/", WORKER_PAGE),
-    ("summary_ledger_export", "GET"): Row("GET", lambda w: f"/summary/grid/{w.west.code}/ledger.xlsx", WORKER_PAGE),
+    ("summary_ledger_export", "POST"): Row("POST", lambda w: f"/summary/grid/{w.west.code}/ledger.xlsx",
+                                           (LOGIN, 302, 403, 403, 302, 302), {"period": "2026-10"}),
     # layers/api/urls.py
     ("api-schema", "GET"): Row("GET", lambda w: "/api/schema/?format=json", API_EVERYONE),
     ("api-circles", "GET"): Row("GET", lambda w: "/api/circles/?type=kindergarten", API_PLANNER),

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
+from layers.jobs.tasks import run_job
 from layers.people.models import PiiAccessLog
 from layers.summaries.ledger import HEADERS, SUMMARY_HEADERS
 from tests.fixtures_world import client_for
@@ -43,10 +44,12 @@ def test_grid_worker_opens_own_grid_not_the_street(town):
                                     "1999-12", "9999-01", "2026-00", "x" * 5000])
 def test_hostile_periods_are_a_400_naming_the_parameter(town, period):
     c = client_for(town.leader)
-    for url in (STREET, STREET + "ledger/", STREET + "ledger.xlsx"):
+    for url in (STREET, STREET + "ledger/"):
         r = c.get(url, {"period": period})
         assert r.status_code == 400
         assert "参数 period" in r.content.decode()
+    r = c.post(STREET + "ledger.xlsx", {"period": period})
+    assert r.status_code == 400 and "参数 period" in r.content.decode()
     r = c.get("/api/summary/", {"level": "street", "period": period})
     assert r.status_code == 400 and "period" in r.json()
 
@@ -67,15 +70,28 @@ def test_ledger_page_lists_who_joined_and_left_masked(town):
     assert "510104197001011111" not in html
 
 
+def _export(client, url: str, **data) -> bytes:
+    """POST the export, run the queued job as the worker would, download its file."""
+    r = client.post(url, {"period": "2026-10", **data})
+    assert r.status_code == 302, r.content.decode()[:300]
+    job_id = int(r["Location"].split("job=")[1])
+    run_job(job_id)
+    page = client.get(r["Location"])
+    assert f"/jobs/{job_id}/download/" in page.content.decode()
+    download = client.get(f"/jobs/{job_id}/download/")
+    assert download.status_code == 200
+    return b"".join(download.streaming_content)
+
+
 def _sheet(body: bytes):
     wb = openpyxl.load_workbook(io.BytesIO(body))
     return wb["台账"], wb["汇总"]
 
 
 def test_leader_export_is_masked_and_not_logged(town):
-    r = client_for(town.leader).get(STREET + "ledger.xlsx?period=2026-10")
-    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
-    ledger, totals = _sheet(r.content)
+    c = client_for(town.leader)
+    assert c.get(STREET + "ledger.xlsx?period=2026-10").status_code == 405  # only a POST queues work
+    ledger, totals = _sheet(_export(c, STREET + "ledger.xlsx", masked="0"))
     rows = list(ledger.iter_rows(values_only=True))
     assert rows[1] == HEADERS
     body = rows[2:-1]
@@ -96,22 +112,22 @@ def test_leader_export_is_masked_and_not_logged(town):
 
 
 def test_entitled_export_is_full_and_logged_once_per_household(town):
-    r = client_for(town.admin).get(STREET + "ledger.xlsx?period=2026-10")  # a superuser may see PII
-    ledger, _ = _sheet(r.content)
+    c = client_for(town.admin)  # a superuser may see PII
+    ledger, _ = _sheet(_export(c, STREET + "ledger.xlsx"))
     assert "510104197001011111" in [row[5] for row in ledger.iter_rows(values_only=True)]
     logged = PiiAccessLog.objects.filter(user=town.admin)
     assert logged.count() == 4 and logged.first().via.startswith("台账导出 street:510104001 2026-10")
-    masked = client_for(town.admin).get(STREET + "ledger.xlsx?period=2026-10&masked=1")
-    assert "510104197001011111" not in str(list(_sheet(masked.content)[0].iter_rows(values_only=True)))
+    masked = _export(c, STREET + "ledger.xlsx", masked="1")
+    assert "510104197001011111" not in str(list(_sheet(masked)[0].iter_rows(values_only=True)))
     assert PiiAccessLog.objects.count() == 4
 
 
 def test_worker_export_covers_own_grid_in_full(town):
-    r = client_for(town.worker_w).get(f"/summary/grid/{town.west.code}/ledger.xlsx?period=2026-10")
-    rows = list(_sheet(r.content)[0].iter_rows(values_only=True))[2:-1]
+    c = client_for(town.worker_w)
+    rows = list(_sheet(_export(c, f"/summary/grid/{town.west.code}/ledger.xlsx"))[0].iter_rows(values_only=True))[2:-1]
     assert {row[3] for row in rows} == {"西网格"} and "王小明" in {row[4] for row in rows}
     assert PiiAccessLog.objects.filter(user=town.worker_w).count() == 2
-    assert client_for(town.worker_w).get(STREET + "ledger.xlsx").status_code == 404
+    assert c.post(STREET + "ledger.xlsx", {"period": "2026-10"}).status_code == 404
 
 
 def test_api_gives_the_same_figures_as_the_page(town):

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from layers.accounts.roles import SUMMARY_PAGES
 from layers.accounts.visibility import can_see_pii
 from layers.facilities.models import FacilityType
 from layers.incidents.lifecycle import IncidentStatus
 from layers.incidents.models import IncidentCategory
-from layers.summaries import charts, figures, ledger, services
+from layers.jobs.models import Job
+from layers.jobs.services import submit
+from layers.summaries import charts, figures, ledger, queries, services
 from layers.summaries.periods import PeriodError, parse_period
 
 summary_required = permission_required(SUMMARY_PAGES, raise_exception=True)
@@ -33,7 +37,7 @@ def _bad(request: HttpRequest, message: str) -> HttpResponse:
 def _open(request: HttpRequest, level: str, code: str | None):
     """(period, unit, grid rows, child level) or an HttpResponse for a bad parameter."""
     try:
-        period = parse_period(request.GET.get("period"))
+        period = parse_period(request.POST.get("period") if request.method == "POST" else request.GET.get("period"))
         unit, rows, child_level = services.open_unit(request.user, level, code)
     except (PeriodError, services.SummaryError) as e:
         return _bad(request, str(e))
@@ -73,7 +77,7 @@ def summary_page(request: HttpRequest, level: str = "all", code: str | None = No
         "statuses": statuses, "groups": groups, "coverage": coverage, "charts": charts.trend_charts(summary.trend),
         "child_columns": [label for _, label in CHILD_COLUMNS], "child_total": columns(summary.total),
         "child_level_name": figures.LEVEL_NAMES.get(summary.child_level or "", ""),
-        "circle_minutes": services.queries.circle_minutes(),
+        "circle_minutes": queries.circle_minutes(),
     })
 
 
@@ -88,8 +92,11 @@ def ledger_page(request: HttpRequest, level: str = "all", code: str | None = Non
     period, unit, rows, _ = opened
     ids = [r["id"] for r in rows]
     changes = ledger.entries(ids, period, only_changes=True)
+    job = None
+    if (job_id := request.GET.get("job", "")).isdigit() and len(job_id) < 12:
+        job = Job.objects.filter(pk=int(job_id), user=request.user, kind="summaries.export_ledger").first()
     return render(request, "pages/summary_ledger.html", {
-        "unit": unit, "period": period, "totals": ledger.group_totals(ids, period),
+        "unit": unit, "period": period, "job": job, "totals": ledger.group_totals(ids, period),
         "changes": [(e, e.note(period)) for e in changes], "may_export": request.user.has_perm("summaries.export_ledger"),
         "full": can_see_pii(request.user),
     })
@@ -98,20 +105,18 @@ def ledger_page(request: HttpRequest, level: str = "all", code: str | None = Non
 @login_required
 @summary_required
 @permission_required("summaries.export_ledger", raise_exception=True)
+@require_POST
 def ledger_export(request: HttpRequest, level: str = "all", code: str | None = None) -> HttpResponse:
-    """The month's ledger of the level as .xlsx: full personal data for a user entitled to it
-    (logged per household) unless ?masked=1, masked for everyone else."""
+    """Queue the month's ledger of the level as .xlsx (POST; the worker writes it: a district
+    takes seconds): full personal data for a user entitled to it (logged per household)
+    unless ``masked``, masked for everyone else. Back to the ledger page, which follows the job."""
     opened = _open(request, level, code)
     if isinstance(opened, HttpResponse):
         return opened
-    period, unit, rows, _ = opened
-    full = can_see_pii(request.user) and request.GET.get("masked") != "1"
-    ids = [r["id"] for r in rows]
-    items = ledger.entries(ids, period, masked=not full)
-    body = ledger.workbook(items, ledger.group_totals(ids, period), period, title=unit.name)
-    if full:
-        ledger.log_unmasked(request.user, items, via=f"台账导出 {unit.level}:{unit.code or '全部'} {period.key}")
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"ledger-{unit.level}-{unit.code or 'all'}-{period.key}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    period, unit, _, _ = opened
+    masked = request.POST.get("masked") == "1" or not can_see_pii(request.user)
+    job = submit("summaries.export_ledger", key=f"{request.user.pk}:{unit.level}:{unit.code}:{period.key}:{int(masked)}",
+                 label=f"{unit.name}{period.label}重点人群台账导出", user=request.user,
+                 params={"level": unit.level, "code": unit.code, "period": period.key, "masked": masked})
+    back = reverse("summary_ledger_all") if unit.level == "all" else reverse("summary_ledger", args=[unit.level, unit.code])
+    return redirect(f"{back}?period={period.key}&job={job.pk}")
