@@ -4,13 +4,16 @@ with a click, and nothing is fetched from outside."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from layers.grids.models import Grid
 from layers.incidents.models import Incident
 from layers.people.models import Household
+from layers.summaries.ledger import HEADERS
 from tests.summaries.conftest import OCT, town  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,3 +46,20 @@ def test_street_summary_matches_direct_counts(visit, town):  # noqa: F811
     page.wait_for_selector("#title:has-text('北社区')")
     assert int(page.inner_text(cell.format("total", "reported"))) == _reported("510104001002")
     assert v.outside_requests() == []
+
+
+def test_ledger_export_through_the_queue(visit, town):  # noqa: F811
+    """The export button queues the job; the server's worker writes the file; the page offers it."""
+    v = visit(town.leader)
+    page = v.open("/summary/street/510104001/ledger/?period=2026-10")
+    assert "本月退出" in page.inner_text("#ledger-changes")
+    page.click("#export button[type=submit]")
+    page.wait_for_selector("#download", timeout=60000)
+    v.screenshot("street_ledger")
+    with page.expect_download() as info:
+        page.click("#download")
+    name = info.value.suggested_filename
+    assert name.startswith("重点人群台账_510104001_2026-10") and name.endswith(".xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(info.value.path().read_bytes()))["台账"].iter_rows(values_only=True))
+    assert rows[1] == HEADERS and rows[-1][1] == f"{len(rows) - 3} 条" == "6 条"
+    assert v.errors == [] and v.outside_requests() == []
