@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "layers.accounts",
     "layers.maps",
     "importers",
+    "layers.summaries",
     "layers.api",
     "layers.pages",
     "layers.demo",
@@ -286,6 +287,7 @@ GRIDMAP_SITING_FOCUS_WEIGHT = float(os.environ.get("GRIDMAP_SITING_FOCUS_WEIGHT"
 # Recompute circles and walking times right after a commit that changed facilities,
 # households or the network through Django (bulk loads leave them to build_circles).
 GRIDMAP_ACCESS_AUTO_REFRESH = env_bool("GRIDMAP_ACCESS_AUTO_REFRESH", True)
+
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -14,6 +14,8 @@ Each role opens exactly its pages (tests/security/test_role_matrix.py holds the 
   districts would each get their own group and scope) but no household;
 - 处置部门 (department users): /dept/, the cases sent to their department(s) (visibility),
   接收处置 and 处理反馈 (accounts.handle_incidents, checked against incident.department);
+- 领导: 辖区汇总 and 台账 of every level (SUMMARY_PAGES, /api/summary/), all rows in view, never
+  full ID numbers or phones (grid workers see the summaries and ledgers of their own grids);
 - 管理员: everything, 数据导入导出 (DATA_PAGES) too — every model permission of the domain apps (the admin site), the
   view_all_* scopes, both analysis pages, the login records of django-axes — except the full
   ID numbers and phones (people.view_household_pii), which stay with the grid workers who
@@ -24,6 +26,10 @@ from __future__ import annotations
 
 WORKER, PLANNER, PATROL, ADMIN = "网格员", "规划人员", "巡防", "管理员"
 COMMAND, DEPARTMENT = "指挥中心", "处置部门"
+# 领导 (区/街道/社区 leaders): the summaries and ledgers of every level (layers/summaries), all
+# rows in view, never full ID numbers or phones.
+LEADER = "领导"
+SUMMARY_PAGES = ("summaries.view_summary",)
 
 # The permissions a page or API view of each analysis asks for (all of them).
 PLANNER_PAGES = ("accounts.use_planner", "accounts.view_all_grids")
@@ -38,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_incident", "incidents.add_incident", "incidents.change_incident",
         "people.add_visit", "people.view_visit",
         "incidents.urge_incident",  # 催办 (layers.incidents.urges); 督办 is the command centre's
+        # Summaries and ledgers of their own grids (layers.accounts.visibility scopes them).
+        "summaries.view_summary", "summaries.export_ledger",
     ],
     PLANNER: [
         "grids.view_grid", "grids.view_community", "facilities.view_facility", "facilities.add_facility",
@@ -59,6 +67,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_incident", "incidents.change_incident", "incidents.view_incidentcategory",
         "accounts.handle_incidents",
     ],
+    LEADER: [
+        "grids.view_grid", "grids.view_community", "facilities.view_facility",
+        "people.view_household", "people.view_visit", "incidents.view_incident", "incidents.view_incidentcategory",
+        "accounts.view_all_grids", "accounts.view_all_households", "accounts.view_all_incidents",
+        *SUMMARY_PAGES, "summaries.export_ledger",
+    ],
     ADMIN: [
         # Django's users and groups stay with superusers: change_user would let a group
         # member make themselves a superuser. view_user fills the grid-assignment form.
@@ -70,7 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 # The administrator also gets every permission of these apps (add/change/delete/view of
 # every model, the scopes and page permissions), less ADMIN_EXCLUDED.
-ADMIN_APPS = ("grids", "people", "incidents", "facilities", "patrols", "accounts")
+ADMIN_APPS = ("grids", "people", "incidents", "facilities", "patrols", "accounts", "summaries")
 ADMIN_EXCLUDED = {"people.view_household_pii"}
 
 

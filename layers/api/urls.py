@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from layers.api import analysis_views, views
+from layers.api import analysis_views, summary_views, views
 
 router = DefaultRouter()
 router.register("communities", views.CommunityViewSet, basename="community")
@@ -16,5 +16,6 @@ urlpatterns = [
     path("circles/", analysis_views.CircleView.as_view(), name="api-circles"),
     path("coverage/", analysis_views.CoverageView.as_view(), name="api-coverage"),
     path("hotspots/", analysis_views.HotspotView.as_view(), name="api-hotspots"),
+    path("summary/", summary_views.SummaryView.as_view(), name="api-summary"),
     path("", include(router.urls)),
 ]

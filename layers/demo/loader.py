@@ -191,6 +191,23 @@ def _stage(cursor, fixture_dir: Path, name: str) -> str:
     return table
 
 
+def _ledger_history(cur) -> None:
+    """A plausible priority-group history (layers.people.PriorityMembership) for the demo's
+    households, which the trigger has just entered all on today: entry days spread over the three
+    years before today, and a past 低保 membership ended in the last year for one household in
+    29 (deterministic: from the household id)."""
+    cur.execute("""
+        UPDATE people_prioritymembership m SET entered_on = gridmap_ledger_date() - ((h.id * 7919) % 1100)::int
+          FROM people_household h
+         WHERE h.id = m.household_id AND h.synthetic AND m.left_on IS NULL AND m.entered_on = gridmap_ledger_date()""")
+    cur.execute("""
+        INSERT INTO people_prioritymembership (household_id, "group", entered_on, left_on)
+        SELECT h.id, '低保', gridmap_ledger_date() - 400 - (h.id % 300)::int, gridmap_ledger_date() - (h.id % 360)::int
+          FROM people_household h
+         WHERE h.synthetic AND h.id % 29 = 0 AND NOT ('低保' = ANY (h.tags))
+           AND NOT EXISTS (SELECT 1 FROM people_prioritymembership m WHERE m.household_id = h.id AND m."group" = '低保')""")
+
+
 def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
     """Households, incidents and transitions, timestamps moved by ``shift_days``."""
     counts = {}
@@ -203,6 +220,7 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
                    coalesce(id_number, ''), coalesce(phone, ''), tags::varchar(10)[], last_visit + %s, true
               FROM demo_household ORDER BY external_id""", [shift_days])
         counts["households"] = cur.rowcount
+        _ledger_history(cur)
         _stage(cur, fixture_dir, "incidents.csv.xz")
         cur.execute("SELECT count(*) FROM demo_incident")
         staged = cur.fetchone()[0]

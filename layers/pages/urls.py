@@ -1,6 +1,8 @@
 from django.urls import path
 
-from layers.pages.views import data, department, home, incidents, offline, patrol, phone, photos, planner, worker
+from layers.pages.views import (
+    data, department, home, incidents, offline, patrol, phone, photos, planner, summary, worker,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -46,4 +48,11 @@ urlpatterns = [
     path("data/", data.data_page, name="data"),
     path("data/import/", data.data_import, name="data_import"),
     path("data/export/", data.data_export, name="data_export"),
+    # 领导: 辖区汇总 区 → 街道 → 社区 → 网格, and the priority-group ledgers (台账)
+    path("summary/", summary.summary_page, name="summary"),
+    path("summary/ledger/", summary.ledger_page, name="summary_ledger_all"),
+    path("summary/ledger.xlsx", summary.ledger_export, name="summary_ledger_export_all"),
+    path("summary/<str:level>/<str:code>/", summary.summary_page, name="summary_unit"),
+    path("summary/<str:level>/<str:code>/ledger/", summary.ledger_page, name="summary_ledger"),
+    path("summary/<str:level>/<str:code>/ledger.xlsx", summary.ledger_export, name="summary_ledger_export"),
 ]

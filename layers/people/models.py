@@ -177,3 +177,41 @@ class PiiAccessLog(models.Model):
         with connection.cursor() as cur:
             cur.execute(statement, [user.pk, via, *params])
             return cur.rowcount
+
+
+# --- priority-group ledgers (台账) --------------------------------------------------------------
+
+
+class PriorityMembership(models.Model):
+    """When a household entered and left one of its tags' groups (低保, 特困, 残疾, 独居老人, …):
+    the history behind the 民政 ledgers (台账).
+
+    Written by the database, never by Python: the trigger on people_household
+    (sql/0005_priority_membership.sql) opens a row when a tag appears (insert or update, admin,
+    import, form or bulk UPDATE alike) and closes it (``left_on``) when the tag goes. Dates are
+    local (Asia/Shanghai) calendar days; a session may set ``gridmap.ledger_date`` to record
+    another day (back-dated imports, tests). ``entered_on`` is NULL for rows present when the
+    ledger began (migration backfill: the day they entered is unknown). A household's deletion
+    deletes its history (ON DELETE CASCADE in the SQL file).
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="memberships",
+                                  verbose_name="户", db_constraint=False)
+    group = models.CharField("类别", max_length=10, choices=HouseholdTag.choices)
+    entered_on = models.DateField("纳入日期", null=True, blank=True, help_text="空：启用台账前已在册")
+    left_on = models.DateField("退出日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "重点人群台账记录"
+        ordering = ["household", "group", "entered_on"]
+        indexes = [models.Index(fields=["group", "entered_on"], name="membership_group_entered"),
+                   models.Index(fields=["group", "left_on"], name="membership_group_left")]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "group"], condition=Q(left_on__isnull=True),
+                                    name="membership_one_open_per_group"),
+            models.CheckConstraint(condition=Q(left_on__isnull=True) | Q(entered_on__isnull=True)
+                                   | Q(left_on__gte=models.F("entered_on")), name="membership_left_after_entered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} · {self.group} · {self.entered_on or '—'} → {self.left_on or '在册'}"

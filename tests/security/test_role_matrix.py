@@ -122,11 +122,22 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("data", "GET"): Row("GET", lambda w: "/data/", (LOGIN, 403, 403, 403, 200, 200, 403, 403)),
     ("data_import", "POST"): Row("POST", lambda w: "/data/import/", (LOGIN, 403, 403, 403, 400, 400, 403, 403)),
     ("data_export", "POST"): Row("POST", lambda w: "/data/export/", (LOGIN, 403, 403, 403, 400, 400, 403, 403)),
+    # 辖区汇总 and 台账: leaders and administrators everywhere, a grid worker on their own grids only.
+    ("summary", "GET"): Row("GET", lambda w: "/summary/", WORKER_PAGE),
+    ("summary_unit", "GET"): Row("GET", lambda w: "/summary/street/510104001/", (LOGIN, 404, 403, 403, 200, 200, 403, 403)),
+    ("summary_ledger_all", "GET"): Row("GET", lambda w: "/summary/ledger/", WORKER_PAGE),
+    # The Excel ledger: a POST queues it (back to the ledger page), a GET is refused.
+    ("summary_ledger_export_all", "POST"): Row("POST", lambda w: "/summary/ledger.xlsx",
+                                               (LOGIN, 302, 403, 403, 302, 302, 403, 403), {"period": "2026-10"}),
+    ("summary_ledger", "GET"): Row("GET", lambda w: f"/summary/grid/{w.west.code}/ledger/", WORKER_PAGE),
+    ("summary_ledger_export", "POST"): Row("POST", lambda w: f"/summary/grid/{w.west.code}/ledger.xlsx",
+                                           (LOGIN, 302, 403, 403, 302, 302, 403, 403), {"period": "2026-10"}),
     # layers/api/urls.py
     ("api-schema", "GET"): Row("GET", lambda w: "/api/schema/?format=json", API_EVERYONE),
     ("api-circles", "GET"): Row("GET", lambda w: "/api/circles/?type=kindergarten", API_PLANNER),
     ("api-coverage", "GET"): Row("GET", lambda w: "/api/coverage/?type=kindergarten", API_PLANNER),
     ("api-hotspots", "GET"): Row("GET", lambda w: "/api/hotspots/?days=7", API_PATROL),
+    ("api-summary", "GET"): Row("GET", lambda w: "/api/summary/?level=grid", API_WORKER),
     ("api-root", "GET"): Row("GET", lambda w: "/api/", API_EVERYONE),
     ("community-list", "GET"): Row("GET", lambda w: "/api/communities/", API_AREAS),
     ("community-detail", "GET"): Row("GET", lambda w: f"/api/communities/{w.community.id}/", API_AREAS),

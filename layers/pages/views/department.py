@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from layers.accounts import visibility
-from layers.incidents import photos as incident_photos
 from layers.incidents import lifecycle
+from layers.incidents import photos as incident_photos
 from layers.incidents.lifecycle import IncidentStatus as S
 from layers.incidents.models import Department, IncidentTransition, Notification
 from layers.maps.worker import countdown_text

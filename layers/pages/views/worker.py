@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,13 +21,13 @@ from layers.accounts.pii import reveal
 from layers.accounts.reporting import ReportLocationError, report_grid
 from layers.incidents import duplicates, lifecycle, limits
 from layers.incidents import photos as incident_photos
-from layers.incidents.models import Incident, IncidentPhoto, IncidentStatus
+from layers.incidents.models import Incident, IncidentPhoto
 from layers.maps.base import render as render_map
 from layers.maps.worker import countdown_text, worker_map
 from layers.pages.forms import ReportIncidentForm, VisitForm
 from layers.pages.views.district import district_choice
 from layers.pages.views.offline import form_error_text, queued_time, wants_json
-from layers.people.models import Household, Visit
+from layers.people.models import Visit
 
 worker_required = permission_required("people.view_household", raise_exception=True)
 

@@ -1,0 +1,207 @@
+"""The database side of the summaries: counts per grid for a period (see layers.summaries.figures
+for what each key means), set-based (GROUP BY grid), for a given set of grids.
+
+Deadlines are the lifecycle's (layers.incidents.lifecycle.deadline / is_overdue), called per
+case for the period's closed and open cases only; everything else is one aggregate query each.
+Service-circle completeness reads the stored walking times (facilities_householdaccess): no
+walking is computed here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from layers.incidents import lifecycle
+from layers.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
+from layers.incidents.models import Incident
+from layers.people.models import Household, HouseholdTag
+from layers.summaries.figures import LEDGER_GROUPS, Counts
+from layers.summaries.periods import Period
+
+CLOSED_STATUSES = (IncidentStatus.CLOSED, IncidentStatus.EVALUATED)
+
+
+def circle_minutes() -> int:
+    """The 15-minute life circle: the widest service circle drawn (settings.GRIDMAP_CIRCLE_MINUTES)."""
+    return max(settings.GRIDMAP_CIRCLE_MINUTES)
+
+
+def _bump(out: dict[int, Counts], grid_id: int, key: str, n: int) -> None:
+    row = out[grid_id]
+    row[key] = row.get(key, 0) + int(n)
+
+
+def grid_counts(grid_ids: Sequence[int], period: Period, *, now=None, snapshot: bool = True) -> dict[int, Counts]:
+    """Counts of each grid in ``grid_ids`` for ``period`` (keys: layers.summaries.figures);
+    ``snapshot`` False leaves out what has no history (households, residents, walking access):
+    the previous period's comparison needs only the rest."""
+    out: dict[int, Counts] = defaultdict(dict)
+    ids = list(grid_ids)
+    if not ids:
+        return {}
+    if snapshot:
+        for row in (Household.objects.filter(grid_id__in=ids).values("grid_id")
+                    .annotate(n=Count("id"), people=Sum("residents"))):
+            _bump(out, row["grid_id"], "households", row["n"])
+            _bump(out, row["grid_id"], "residents", row["people"] or 0)
+        _coverage_counts(out, ids)
+    for grid_id, group, n in group_members(ids, period):
+        _bump(out, grid_id, f"group:{group}", n)
+    _incident_counts(out, ids, period, now=now)
+    for grid_id, due, done in _visit_counts(ids, period):
+        _bump(out, grid_id, "visits_due", due)
+        _bump(out, grid_id, "visits_done", done)
+    return dict(out)
+
+
+def group_members(grid_ids: Sequence[int], period: Period) -> list[tuple[int, str, int]]:
+    """(grid id, group, households) in each ledger group on the period's last day."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT h.grid_id, m.\"group\", count(DISTINCT m.household_id)"
+            "  FROM people_prioritymembership m JOIN people_household h ON h.id = m.household_id"
+            " WHERE h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s)"
+            "   AND (m.entered_on IS NULL OR m.entered_on <= %s) AND (m.left_on IS NULL OR m.left_on > %s)"
+            " GROUP BY 1, 2", [list(grid_ids), list(LEDGER_GROUPS), period.last_day(), period.last_day()])
+        return cur.fetchall()
+
+
+def _cohort(grid_ids: Sequence[int], period: Period):
+    return Incident.objects.filter(grid_id__in=grid_ids, reported_at__gte=period.start, reported_at__lt=period.end)
+
+
+def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Period, *, now=None) -> None:
+    cohort = _cohort(grid_ids, period)
+    for row in (cohort.values("grid_id", "status", "category__code")
+                .annotate(n=Count("id"), revisited=Count("id", filter=~Q(satisfaction="")),
+                          satisfied=Count("id", filter=Q(satisfaction=lifecycle.SATISFIED)))):
+        g, n = row["grid_id"], row["n"]
+        _bump(out, g, "reported", n)
+        _bump(out, g, f"status:{row['status']}", n)
+        _bump(out, g, f"category:{row['category__code']}", n)
+        _bump(out, g, "revisited", row["revisited"])
+        _bump(out, g, "satisfied", row["satisfied"])
+        if row["status"] == IncidentStatus.CANCELLED:
+            _bump(out, g, "cancelled", n)
+        if row["status"] in CLOSED_STATUSES:
+            _bump(out, g, "closed", n)
+    # The deadline rules are the lifecycle's: asked case by case, for this period's cases only.
+    for incident in cohort.filter(status__in=CLOSED_STATUSES).select_related("category"):
+        limit = lifecycle.deadline(incident)
+        if limit is None or (incident.closed_at is not None and incident.closed_at <= limit):
+            _bump(out, incident.grid_id, "closed_on_time", 1)
+    now = now or timezone.now()
+    for incident in cohort.filter(status__in=OPEN_STATUSES).select_related("category"):
+        if lifecycle.is_overdue(incident, now=now):
+            _bump(out, incident.grid_id, "overdue", 1)
+
+
+def visit_intervals_json() -> str:
+    """Days between due visits per vulnerable tag (settings), as JSON for the SQL below."""
+    base = settings.GRIDMAP_VISIT_DUE_DAYS
+    by_tag = settings.GRIDMAP_VISIT_DUE_DAYS_BY_TAG
+    return json.dumps({str(t): max(1, int(by_tag.get(t, base))) for t in HouseholdTag.vulnerable()},
+                      ensure_ascii=False)
+
+
+def _visit_counts(grid_ids: Sequence[int], period: Period) -> list[tuple[int, int, int]]:
+    """(grid id, visits due, visits done) of the households in a vulnerable group on the period's
+    last day: each is due max(1, ⌊days / interval⌋) visits (its shortest interval), and its
+    visits in the period count up to that number (more visits to one household do not make up
+    for another's missing ones). Visits are the recorded ones (people_visit); a household whose
+    最近走访 (last_visit, also set by imports) falls in the period counts at least one."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            WITH intervals AS (SELECT key AS tag, value::int AS every_days FROM jsonb_each_text(%(intervals)s::jsonb)),
+            due AS (
+                SELECT m.household_id, greatest(1, %(days)s / min(i.every_days)) AS visits
+                  FROM people_prioritymembership m JOIN intervals i ON i.tag = m."group"
+                 WHERE (m.entered_on IS NULL OR m.entered_on <= %(last_day)s)
+                   AND (m.left_on IS NULL OR m.left_on > %(last_day)s)
+                 GROUP BY m.household_id),
+            done AS (
+                SELECT v.household_id, count(*) AS visits FROM people_visit v
+                 WHERE v.visited_at >= %(start)s AND v.visited_at < %(end)s GROUP BY v.household_id)
+            SELECT h.grid_id, sum(due.visits)::int,
+                   sum(least(greatest(coalesce(done.visits, 0),
+                                      CASE WHEN h.last_visit >= %(first_day)s AND h.last_visit <= %(last_day)s
+                                           THEN 1 ELSE 0 END), due.visits))::int
+              FROM due JOIN people_household h ON h.id = due.household_id
+              LEFT JOIN done ON done.household_id = due.household_id
+             WHERE h.grid_id = ANY(%(grids)s)
+             GROUP BY h.grid_id
+            """,
+            {"intervals": visit_intervals_json(), "days": period.days(), "last_day": period.last_day(),
+             "first_day": period.first_day, "start": period.start, "end": period.end, "grids": list(grid_ids)})
+        return cur.fetchall()
+
+
+def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int]) -> None:
+    """cov:<type> and circle_complete from the stored walking times (NULL minutes: not reached)."""
+    minutes = circle_minutes()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT h.grid_id, t.code, count(*) FROM people_household h"
+            "  JOIN facilities_householdaccess a ON a.household_id = h.id"
+            "  JOIN facilities_facilitytype t ON t.id = a.facility_type_id"
+            " WHERE h.grid_id = ANY(%s) AND a.minutes <= %s GROUP BY 1, 2", [list(grid_ids), minutes])
+        for grid_id, code, n in cur.fetchall():
+            _bump(out, grid_id, f"cov:{code}", n)
+        # One walking-time row per household and type (unique): reaching every type = as many rows as types.
+        cur.execute(
+            "SELECT h.grid_id, count(*) FROM people_household h"
+            "  JOIN (SELECT household_id, count(*) AS n FROM facilities_householdaccess WHERE minutes <= %s"
+            "         GROUP BY household_id) r ON r.household_id = h.id"
+            " WHERE h.grid_id = ANY(%s) AND r.n = (SELECT count(*) FROM facilities_facilitytype) GROUP BY 1",
+            [minutes, list(grid_ids)])
+        for grid_id, n in cur.fetchall():
+            _bump(out, grid_id, "circle_complete", n)
+        # What full completeness would be: every household reaching every type.
+        cur.execute("SELECT count(*) FROM facilities_facilitytype")
+        types = cur.fetchone()[0]
+    for row in out.values():
+        row["circle_reached"] = sum(v for k, v in row.items() if k.startswith("cov:"))
+        row["circle_possible"] = row.get("households", 0) * types
+
+
+def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[str, Counts]:
+    """Per month (key '2026-10') over ``periods``: reported, cancelled, closed, revisited,
+    satisfied of that month's cohort, and ledger memberships on the month's last day
+    (``priority``), summed over ``grid_ids`` — one query each, grouped by month."""
+    out: dict[str, Counts] = {p.key: {} for p in periods}
+    if not periods or not grid_ids:
+        return out
+    tz = settings.TIME_ZONE
+    start, end = periods[0].start, periods[-1].end
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT to_char(reported_at AT TIME ZONE %s, 'YYYY-MM'), count(*),"
+            "       count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status = ANY(%s)),"
+            "       count(*) FILTER (WHERE satisfaction <> ''), count(*) FILTER (WHERE satisfaction = %s)"
+            "  FROM incidents_incident WHERE grid_id = ANY(%s) AND reported_at >= %s AND reported_at < %s GROUP BY 1",
+            [tz, IncidentStatus.CANCELLED.value, [s.value for s in CLOSED_STATUSES], lifecycle.SATISFIED,
+             list(grid_ids), start, end])
+        for month, reported, cancelled, closed, revisited, satisfied in cur.fetchall():
+            if month in out:
+                out[month].update(reported=reported, cancelled=cancelled, closed=closed, revisited=revisited,
+                                  satisfied=satisfied)
+        cur.execute(
+            "SELECT to_char(d, 'YYYY-MM'), count(DISTINCT (m.household_id, m.\"group\"))"
+            "  FROM unnest(%s::date[]) AS d"
+            "  JOIN people_prioritymembership m ON (m.entered_on IS NULL OR m.entered_on <= d)"
+            "                                  AND (m.left_on IS NULL OR m.left_on > d)"
+            "  JOIN people_household h ON h.id = m.household_id"
+            " WHERE h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s) GROUP BY 1",
+            [[p.last_day() for p in periods], list(grid_ids), list(LEDGER_GROUPS)])
+        for month, members in cur.fetchall():
+            if month in out:
+                out[month]["priority_members"] = members
+    return out
