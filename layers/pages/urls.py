@@ -1,7 +1,17 @@
 from django.urls import path
 
 from layers.pages.views import (
-    data, department, home, incidents, offline, patrol, phone, photos, planner, summary, worker,
+    data,
+    department,
+    home,
+    incidents,
+    offline,
+    patrol,
+    phone,
+    photos,
+    planner,
+    summary,
+    worker,
 )
 
 urlpatterns = [
