@@ -60,3 +60,15 @@ def department(name: str = "城管执法中队", kind: str = "城管", district_
                                                defaults={"kind": kind})
     dept.users.add(*users)
     return dept
+
+
+def department_of(incident) -> Department:
+    """A 处置部门 of the incident's district (made once): what 派遣 asks for."""
+    district = incident.grid.community.street.district
+    dept, _ = Department.objects.get_or_create(district=district, name="测试处置部门", defaults={"kind": "城管"})
+    return dept
+
+
+def step_kwargs(incident, step: str) -> dict:
+    """The extra arguments lifecycle.move needs for ``step``: a department at 派遣."""
+    return {"department": department_of(incident)} if step == "dispatched" else {}

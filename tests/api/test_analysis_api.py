@@ -44,7 +44,7 @@ def test_bad_query_values_get_a_clear_answer_not_a_crash(world):
     assert response.status_code == 400 and "minutes" in response.json()
     patrol = client_for(world.patrol)
     page = patrol.get("/patrol/?days=abc")
-    assert page.status_code == 200 and "天数应为正整数" in page.content.decode()
+    assert page.status_code == 200 and "天数应为 1 到" in page.content.decode()
 
 
 def test_hot_spots_of_districts_in_two_zones_are_asked_one_district_at_a_time(world):

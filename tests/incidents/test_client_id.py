@@ -80,7 +80,10 @@ def test_queued_time_is_kept_when_plausible(world):
     c.post("/incidents/new/", _form(uuid.uuid4(), description="钟不准", queued_at="2001-01-01T08:00:00+08:00"),
            **JSON)
     assert timezone.now() - Incident.objects.get(description="钟不准").reported_at < timedelta(minutes=1)
-    assert Incident.objects.get(description="钟不准").transitions.get().note == ""
+    note = Incident.objects.get(description="钟不准").transitions.get().note
+    assert "离线上报" not in note
+    # The queue cannot be asked which case it repeats: the first step names the cases nearby.
+    assert note.startswith("附近可能重复：") and f"事件 {incident.pk}" in note
 
 
 def _api(client, cid, description="垃圾堆放"):

@@ -13,7 +13,7 @@ from layers.accounts import visibility
 from layers.incidents import duplicates, lifecycle
 from layers.incidents.models import Incident, IncidentReport
 from layers.incidents.models import IncidentStatus as S
-from tests.factories import category, point
+from tests.factories import category, department_of, point, step_kwargs
 from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_same_category_within_50_m_and_72_h_is_found(world):
 
 def test_closed_cases_count_and_other_grids_stay_hidden(world):
     for step in (S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.FEEDBACK, S.CLOSED):
-        lifecycle.move(world.iw, step)
+        lifecycle.move(world.iw, step, **step_kwargs(world.iw, step))
     assert [i.pk for i in _found(world.worker_w)] == [world.iw.pk]
     # The east worker's case 10 m inside their grid: not shown to the west worker.
     east = lifecycle.report(category=category("dispute"), description="东边", geom=point(104.0701, 30.656))
@@ -154,7 +154,7 @@ def test_merge_cancels_a_new_report_through_the_lifecycle(world):
 def test_merge_of_a_case_in_progress_keeps_its_status(world):
     dup = lifecycle.report(category=category("dispute"), description="已派遣的同一纠纷", geom=point(*NEAR))
     lifecycle.move(dup, S.ACCEPTED)
-    lifecycle.move(dup, S.DISPATCHED)
+    lifecycle.move(dup, S.DISPATCHED, department=department_of(dup))
     duplicates.merge(dup, world.iw, by=world.admin)
     assert dup.duplicate_of == world.iw and dup.status == S.DISPATCHED
 

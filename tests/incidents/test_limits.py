@@ -11,7 +11,7 @@ from django.utils import timezone
 from layers.incidents import lifecycle, limits
 from layers.incidents.models import Incident, IncidentCategory
 from layers.incidents.models import IncidentStatus as S
-from tests.factories import category, point, two_grids
+from tests.factories import category, department_of, point, two_grids
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_dispatch_stage_runs_from_acceptance_and_handling_from_dispatch(grids):
     clock = limits.stage_clock(incident, now=start + timedelta(minutes=20))
     assert clock.stage == "派遣" and clock.started_at == start + timedelta(minutes=10)
     assert clock.deadline == start + timedelta(minutes=25) and clock.state == limits.OK
-    lifecycle.move(incident, S.DISPATCHED, at=start + timedelta(minutes=40))  # 15 minutes late: not carried over
+    lifecycle.move(incident, S.DISPATCHED, at=start + timedelta(minutes=40), department=department_of(incident))  # 15 minutes late: not carried over
     clock = limits.stage_clock(incident, now=start + timedelta(hours=10, minutes=30))
     assert clock.stage == "处置" and clock.deadline == start + timedelta(minutes=40, hours=12)
     assert clock.state == limits.WARNING  # 2 h 10 min left of 12 h (< 20 %: 2 h 24 min)
@@ -96,7 +96,8 @@ def test_database_filters_agree_with_the_clocks(grids):
     lifecycle.move(cases["dispatch_overdue"], S.ACCEPTED, at=now - timedelta(hours=2))
     for key in ("handle_ok", "handle_overdue", "closed"):
         lifecycle.move(cases[key], S.ACCEPTED, at=cases[key].reported_at + timedelta(minutes=5))
-        lifecycle.move(cases[key], S.DISPATCHED, at=cases[key].reported_at + timedelta(minutes=10))
+        lifecycle.move(cases[key], S.DISPATCHED, at=cases[key].reported_at + timedelta(minutes=10),
+                       department=department_of(cases[key]))
     for step in (S.HANDLING, S.FEEDBACK, S.CLOSED):
         lifecycle.move(cases["closed"], step)
     qs = limits.with_stage_deadline(Incident.objects.select_related("category"))

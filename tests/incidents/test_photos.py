@@ -16,7 +16,7 @@ from layers.incidents import lifecycle
 from layers.incidents.models import Incident, IncidentPhoto
 from layers.incidents.models import IncidentStatus as S
 from layers.incidents.photos import MAX_LONG_SIDE_PX, THUMB_LONG_SIDE_PX
-from tests.factories import category
+from tests.factories import category, step_kwargs
 from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_case_page_shows_thumbnails_only_through_the_photo_view(world):
 def test_feedback_and_verification_photos_keep_their_stage(world):
     incident = world.iw
     for step in (S.ACCEPTED, S.DISPATCHED, S.HANDLING):
-        lifecycle.move(incident, step)
+        lifecycle.move(incident, step, **step_kwargs(incident, step))
     admin = client_for(world.admin)
     page = admin.get(f"/incidents/{incident.pk}/").content.decode()
     assert 'name="photos"' in page and 'capture="environment"' in page

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from layers.incidents import lifecycle
 from layers.people.models import Household, Visit
-from tests.factories import category, make_household, point
+from tests.factories import category, make_household, point, step_kwargs
 from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def _move(incident, *steps, at=None):
     for step in steps:
-        lifecycle.move(incident, step, at=at)
+        lifecycle.move(incident, step, at=at, **step_kwargs(incident, step))
     return incident
 
 

@@ -17,7 +17,7 @@ from layers.accounts.roles import LEADER
 from layers.incidents import lifecycle
 from layers.people.models import PriorityMembership, Visit
 from layers.summaries.periods import Period
-from tests.factories import box, category, make_community, make_grid, make_household, point
+from tests.factories import box, category, make_community, make_grid, make_household, point, step_kwargs
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 
@@ -46,7 +46,8 @@ def case(code: str, where, reported: dt.datetime, steps: list[str], *, hours_eac
     t = reported
     for step in steps:
         t += dt.timedelta(hours=hours_each)
-        lifecycle.move(incident, step, at=t, satisfaction=satisfaction if step == "evaluated" else "")
+        lifecycle.move(incident, step, at=t, satisfaction=satisfaction if step == "evaluated" else "",
+                       **step_kwargs(incident, step))
     return incident
 
 
