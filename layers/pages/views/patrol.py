@@ -43,13 +43,20 @@ def _patrol_filter(request: HttpRequest, district: str | None = None):
         return IncidentFilter.last_days(30, district=district), str(e)
 
 
+def as_of_note(as_of: dt.datetime) -> str:
+    """What a result served from before the latest reports says about its time."""
+    from django.conf import settings
+
+    return (f"分析截至 {timezone.localtime(as_of):%H:%M:%S}，此后的上报将在 "
+            f"{settings.GRIDMAP_PATROL_STALE_SECONDS} 秒内计入。")
+
+
 @login_required
 @patrol_required
 def patrol_page(request: HttpRequest) -> HttpResponse:
     """巡防热点: district, time window, category and hours; the hot-spot map with the patrol route.
     Districts in different Gauss–Krüger zones are analysed one at a time (district_choice)."""
-    from layers.patrols.advice import patrol_advice
-    from layers.patrols.cache import cached
+    from layers.patrols.cache import recent
 
     district = district_choice(request, require_one_zone=True)
     flt, error = _patrol_filter(request, district.code)
@@ -60,9 +67,9 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
         query["district"] = district.code
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
-    advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
+    answer = recent("advice", flt, cell=cell, rank=rank)
     return render(request, "pages/patrol.html", {
-        "rank": rank, "advice": advice.lines,
+        "rank": rank, "advice": answer.value.lines, "as_of": None if answer.fresh else as_of_note(answer.as_of),
         "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": query.urlencode(),
         "district": district,
         "days": int(flt.since and ((flt.until or timezone.now()) - flt.since).days or 30),
@@ -78,9 +85,7 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
 def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.patrol import patrol_map
     from layers.patrols import hotspots
-    from layers.patrols.advice import patrol_advice
-    from layers.patrols.cache import cached
-    from layers.patrols.counts import incident_points
+    from layers.patrols.cache import recent
     from layers.patrols.filters import IncidentQueryError
 
     flt, _ = _patrol_filter(request, district_choice(request, require_one_zone=True, say=False).code)
@@ -88,17 +93,19 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     # A refused route (no network, stops off the network) is said in the map's box. The
     # page and its frame ask the same questions: the second one is answered from the cache.
+    # Answers may be up to settings.GRIDMAP_PATROL_STALE_SECONDS old (layers.patrols.cache.recent).
     try:
-        advice = cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank), cell=cell, rank=rank)
+        answer = recent("advice", flt, cell=cell, rank=rank)
+        advice = answer.value
         result = advice.result if advice.result is not None else hotspots.hotspots(flt, kind=cell)
     except IncidentQueryError as e:  # e.g. districts in several zones: ?district= chooses one
         return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
-        emerging = cached("emerging", flt, lambda: hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10),
-                          cell=cell)
-    density = cached("density", flt, lambda: hotspots.density_surface(flt))
-    points = cached("points", flt, lambda: incident_points(flt, limit=1000))
+        emerging = recent("emerging", flt, cell=cell).value
+    density = recent("density", flt).value
+    points = recent("points", flt).value
+    notes = advice.lines if answer.fresh else [*advice.lines, as_of_note(answer.as_of)]
     m = patrol_map(hotspots=result, density=density, emerging=emerging, plan=advice.plan,
-                   incidents=points, title="巡防热点", notes=advice.lines)
+                   incidents=points, title="巡防热点", notes=notes)
     return HttpResponse(render_map(m, nonce=request.csp_nonce))
