@@ -8,7 +8,9 @@ gunicorn (gridmap/gunicorn.conf.py: 2 × cores + 1 workers × 4 threads unless
 GRIDMAP_WEB_WORKERS says otherwise) and then runserver on 127.0.0.1, each next to the
 background worker (`manage.py qcluster`, as `make serve` runs it: the same app, only the web
 server differs) and each with an empty cache folder of its own, and drives each with the
-same mix of users, every one with its own session logged in once through the login form (CSRF):
+same mix of users, every one with its own session logged in once through the login form (CSRF),
+after one visitor has opened each page once (what a page caches is computed by the first
+visitor after a restart; the measured time is the steady state):
   60 % grid workers: POST /api/incidents/ (a report inside their own grid), GET /my/,
                      GET /api/incidents/
   20 % planners:     GET /planner/, GET /api/coverage/?type=<a facility type>
@@ -241,6 +243,19 @@ def database_pid() -> int | None:
         return None
 
 
+def prime(base: str, world: World) -> None:
+    """One visitor per page before the load, as after a restart the first visitors do: the
+    analysis a page caches (patrol hot spots, coverage per type) is computed once, and the
+    measured time shows the steady state instead of 10 patrols waiting on the first answer."""
+    patrol, planner, worker = (login(base, pool[0].username) for pool in (world.patrols, world.planners, world.workers))
+    patrol.get(f"{base}/patrol/", timeout=600).raise_for_status()
+    for code in world.facility_types:
+        planner.get(f"{base}/api/coverage/?type={code}", timeout=600).raise_for_status()
+    planner.get(f"{base}/planner/", timeout=600).raise_for_status()
+    worker.get(f"{base}/my/", timeout=600).raise_for_status()
+    worker.get(f"{base}/api/incidents/", timeout=600).raise_for_status()
+
+
 def drive(base: str, world: World, users: int, seconds: float, warmup: float,
           probe=lambda: 0.0) -> tuple[list, float, float]:
     """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows, the wall time and
@@ -324,6 +339,7 @@ def main() -> None:
             processes = start_server(kind, port, cache_dir, dev_debug=args.dev_debug)
             try:
                 cpu = time.process_time()
+                prime(f"http://127.0.0.1:{port}", world)
                 roots = [p.pid for p in processes] + [pid for pid in [database_pid()] if pid]
                 rows, wall, server_cpu[kind] = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds,
                                                      args.warmup, probe=lambda roots=roots: tree_cpu_s(roots))

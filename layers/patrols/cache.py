@@ -9,10 +9,11 @@ recomputed exactly when something it reads has changed — whichever path wrote 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -140,18 +141,33 @@ def compute_and_store(what: str, flt: IncidentFilter, options: dict[str, Any], *
 
     now = now or timezone.now()
     version = data_version()  # read before the data: a write meanwhile makes the result stale
-    value = _compute(what, flt, options)
     exact, latest = _keys(what, flt, options, version, now)
+    value = _compute(what, flt, options)
     cache.set(exact, (now, value), timeout=TIMEOUT_S)
     cache.set(latest, (now, version, value), timeout=TIMEOUT_S)
     return Answer(value, now, True)
+
+
+def refresh_now(what: str, params: dict[str, Any], options: dict[str, Any]) -> Answer:
+    """The worker's side of :func:`recent`: the question ``params`` (:func:`filter_params`)
+    recomputed at the current data, unless a page did it meanwhile."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    flt = filter_from_params(params, now)
+    exact, latest = _keys(what, flt, options, data_version(), now)
+    with _one_at_a_time(latest):
+        if (hit := cache.get(exact)) is not None:
+            return Answer(hit[1], hit[0], True)
+        return compute_and_store(what, flt, options, now=now)
 
 
 def recent(what: str, flt: IncidentFilter, **options: Any) -> Answer:
     """``what`` ("advice" with cell and rank, "emerging" with cell, "density", "points") for
     ``flt``: the cached answer at the current data version; else the latest answer of the
     same question if it is at most settings.GRIDMAP_PATROL_STALE_SECONDS old (the worker is
-    asked to recompute it); else computed here."""
+    asked to recompute it); else computed here — unless another process is computing it right
+    then: the older answer, with its time, is shown meanwhile."""
     from django.conf import settings
     from django.utils import timezone
 
@@ -161,7 +177,8 @@ def recent(what: str, flt: IncidentFilter, **options: Any) -> Answer:
     if (hit := cache.get(exact)) is not None:
         return Answer(hit[1], hit[0], True)
     stale_s = float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
-    if stale_s > 0 and (last := cache.get(latest)) is not None:
+    last = cache.get(latest) if stale_s > 0 else None
+    if last is not None:
         as_of, last_version, value = last
         age_s = (now - as_of).total_seconds()
         if 0 <= age_s <= stale_s:
@@ -171,4 +188,31 @@ def recent(what: str, flt: IncidentFilter, **options: Any) -> Answer:
                 submit("patrols.refresh", key=latest.rsplit(":", 1)[1], label="更新巡防热点分析",
                        params={"what": what, "filter": filter_params(flt, now), "options": options})
             return Answer(value, as_of, last_version == version)
-    return compute_and_store(what, flt, options, now=now)
+    # Older than the window: recomputed here, one process at a time; while another one (the
+    # worker, another request) is at it, its predecessor is shown with its time rather than
+    # holding this web thread (and the connections queued behind it) for seconds.
+    with _one_at_a_time(latest, wait=last is None) as mine:
+        if (hit := cache.get(exact)) is not None:
+            return Answer(hit[1], hit[0], True)
+        if not mine:
+            return Answer(last[2], last[0], False)
+        return compute_and_store(what, flt, options, now=now)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(key: str, *, wait: bool = True) -> Iterator[bool]:
+    """Hold a PostgreSQL advisory lock named after ``key`` (session level: it also holds in
+    autocommit, and across gunicorn workers, threads and the background worker); with
+    ``wait`` False, yield False at once when another session holds it."""
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s), true" if wait else "SELECT pg_try_advisory_lock(%s)", [number])
+        mine = bool(cur.fetchone()[-1])
+    if not mine:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [number])

@@ -11,9 +11,8 @@ def refresh(job, progress, *, what: str, filter: dict, options: dict) -> dict:  
     worker's now) and keep it as the answer the pages serve."""
     from django.utils import timezone
 
-    from layers.patrols.cache import compute_and_store, filter_from_params
+    from layers.patrols.cache import refresh_now
 
-    now = timezone.now()
     progress(10, "正在更新巡防热点分析")
-    answer = compute_and_store(what, filter_from_params(filter, now), options, now=now)
+    answer = refresh_now(what, filter, options)
     return {"summary": f"巡防热点分析已更新（截至 {timezone.localtime(answer.as_of):%H:%M:%S}）"}
