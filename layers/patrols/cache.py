@@ -32,6 +32,15 @@ def data_version() -> int:
         return int(cur.fetchone()[0])
 
 
+def versions() -> tuple[int, int]:
+    """(the data version, the layout version: categories, grids, communities, walk network)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT last_value FROM gridmap_patrol_data_version),"
+                    " (SELECT last_value FROM gridmap_patrol_layout_version)")
+        data, layout = cur.fetchone()
+    return int(data), int(layout)
+
+
 def filter_key(flt: IncidentFilter) -> str:
     """The filter as text, its window to the minute: "the last 30 days" asked twice within a
     minute is the same question (the window's ends move by under a minute)."""
@@ -140,11 +149,11 @@ def compute_and_store(what: str, flt: IncidentFilter, options: dict[str, Any], *
     from django.utils import timezone
 
     now = now or timezone.now()
-    version = data_version()  # read before the data: a write meanwhile makes the result stale
+    version, layout = versions()  # read before the data: a write meanwhile makes the result stale
     exact, latest = _keys(what, flt, options, version, now)
     value = _compute(what, flt, options)
     cache.set(exact, (now, value), timeout=TIMEOUT_S)
-    cache.set(latest, (now, version, value), timeout=TIMEOUT_S)
+    cache.set(latest, (now, version, value, layout), timeout=TIMEOUT_S)
     return Answer(value, now, True)
 
 
@@ -165,21 +174,24 @@ def refresh_now(what: str, params: dict[str, Any], options: dict[str, Any]) -> A
 def recent(what: str, flt: IncidentFilter, **options: Any) -> Answer:
     """``what`` ("advice" with cell and rank, "emerging" with cell, "density", "points") for
     ``flt``: the cached answer at the current data version; else the latest answer of the
-    same question if it is at most settings.GRIDMAP_PATROL_STALE_SECONDS old (the worker is
+    same question if only incidents were written since and it is at most
+    settings.GRIDMAP_PATROL_STALE_SECONDS old (the worker is
     asked to recompute it); else computed here — unless another process is computing it right
     then: the older answer, with its time, is shown meanwhile."""
     from django.conf import settings
     from django.utils import timezone
 
     now = timezone.now()
-    version = data_version()
+    version, layout = versions()
     exact, latest = _keys(what, flt, options, version, now)
     if (hit := cache.get(exact)) is not None:
         return Answer(hit[1], hit[0], True)
     stale_s = float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
     last = cache.get(latest) if stale_s > 0 else None
+    if last is not None and last[3] != layout:  # a grid, category or the network changed: never shown
+        last = None
     if last is not None:
-        as_of, last_version, value = last
+        as_of, last_version, value, _layout = last
         age_s = (now - as_of).total_seconds()
         if 0 <= age_s <= stale_s:
             if last_version != version and age_s >= min(REFRESH_AFTER_S, stale_s / 2):

@@ -172,3 +172,14 @@ def test_while_another_process_recomputes_it_the_older_answer_is_shown_with_its_
         other.close()
     answer = recent("points", IncidentFilter.last_days(30, district=district))
     assert answer.fresh and new.pk in set(answer.value["id"])
+
+
+def test_a_renamed_grid_is_never_shown_under_its_old_name_even_within_the_window(world, district, settings):
+    from layers.patrols.cache import compute_and_store, recent
+
+    settings.GRIDMAP_PATROL_STALE_SECONDS = 60
+    flt = IncidentFilter.last_days(30, district=district)
+    compute_and_store("points", flt, {}, now=timezone.now() - dt.timedelta(seconds=20))
+    with connection.cursor() as cur:
+        cur.execute("UPDATE grids_grid SET code = code WHERE id = %s", [world.west.pk])
+    assert recent("points", IncidentFilter.last_days(30, district=district)).fresh
