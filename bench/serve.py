@@ -2,16 +2,25 @@
 
     .venv/bin/python bench/serve.py [--users 50] [--seconds 30] [--warmup 5]
 
-Loads the demo district into a separate database (gridmap_bench_serve) unless it is there,
-starts gunicorn (gridmap/gunicorn.conf.py: 2 × cores + 1 workers × 4 threads unless
-GRIDMAP_WEB_WORKERS says otherwise) and then runserver on 127.0.0.1, and drives each with the
-same mix of users, every one with its own session logged in through the login form (CSRF):
+Loads the demo district into a separate database (gridmap_bench_serve) unless it is there
+(and deletes the reports earlier runs added, so every run starts from the same data), starts
+gunicorn (gridmap/gunicorn.conf.py: 2 × cores + 1 workers × 4 threads unless
+GRIDMAP_WEB_WORKERS says otherwise) and then runserver on 127.0.0.1, each next to the
+background worker (`manage.py qcluster`, as `make serve` runs it: the same app, only the web
+server differs) and each with an empty cache folder of its own, and drives each with the
+same mix of users, every one with its own session logged in once through the login form (CSRF),
+after one visitor has opened each page once (what a page caches is computed by the first
+visitor after a restart; the measured time is the steady state):
   60 % grid workers: POST /api/incidents/ (a report inside their own grid), GET /my/,
                      GET /api/incidents/
   20 % planners:     GET /planner/, GET /api/coverage/?type=<a facility type>
   20 % patrols:      GET /patrol/
 Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over runserver's.
-The load generator runs on the same machine (it shares the cores with the server).
+The load generator runs on the same machine (it shares the cores with the server): one
+process, a thread per user on a keep-alive connection; the CPU seconds it used are printed
+with each table so that its share of the machine is known. runserver runs as a development
+checkout runs it: `manage.py runserver --noreload` with the checkout's settings (DEBUG is
+off unless GRIDMAP_DEBUG=1: pass --dev-debug to measure it with DEBUG on).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from _db import ROOT, setup_django
 
 DB_NAME = "gridmap_bench_serve"
 PASSWORD = "bench-serve-pw-2026"
+BENCH_REPORT = "压测上报（bench）"
 MIX = (("worker", 0.6), ("planner", 0.2), ("patrol", 0.2))
 
 
@@ -62,10 +72,11 @@ def prepare() -> World:
     from layers.accounts.roles import PATROL, PLANNER, WORKER
     from layers.accounts.visibility import visible_grids
     from layers.facilities.models import FacilityType
-    from layers.incidents.models import IncidentCategory
+    from layers.incidents.models import Incident, IncidentCategory
     from layers.people.models import Household
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    Incident.objects.filter(description=BENCH_REPORT).delete()  # an earlier run's reports
     if not Household.objects.exists():
         with tempfile.TemporaryDirectory() as tmp:
             call_command("load_demo", logins=str(Path(tmp) / "logins.txt"), verbosity=0)
@@ -97,34 +108,54 @@ def prepare() -> World:
                  list(FacilityType.objects.values_list("code", flat=True)))
 
 
-def start_server(kind: str, port: int) -> subprocess.Popen:
+def start_server(kind: str, port: int, cache_dir: str, *, dev_debug: bool = False) -> list[subprocess.Popen]:
+    """The web server ``kind`` and the background worker next to it; returns [server, worker]."""
     import socket
 
     with socket.socket() as probe:  # a server left on the port would be measured instead
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             sys.exit(f"bench/serve.py: 127.0.0.1:{port} is already taken; stop what listens there")
     env = {**os.environ, "GRIDMAP_DB_NAME": DB_NAME, "GRIDMAP_BIND": f"127.0.0.1:{port}",
-           "GRIDMAP_ACCESS_LOG": os.devnull}
+           "GRIDMAP_ACCESS_LOG": os.devnull, "GRIDMAP_CACHE_DIR": cache_dir}
     if kind == "gunicorn":
         cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gridmap/gunicorn.conf.py"]
     else:
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        if dev_debug:
+            env["GRIDMAP_DEBUG"] = "1"
     log = open(ROOT / "var" / f"bench-serve-{kind}.log", "w")  # noqa: SIM115 - closed with the process
+    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and server.poll() is None:
             try:
                 if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
-                    return server
+                    return [server, worker]
             except requests.RequestException:  # not listening yet, or workers still importing
                 pass
             time.sleep(0.5)
     except BaseException:
-        server.terminate()
+        stop([server, worker])
         raise
-    server.terminate()
+    stop([server, worker])
     sys.exit(f"bench/serve.py: {kind} did not come up; see var/bench-serve-{kind}.log")
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """SIGINT (the worker, like make serve's trap: SIGTERM can hang django-q2) / SIGTERM, then wait."""
+    import signal
+
+    for process, sig in zip(processes, (signal.SIGTERM, signal.SIGINT), strict=False):
+        if process.poll() is None:
+            process.send_signal(sig)
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def login(base: str, username: str) -> requests.Session:
@@ -149,7 +180,7 @@ def one_request(session: requests.Session, base: str, account: Account, world: W
             lon, lat = rng.choice(account.points)
             response = session.post(f"{base}/api/incidents/", timeout=120, json={
                 "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": {"category": rng.choice(world.categories), "description": "压测上报（bench）"}},
+                "properties": {"category": rng.choice(world.categories), "description": BENCH_REPORT}},
                 headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/my/"})
             ok = response.status_code == 201
         elif r < 0.6:
@@ -176,8 +207,59 @@ def one_request(session: requests.Session, base: str, account: Account, world: W
     return label, time.perf_counter() - t, ok
 
 
-def drive(base: str, world: World, users: int, seconds: float, warmup: float) -> tuple[list, float]:
-    """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows and the wall time."""
+def tree_cpu_s(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the processes ``roots`` and all their
+    descendants, those already ended and waited for included (/proc: cutime, cstime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            stats[int(entry)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))  # ppid; u, s, cu, cs
+    children = defaultdict(list)
+    for pid, (ppid, _) in stats.items():
+        children[ppid].append(pid)
+    total, todo = 0, [pid for pid in roots if pid in stats]
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo += children[pid]
+    return total / tick
+
+
+def database_pid() -> int | None:
+    """The embedded cluster's postmaster (its backends do the SQL work); None with DATABASE_URL."""
+    if os.environ.get("DATABASE_URL"):
+        return None
+    from gridmap import pgcluster
+
+    try:
+        return int((pgcluster.DATA_DIR / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def prime(base: str, world: World) -> None:
+    """One visitor per page before the load, as after a restart the first visitors do: the
+    analysis a page caches (patrol hot spots, coverage per type) is computed once, and the
+    measured time shows the steady state instead of 10 patrols waiting on the first answer."""
+    patrol, planner, worker = (login(base, pool[0].username) for pool in (world.patrols, world.planners, world.workers))
+    patrol.get(f"{base}/patrol/", timeout=600).raise_for_status()
+    for code in world.facility_types:
+        planner.get(f"{base}/api/coverage/?type={code}", timeout=600).raise_for_status()
+    planner.get(f"{base}/planner/", timeout=600).raise_for_status()
+    worker.get(f"{base}/my/", timeout=600).raise_for_status()
+    worker.get(f"{base}/api/incidents/", timeout=600).raise_for_status()
+
+
+def drive(base: str, world: World, users: int, seconds: float, warmup: float,
+          probe=lambda: 0.0) -> tuple[list, float, float]:
+    """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows, the wall time and
+    what ``probe()`` (the servers' CPU seconds) grew by over the measured time."""
     pools = {"worker": world.workers, "planner": world.planners, "patrol": world.patrols}
     plan = []
     for role, share in MIX:
@@ -213,8 +295,12 @@ def drive(base: str, world: World, users: int, seconds: float, warmup: float) ->
     with ThreadPoolExecutor(max_workers=users) as pool:
         futures = [pool.submit(user, i) for i in range(users)]
         start.wait()
+        time.sleep(max(0.0, timing["start"] + warmup - time.monotonic()))
+        cpu_start = probe()
+        time.sleep(max(0.0, timing["end"] - time.monotonic()))
+        cpu = probe() - cpu_start
         rows = [row for f in futures for row in f.result()]
-    return rows, time.monotonic() - timing["start"] - warmup
+    return rows, time.monotonic() - timing["start"] - warmup, cpu
 
 
 def summarise(rows: list, wall: float) -> dict[str, tuple]:
@@ -236,6 +322,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="measured time per server")
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds after the logins")
     parser.add_argument("--servers", default="gunicorn,runserver", help="which servers to drive, in order")
+    parser.add_argument("--dev-debug", action="store_true", help="runserver with GRIDMAP_DEBUG=1")
     args = parser.parse_args()
     world = prepare()
     print(f"{args.users} users ({', '.join(f'{int(s * 100)} % {r}s' for r, s in MIX)}), "
@@ -245,14 +332,20 @@ def main() -> None:
     workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "2 × cores + 1"
     threads = os.environ.get("GRIDMAP_WEB_THREADS") or "4"
     print(f"gunicorn: {workers} workers × {threads} threads (gridmap/gunicorn.conf.py)")
+    client_cpu, server_cpu = {}, {}
     for kind in args.servers.split(","):
         port = ports[kind]
-        server = start_server(kind, port)
-        try:
-            rows, wall = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup)
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+        with tempfile.TemporaryDirectory(prefix=f"bench-serve-cache-{kind}-") as cache_dir:
+            processes = start_server(kind, port, cache_dir, dev_debug=args.dev_debug)
+            try:
+                cpu = time.process_time()
+                prime(f"http://127.0.0.1:{port}", world)
+                roots = [p.pid for p in processes] + [pid for pid in [database_pid()] if pid]
+                rows, wall, server_cpu[kind] = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds,
+                                                     args.warmup, probe=lambda roots=roots: tree_cpu_s(roots))
+                client_cpu[kind] = (time.process_time() - cpu) / (wall + args.warmup)
+            finally:
+                stop(processes)
         results[kind] = summarise(rows, wall)
     labels = sorted({label for table in results.values() for label in table}, key=lambda s: (s == "(all)", s))
     print(f"\n{'server':<10} {'page':<28}{'req/s':>8}{'p50 s':>8}{'p95 s':>8}{'p99 s':>8}{'errors':>8}{'requests':>10}")
@@ -261,9 +354,19 @@ def main() -> None:
             if label in table:
                 rps, p50, p95, p99, errors, n = table[label]
                 print(f"{kind:<10} {label:<28}{rps:>8.2f}{p50:>8.3f}{p95:>8.3f}{p99:>8.3f}{errors:>8}{n:>10}")
+    print("\nserver CPU (web server, background worker and database processes) over the measured time:")
+    for kind, table in results.items():
+        n = table["(all)"][5]
+        print(f"  {kind:<10} {server_cpu[kind]:7.1f} CPU s = {server_cpu[kind] / args.seconds:4.2f} cores busy, "
+              f"{1000 * server_cpu[kind] / max(n, 1):6.1f} CPU ms per request")
+    print("load generator CPU (of one core, logins and warm-up included): "
+          + ", ".join(f"{kind} {share:.0%}" for kind, share in client_cpu.items()))
     if len(results) == 2:
         ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
         print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
+        cost = {kind: server_cpu[kind] / max(results[kind]["(all)"][5], 1) for kind in results}
+        if cost["gunicorn"] > 0:
+            print(f"server CPU per request runserver / gunicorn: {cost['runserver'] / cost['gunicorn']:.2f}×")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,10 @@ else:
         "HOST": str(pgcluster.SOCKET_DIR),
         "PORT": str(pgcluster.PORT),
     }
+# Keep a database connection per thread between requests (a new one costs a fork of the
+# PostgreSQL backend); checked before reuse so a restarted database is no error.
+_db["CONN_MAX_AGE"] = int(os.environ.get("GRIDMAP_DB_CONN_MAX_AGE", "300"))
+_db["CONN_HEALTH_CHECKS"] = True
 # Parallel test runs (several checkouts on one server) keep apart with GRIDMAP_TEST_DB_NAME.
 _db["TEST"] = {"NAME": os.environ.get("GRIDMAP_TEST_DB_NAME", f"test_{_db['NAME']}")}
 DATABASES = {"default": _db}
@@ -347,6 +351,9 @@ GRIDMAP_REPAIR_TOLERANCE = float(os.environ.get("GRIDMAP_REPAIR_TOLERANCE", "0.0
 # "queue": walking times and circles are recomputed by the background worker after a change
 # (web requests never do it); "inline": recomputed right after the commit (commands, tests).
 GRIDMAP_ACCESS_REFRESH = os.environ.get("GRIDMAP_ACCESS_REFRESH", "queue")
+# The patrol page may show an analysis up to this many seconds old (saying its time) while the
+# worker recomputes it after new reports (layers.patrols.cache.recent); 0: always current.
+GRIDMAP_PATROL_STALE_SECONDS = int(os.environ.get("GRIDMAP_PATROL_STALE_SECONDS", "60"))
 # django-q2 with the ORM broker: PostgreSQL is the queue, no other server. One worker process
 # (the jobs are CPU-heavy and the server has few cores); a job may run an hour; a failed job is
 # reported on its Job row, not retried (retry must exceed timeout, attempts 1).

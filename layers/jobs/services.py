@@ -18,16 +18,20 @@ def submit(kind: str, *, key: str = "", label: str = "", user=None, params: dict
     If a job of the same kind and key is still waiting, that job is returned instead: the
     work it will do covers this trigger too. The task is handed to the queue when the
     caller's transaction commits, so the worker never runs ahead of the data it reads."""
-    try:
-        with transaction.atomic():
-            job = Job.objects.create(kind=kind, key=key, label=label or kind, user=user, params=params or {})
-    except IntegrityError:
-        waiting = Job.objects.filter(kind=kind, key=key, state=Job.State.QUEUED).first()
-        if waiting is not None:
-            return waiting
-        raise
-    transaction.on_commit(lambda: _defer(job))
-    return job
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(kind=kind, key=key, label=label or kind, user=user, params=params or {})
+        except IntegrityError:
+            waiting = Job.objects.filter(kind=kind, key=key, state=Job.State.QUEUED).first()
+            if waiting is not None:
+                return waiting
+            if attempt == 2:
+                raise
+            continue  # the waiting job was taken by the worker meanwhile: queue a new one
+        transaction.on_commit(lambda job=job: _defer(job))
+        return job
+    raise AssertionError  # unreachable: the loop returns or raises
 
 
 def _defer(job: Job) -> None:

@@ -27,3 +27,16 @@ def period_options(*, days: int, today: str, categories, district: str | None, k
     """The cache options of one period check (the same in the page and the job)."""
     return {"days": int(days), "today": str(today), "categories": tuple(sorted(categories)),
             "district": district or "", "kind": kind}
+
+
+@job_task("patrols.refresh")
+def refresh(job, progress, *, what: str, filter: dict, options: dict) -> dict:  # noqa: A002 - the params' name
+    """Recompute one patrol analysis at the current data (a window ending now ends at the
+    worker's now) and keep it as the answer the pages serve."""
+    from django.utils import timezone
+
+    from layers.patrols.cache import refresh_now
+
+    progress(10, "正在更新巡防热点分析")
+    answer = refresh_now(what, filter, options)
+    return {"summary": f"巡防热点分析已更新（截至 {timezone.localtime(answer.as_of):%H:%M:%S}）"}

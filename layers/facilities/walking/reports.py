@@ -81,6 +81,27 @@ _DISTRICT = sql.SQL("LEFT JOIN grids_street s ON s.id = c.street_id LEFT JOIN gr
 
 def coverage_rows(*, level: str = "community", type_code: str | None = None,
                   district: str | None = None) -> list[CoverageRow]:
+    """:func:`compute_coverage_rows`, from the cache when nothing it reads has been written
+    since (the sequence gridmap_coverage_data_version, sql/0002_coverage_version.sql, draws a
+    new value on every write to households, types, walking times and the grid levels)."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT last_value FROM gridmap_coverage_data_version")
+        version = int(cur.fetchone()[0])
+    text = f"{level}|{type_code!r}|{district!r}|{_focus_json()}|v{version}"
+    key = "gridmap:coverage:" + hashlib.sha256(text.encode()).hexdigest()[:40]
+    rows = cache.get(key)
+    if rows is None:
+        rows = compute_coverage_rows(level=level, type_code=type_code, district=district)
+        cache.set(key, rows, timeout=24 * 3600)
+    return rows
+
+
+def compute_coverage_rows(*, level: str = "community", type_code: str | None = None,
+                          district: str | None = None) -> list[CoverageRow]:
     """Per facility type and community (or grid), then a total ("*") per type. ``district`` (a
     6-digit code) keeps that district's households; with None (all) and households in several
     districts, each district's total follows its units (``total`` "district")."""

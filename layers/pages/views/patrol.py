@@ -4,6 +4,7 @@ the printable A4 route card (/patrol/card/) with the same filters."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -93,12 +94,12 @@ def _route_options(request: HttpRequest, district: str | None) -> RouteOptions:
 
 
 def _advice(flt, cell: str, rank: str, options: RouteOptions):
-    from layers.patrols.advice import patrol_advice
-    from layers.patrols.cache import cached
+    """The patrol advice for the filter and the route options, from the patrol cache: it may be
+    up to settings.GRIDMAP_PATROL_STALE_SECONDS old (``answer.fresh`` False, ``answer.as_of``)."""
+    from layers.patrols.cache import recent
 
-    return cached("advice", flt, lambda: patrol_advice(flt, cell=cell, rank=rank, start=options.start,
-                                                       return_to_start=options.closed, dwell_minutes=options.dwell),
-                  cell=cell, rank=rank, start=options.start, closed=options.closed, dwell=options.dwell)  # fmt: skip
+    return recent("advice", flt, cell=cell, rank=rank, start=dataclasses.asdict(options.start),
+                  closed=options.closed, dwell=options.dwell)
 
 
 def _clock(depart: dt.datetime, minutes: float) -> str:
@@ -162,9 +163,16 @@ def _context(request: HttpRequest, *, for_card: bool = False):
     options = _route_options(request, district.code)
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     cell = "hex" if request.GET.get("cell") == "hex" else "grid"
-    advice = _advice(flt, cell, rank, options)
-    plan = advice.plan
-    return district, flt, error, options, rank, cell, advice, plan
+    answer = _advice(flt, cell, rank, options)
+    return district, flt, error, options, rank, cell, answer
+
+
+def as_of_note(as_of: dt.datetime) -> str:
+    """What a result served from before the latest reports says about its time."""
+    from django.conf import settings
+
+    return (f"分析截至 {timezone.localtime(as_of):%H:%M:%S}，此后的上报将在 "
+            f"{settings.GRIDMAP_PATROL_STALE_SECONDS} 秒内计入。")
 
 
 @login_required
@@ -175,7 +183,8 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
     Districts in different Gauss–Krüger zones are analysed one at a time (district_choice)."""
     from layers.patrols.start import police_rooms
 
-    district, flt, error, options, rank, cell, advice, plan = _context(request)
+    district, flt, error, options, rank, cell, answer = _context(request)
+    advice, plan = answer.value, answer.value.plan
     for _param, message in ([error] if error else []) + options.errors:
         messages.error(request, message)
     query = request.GET.copy()
@@ -184,6 +193,7 @@ def patrol_page(request: HttpRequest) -> HttpResponse:
     check = _period_check(flt, cell, request)
     return render(request, "pages/patrol.html", {
         "rank": rank, "advice": advice.lines, "plan": plan,
+        "as_of": None if answer.fresh else as_of_note(answer.as_of),
         "rows": route_rows(plan, options.depart) if plan else [],
         "windows": WINDOWS, "categories": IncidentCategory.objects.all(), "query": query.urlencode(),
         "district": district,
@@ -204,7 +214,8 @@ def patrol_card(request: HttpRequest) -> HttpResponse:
     """The printable A4 route card of the same filters: numbered stops named by their streets,
     planned times, a map, the date and the filter. A bad filter or start is refused (400, in
     Chinese), so that no card of a filter nobody asked for is printed."""
-    district, flt, error, options, rank, cell, advice, plan = _context(request, for_card=True)
+    district, flt, error, options, rank, cell, answer = _context(request, for_card=True)
+    advice, plan = answer.value, answer.value.plan
     refusals = ([error] if error else []) + options.errors
     if refusals:
         return render(request, "pages/patrol_card_refused.html", {"refusals": refusals}, status=400)
@@ -228,8 +239,7 @@ def patrol_card(request: HttpRequest) -> HttpResponse:
 def patrol_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.patrol import patrol_map
     from layers.patrols import hotspots
-    from layers.patrols.cache import cached
-    from layers.patrols.counts import incident_points
+    from layers.patrols.cache import recent
     from layers.patrols.filters import IncidentQueryError
 
     district = district_choice(request, require_one_zone=True, say=False)
@@ -239,17 +249,19 @@ def patrol_map_html(request: HttpRequest) -> HttpResponse:
     rank = "count" if request.GET.get("rank") == "count" else "gi"
     # A refused route (no network, stops off the network) is said in the map's box. The
     # page and its frame ask the same questions: the second one is answered from the cache.
+    # Answers may be up to settings.GRIDMAP_PATROL_STALE_SECONDS old (layers.patrols.cache.recent).
     try:
-        advice = _advice(flt, cell, rank, options)
+        answer = _advice(flt, cell, rank, options)
+        advice = answer.value
         result = advice.result if advice.result is not None else hotspots.hotspots(flt, kind=cell)
     except IncidentQueryError as e:  # e.g. districts in several zones: ?district= chooses one
         return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
     emerging = None
     if flt.since and (flt.until or timezone.now()) - flt.since >= dt.timedelta(days=70):
-        emerging = cached("emerging", flt, lambda: hotspots.emerging(flt, kind=cell, bin_kind="week", n_bins=10),
-                          cell=cell)
-    density = cached("density", flt, lambda: hotspots.density_surface(flt))
-    points = cached("points", flt, lambda: incident_points(flt, limit=1000))
+        emerging = recent("emerging", flt, cell=cell).value
+    density = recent("density", flt).value
+    points = recent("points", flt).value
+    notes = advice.lines if answer.fresh else [*advice.lines, as_of_note(answer.as_of)]
     m = patrol_map(hotspots=result, density=density, emerging=emerging, plan=advice.plan,
-                   incidents=points, title="巡防热点", notes=advice.lines)
+                   incidents=points, title="巡防热点", notes=notes)
     return HttpResponse(render_map(m, nonce=request.csp_nonce))
