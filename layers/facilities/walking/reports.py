@@ -82,7 +82,7 @@ _DISTRICT = sql.SQL("LEFT JOIN grids_street s ON s.id = c.street_id LEFT JOIN gr
 def coverage_rows(*, level: str = "community", type_code: str | None = None,
                   district: str | None = None) -> list[CoverageRow]:
     """:func:`compute_coverage_rows`, from the cache when nothing it reads has been written
-    since (the sequence gridmap_coverage_data_version, sql/0002_coverage_version.sql, draws a
+    since (the sequence gridmap_coverage_data_version, sql/0003_coverage_version.sql, draws a
     new value on every write to households, types, walking times and the grid levels)."""
     import hashlib
 
