@@ -132,6 +132,9 @@ def test_another_filter_is_another_question(world, district, settings):
 
 
 def test_the_patrol_page_says_the_time_of_an_answer_from_before_the_latest_reports(world, settings):
+    from django.test import RequestFactory
+
+    from layers.pages.views.patrol import _route_options, advice_options
     from layers.patrols.cache import compute_and_store
     from tests.fixtures_world import client_for
 
@@ -140,7 +143,8 @@ def test_the_patrol_page_says_the_time_of_an_answer_from_before_the_latest_repor
     assert page.status_code == 200 and "分析截至" not in page.content.decode()
     flt = IncidentFilter.last_days(30)  # one district: the page asks for all
     computed = timezone.now() - dt.timedelta(seconds=30)
-    compute_and_store("advice", flt, {"cell": "grid", "rank": "gi"}, now=computed)
+    options = advice_options("grid", "gi", _route_options(RequestFactory().get("/patrol/"), None))
+    compute_and_store("advice", flt, options, now=computed)
     _report_in_west(world, "页面上的纠纷")
     html = client_for(world.patrol).get("/patrol/").content.decode()
     assert f"分析截至 {timezone.localtime(computed):%H:%M:%S}" in html

@@ -98,8 +98,13 @@ def _advice(flt, cell: str, rank: str, options: RouteOptions):
     up to settings.GRIDMAP_PATROL_STALE_SECONDS old (``answer.fresh`` False, ``answer.as_of``)."""
     from layers.patrols.cache import recent
 
-    return recent("advice", flt, cell=cell, rank=rank, start=dataclasses.asdict(options.start),
-                  closed=options.closed, dwell=options.dwell)
+    return recent("advice", flt, **advice_options(cell, rank, options))
+
+
+def advice_options(cell: str, rank: str, options: RouteOptions) -> dict:
+    """The question's options as the patrol cache keys them and the worker's job receives them (JSON)."""
+    return {"cell": cell, "rank": rank, "start": dataclasses.asdict(options.start), "closed": options.closed,
+            "dwell": options.dwell}
 
 
 def _clock(depart: dt.datetime, minutes: float) -> str:
