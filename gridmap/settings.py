@@ -312,9 +312,11 @@ GRIDMAP_ALLOW_SELF_VERIFY = env_bool("GRIDMAP_ALLOW_SELF_VERIFY", False)
 # 1 lets the grid worker of a small community also 立案, 派遣 and handle in their own grids.
 GRIDMAP_COMBINED_ROLES = env_bool("GRIDMAP_COMBINED_ROLES", False)
 # --- end sec-lifecycle -------------------------------------------------------------------
-# Departments are warned this many hours before a case's limit (the reminder job runs every
-# GRIDMAP_DUE_SOON_EVERY_MIN minutes; layers/incidents/tasks.py).
-GRIDMAP_DUE_SOON_HOURS = float(os.environ.get("GRIDMAP_DUE_SOON_HOURS", "2"))
+# A case is 临期 (warned on every list, 今日任务 and to its department) in the last fraction of
+# its running stage's limit, and at least this many hours ahead (layers/incidents/limits.py);
+# the reminder job runs every GRIDMAP_DUE_SOON_EVERY_MIN minutes (layers/incidents/tasks.py).
+GRIDMAP_STAGE_WARNING_FRACTION = float(os.environ.get("GRIDMAP_STAGE_WARNING_FRACTION", "0.2"))
+GRIDMAP_STAGE_WARNING_MIN_HOURS = float(os.environ.get("GRIDMAP_STAGE_WARNING_MIN_HOURS", "0"))
 GRIDMAP_DUE_SOON_EVERY_MIN = int(os.environ.get("GRIDMAP_DUE_SOON_EVERY_MIN", "15"))
 
 # --- incident hot spots and patrol plans (layers.patrols) ---

@@ -26,6 +26,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from layers.demo import DISTRICT_CODE, departments, fixture
+from layers.demo.accounts import LEADER_USER
 from layers.facilities.models import Facility, FacilityType
 from layers.grids.codes import assign_codes
 from layers.grids.models import Community, District, Grid, Street
@@ -293,7 +294,7 @@ def load(fixture_dir: Path, *, setup_users: Callable[[list[dict]], int | None],
         loaded, report.skipped_facilities = load_facilities(fixture_dir)
         report.counts["facilities"] = loaded
         report.counts.update(load_points(fixture_dir, report.shift_days))
-        patrol_id = setup_users(fixture.read_users(fixture_dir) + departments.demo_users())
+        patrol_id = setup_users(fixture.read_users(fixture_dir) + departments.demo_users() + [LEADER_USER])
         report.counts["reporters"] = set_reporters(patrol_id)
         report.counts.update(departments.load_departments(INCIDENT_PREFIX))
         report.unassigned = {

@@ -7,7 +7,7 @@ scheduled job ``incidents.notify_due_soon`` (layers/incidents/tasks.py) calls
 - back to 处理中 (核查 not passed, reopened, 回访 不满意) → the department's users (退回处理);
 - 处理反馈 → the grid workers of the case's grid, for 核查 (待核查);
 - 核查结案 → the grid workers of the grid, for 回访 (待回访);
-- less than GRIDMAP_DUE_SOON_HOURS before the limit (still 派遣 or 处理中) → the
+- 临期 or 超时 on the stage clock (layers.incidents.limits; still 派遣 or 处理中) → the
   department's users, once per case and person (即将超时).
 
 The one who took the step is not told about it.
@@ -15,23 +15,18 @@ The one who took the step is not told about it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from layers.incidents import limits
 from layers.incidents.lifecycle import IncidentStatus as S
 from layers.incidents.models import Incident, IncidentTransition, Notification
 
 TEXT_MAX = 300
-
-
-def due_soon_hours() -> float:
-    """How long before the limit the department is warned, in hours (setting, default 2)."""
-    return float(getattr(settings, "GRIDMAP_DUE_SOON_HOURS", 2))
 
 
 def department_users(incident: Incident) -> QuerySet:
@@ -80,15 +75,11 @@ def notify_step(incident: Incident, step: IncidentTransition, by: Any = None) ->
 
 
 def due_cases(*, now: datetime) -> QuerySet:
-    """Cases still 派遣 or 处理中 at a department whose limit runs out within due_soon_hours()
-    of ``now`` (or has run out)."""
-    horizon = now + timedelta(hours=due_soon_hours())
-    cases = Incident.objects.filter(status__in=[S.DISPATCHED, S.HANDLING], department__isnull=False,
-                                    dispatched_at__isnull=False)
-    # deadline = dispatched_at + category.time_limit_hours (lifecycle.deadline), in SQL.
-    hours = ExpressionWrapper(F("category__time_limit_hours") * timedelta(hours=1), output_field=DurationField())
-    return cases.alias(limit_at=ExpressionWrapper(F("dispatched_at") + hours, output_field=DateTimeField())).filter(
-        limit_at__lte=horizon)
+    """Cases still 派遣 or 处理中 at a department that are 临期 or 超时 on their running stage's
+    clock (layers.incidents.limits: one definition of "about to run out" for every page),
+    annotated with ``stage_deadline``."""
+    cases = Incident.objects.filter(status__in=[S.DISPATCHED, S.HANDLING], department__isnull=False)
+    return limits.with_stage_deadline(cases).filter(limits.warning_q(now) | limits.overdue_q(now))
 
 
 def anything_due(*, now: datetime | None = None) -> bool:
@@ -97,15 +88,15 @@ def anything_due(*, now: datetime | None = None) -> bool:
 
 
 def notify_due_soon(*, now: datetime | None = None) -> int:
-    """Warn the department of every case still 派遣 or 处理中 whose limit runs out within
-    due_soon_hours() (or has run out), once per case and person. Returns how many were sent."""
+    """Warn the department of every case still 派遣 or 处理中 that is 临期 or 超时 (due_cases),
+    once per case and person. Returns how many were sent."""
     now = now or timezone.now()
     sent = 0
     for incident in due_cases(now=now).select_related("category", "grid", "department"):
         warned = set(Notification.objects.filter(incident=incident, kind=Notification.Kind.DUE_SOON)
                      .values_list("user_id", flat=True))
         users = [u for u in department_users(incident) if u.pk not in warned]
-        limit_at = timezone.localtime(incident.dispatched_at + timedelta(hours=incident.category.time_limit_hours))
+        limit_at = timezone.localtime(incident.stage_deadline)
         over = "已超时" if limit_at <= now else "即将超时"
         text = f"{over}：{_label(incident)}，处置时限 {limit_at:%m-%d %H:%M}"
         rows = [Notification(user=u, incident=incident, kind=Notification.Kind.DUE_SOON, text=text[:TEXT_MAX])

@@ -25,9 +25,7 @@ from jinja2 import Template
 from layers.maps.escape import secure
 from layers.maps.lazy import LazyGeoJson
 
-OSM_ATTRIBUTION = (
-    'Map data © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors, ODbL'
-)
+OSM_ATTRIBUTION = '地图数据 © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> 贡献者，ODbL 许可'
 
 # Name used by folium/branca for an asset → path below the static root ("" = not needed).
 LOCAL_ASSETS: dict[str, str] = {
@@ -104,11 +102,15 @@ def localize_assets(root: folium.Map, *, prefix: str | None = None) -> folium.Ma
 
 
 class Attribution(MacroElement):
-    """Adds a line to Leaflet's attribution control (the OSM/ODbL notice)."""
+    """Adds a line to Leaflet's attribution control (the OSM/ODbL notice), without Leaflet's
+    English "Leaflet" prefix (its BSD licence asks for no notice on the map), and a metric-only
+    scale bar (Leaflet's default adds feet and miles)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
         {% endmacro %}"""
     )
 
@@ -133,7 +135,7 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
         raise ValueError(msg)
     # Amap tiles are in GCJ-02: the map's CRS shifts the WGS84 data for display only.
     crs = "GCJ02" if basemap == "amap" else "EPSG3857"
-    m = folium.Map(location=[30.66, 104.08], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=True,
+    m = folium.Map(location=[30.66, 104.08], zoom_start=14, tiles=None, control_scale=False, prefer_canvas=True,
                    crs=crs)
     m.default_js = [*m.default_js, ("gridmap_escape", "")]
     if basemap == "amap":

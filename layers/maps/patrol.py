@@ -101,7 +101,7 @@ def add_hotspots(m: folium.Map, result: HotspotResult) -> None:
     data = _features(cells, ["cell_id", "name", "count", "gi_z", "gi_class", "gi_label", "gi_note"])
     folium.GeoJson(
         data,
-        name="Gi* 热点/冷点",
+        name="冷热点（显著性）",
         style_function=lambda f: {
             "fillColor": CLASS_COLOURS[int(f["properties"]["gi_class"])],
             "color": "#666",
@@ -110,13 +110,13 @@ def add_hotspots(m: folium.Map, result: HotspotResult) -> None:
             "dashArray": "4 3" if f["properties"]["gi_note"] else None,  # no Gi* for this cell
         },  # fmt: skip
         tooltip=GeoJsonTooltip(
-            ["name", "count", "gi_label", "gi_z", "gi_note"], aliases=["单元", "事件数", "类别", "Gi* z", "说明"]
+            ["name", "count", "gi_label", "gi_z", "gi_note"], aliases=["单元", "事件数", "类别", "z 值", "说明"]
         ),
     ).add_to(m)
     items = [(CLASS_COLOURS[k], CLASS_LABELS_ZH[k], "fill") for k in CLASS_LABELS_ZH]
     notes = sorted(set(cells["gi_note"]) - {""})
     items += [("#666666", f"虚线框：{note}", "line") for note in notes]
-    Legend("Gi* 热点 (置信度)", items).add_to(m)
+    Legend("热点显著性（置信度）", items).add_to(m)
 
 
 def add_emerging(m: folium.Map, analysis: EmergingAnalysis) -> None:

@@ -22,6 +22,7 @@ from layers.incidents import lifecycle
 from layers.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
 from layers.incidents.models import Incident
 from layers.people.models import Household, HouseholdTag
+from layers.people.priority import interval_days
 from layers.summaries.figures import LEDGER_GROUPS, Counts
 from layers.summaries.periods import Period
 
@@ -105,10 +106,8 @@ def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Pe
 
 def visit_intervals_json() -> str:
     """Days between due visits per vulnerable tag (settings), as JSON for the SQL below."""
-    base = settings.GRIDMAP_VISIT_DUE_DAYS
-    by_tag = settings.GRIDMAP_VISIT_DUE_DAYS_BY_TAG
-    return json.dumps({str(t): max(1, int(by_tag.get(t, base))) for t in HouseholdTag.vulnerable()},
-                      ensure_ascii=False)
+    # layers.people.priority.interval_days is the one rule (the same as 今日任务's).
+    return json.dumps({str(t): max(1, interval_days([t])) for t in HouseholdTag.vulnerable()}, ensure_ascii=False)
 
 
 def _visit_counts(grid_ids: Sequence[int], period: Period) -> list[tuple[int, int, int]]:

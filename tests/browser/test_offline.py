@@ -184,7 +184,9 @@ def test_visit_made_offline_is_sent_once_and_the_pages_open_offline(phone, world
     page.goto(page.base + "/my/", wait_until="networkidle")
     kept = page.evaluate(CACHED)["pages"]
     assert "/my/" in kept and f"/households/{world.hw.pk}/" in kept and "/incidents/new/" in kept
-    page.tap("header button:has-text('退出')")
+    # On a phone 退出 is on 我的 (the bottom bar's last tab).
+    page.goto(page.base + "/my/me/", wait_until="networkidle")
+    page.tap("main button:has-text('退出')")
     page.wait_for_url("**/accounts/login/**")
     page.wait_for_function(CACHED_PAGES_GONE, timeout=15000)
     assert page.evaluate(CACHED)["static"] > 20

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -134,8 +136,14 @@ def test_patrol_page_draws_hot_spots(visit, world):
     page = v.open("/patrol/?days=30")
     frame = _map_frame(page, "/patrol/map.html")
     layers = frame.locator(".leaflet-control-layers").inner_text()
-    assert "Gi* 热点/冷点" in layers
+    assert "冷热点（显著性）" in layers
     assert _layers(frame)["paths"] >= 2
+    # What a patrol officer reads on the map is Chinese: no "Leaflet | Map data … contributors",
+    # no feet on the scale bar (names of the source and its licence stay).
+    shown = frame.locator("body").inner_text()
+    words = set(re.findall(r"[A-Za-z]{2,}", shown)) - {"OpenStreetMap", "ODbL", "km"}
+    assert words == set(), words
+    assert "贡献者" in frame.locator(".leaflet-control-attribution").inner_text()
     v.screenshot("patrol")
     assert v.errors == [] and v.outside_requests() == []
 

@@ -382,9 +382,12 @@ def test_departments_command_centre_and_their_cases(demo):
     assert handling is not None and lifecycle.steps_for(handling, chengguan) == ["handling"]
     out = io.StringIO()
     call_command("demo_logins", logins=str(demo["logins"]), stdout=out)
-    for username in ("zhihui", "chengguan", "huanwei", "shizheng", "wuye", "minjing", "minzheng"):
+    for username in ("zhihui", "chengguan", "huanwei", "shizheng", "wuye", "minjing", "minzheng", "lingdao"):
         assert username in out.getvalue(), username
-    assert "指挥中心" in out.getvalue() and "处置部门" in out.getvalue()
+    assert "指挥中心" in out.getvalue() and "处置部门" in out.getvalue() and "领导" in out.getvalue()
+    # The leader opens the district's summary and sees no full ID number.
+    leader = User.objects.get(username="lingdao")
+    assert leader.has_perm("summaries.view_summary") and not visibility.can_see_pii(leader)
 
 
 @pytest.mark.slow

@@ -61,13 +61,12 @@ def test_closed_case_asks_other_grid_workers_for_the_callback(world):
 
 
 def test_due_soon_job_warns_the_department_once(world, settings):
-    settings.GRIDMAP_DUE_SOON_HOURS = 2
     now = timezone.now()
     limit_h = world.iw.category.time_limit_hours
     old = lifecycle.report(category=world.iw.category, description="早上报的纠纷", geom=world.iw.geom,
                            at=now - timedelta(hours=limit_h + 1))
     lifecycle.move(old, S.ACCEPTED, by=world.command, at=now - timedelta(hours=limit_h))
-    # dispatched long enough ago that one hour is left
+    # dispatched long enough ago that one hour is left: the last 20 % of the stage (临期)
     lifecycle.move(old, S.DISPATCHED, by=world.command, department=world.dept,
                    at=now - timedelta(hours=limit_h - 1))
     lifecycle.move(world.ie, S.ACCEPTED, by=world.command)

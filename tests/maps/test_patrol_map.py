@@ -67,7 +67,7 @@ def test_assets_are_local_and_osm_is_credited(page):
 
 def test_every_layer_is_in_the_layer_control(page):
     assert "L.control.layers" in page
-    for name in ["Gi* 热点/冷点", "近期事件", "街道 (步行路网)"]:
+    for name in ["冷热点（显著性）", "近期事件", "街道 (步行路网)"]:
         assert contains(page, name), name
     assert re.search(re.escape(js("事件核密度 (带宽 ")) + r"\d+ m\)", page)
     assert re.search(re.escape(js("巡逻路线 (")) + r"[\d.]+ km, \d+ " + re.escape(js("分钟)")), page)
@@ -78,7 +78,7 @@ def test_heat_surface_hot_spot_legend_and_emerging_labels(page):
     assert "data:image/png;base64," in page  # the KDE surface as an image overlay
     for label in ["热点 99%", "热点 95%", "热点 90%", "不显著", "冷点 90%", "冷点 95%", "冷点 99%"]:
         assert contains(page, label), label
-    assert contains(page, "Gi* 热点 (置信度)") and contains(page, "事件核密度 (起/km²)")
+    assert contains(page, "热点显著性（置信度）") and contains(page, "事件核密度 (起/km²)")
     assert contains(page, "新热点")  # the corner cluster of the final week
     assert contains(page, "时空模式")
 

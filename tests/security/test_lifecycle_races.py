@@ -148,7 +148,7 @@ def test_twenty_api_clients_posting_the_same_transition_at_once(transactional_db
     clients = [Client() for _ in range(RACERS)]
 
     def login(i: int, go: threading.Barrier) -> None:
-        clients[i].force_login(world.worker_w if i % 2 else world.admin)
+        clients[i].force_login(world.command if i % 2 else world.admin)  # 立案 is the command centre's
 
     racers.race(login)
     for _ in range(API_RACES):

@@ -7,7 +7,6 @@ only) and names, ID numbers and phones are shown masked (layers.people.masking).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
@@ -21,7 +20,7 @@ from django.utils import timezone
 from layers.accounts import visibility
 from layers.facilities.walking.from_here import walking_metres_from
 from layers.grids.crs import metric_srids_for_lonlat
-from layers.incidents import lifecycle
+from layers.incidents import lifecycle, limits
 from layers.incidents.models import IncidentStatus
 from layers.maps.worker import countdown_text
 from layers.people.addresses import natural_sorted
@@ -95,14 +94,14 @@ def today(request: HttpRequest) -> HttpResponse:
         here, position_error = parse_position(request.GET), ""
     except PositionError as e:
         here, position_error = None, str(e)
-    soon = timedelta(hours=settings.GRIDMAP_DUE_SOON_HOURS)
     overdue, due_soon = [], []
     cases = (visibility.visible_incidents(user).select_related("category", "grid").order_by("reported_at"))
-    for i in cases.filter(status__in=lifecycle.OPEN_STATUSES):
-        limit = lifecycle.deadline(i)
-        if lifecycle.is_overdue(i, now=now):
+    # 超时 and 临期 on the running stage's clock (layers.incidents.limits), as on every list.
+    for i in limits.with_stage_deadline(cases.filter(status__in=lifecycle.OPEN_STATUSES)):
+        clock = limits.stage_clock(i, now=now)
+        if clock is not None and clock.state == limits.OVERDUE:
             overdue.append((i, countdown_text(i, now=now)))
-        elif limit is not None and limit - now <= soon:
+        elif clock is not None and clock.state == limits.WARNING:
             due_soon.append((i, countdown_text(i, now=now)))
     # 核查 by someone other than the reporter (lifecycle.may_verify): the worker's own reports are
     # listed with a note, so that they know someone else has to do it.
@@ -110,7 +109,7 @@ def today(request: HttpRequest) -> HttpResponse:
     to_evaluate = list(cases.filter(status=IncidentStatus.CLOSED))
     households = due_households(user, here)
     context = {
-        "overdue": overdue, "due_soon": due_soon, "soon_hours": settings.GRIDMAP_DUE_SOON_HOURS,
+        "overdue": overdue, "due_soon": due_soon, "warning_percent": round(limits.warning_fraction() * 100),
         "to_verify": to_verify, "to_evaluate": to_evaluate, "households": households,
         "here": here, "position_error": position_error, "any_straight": any(not r.walked for r in households),
         "default_days": settings.GRIDMAP_VISIT_DUE_DAYS, "by_tag_days": settings.GRIDMAP_VISIT_DUE_DAYS_BY_TAG,
