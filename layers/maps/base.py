@@ -157,7 +157,11 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
         LazyGeoJson(streets_url or reverse("streets_geojson"), name="街道（路网背景）", interactive=False,
                     style={"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}, overlay=False).add_to(m)
     m.get_root().header.add_child(
-        Element("<style>.leaflet-container{background:#f4f3ef;font-family:'Noto Sans CJK SC',sans-serif}</style>")
+        Element("<style>.leaflet-container{background:#f4f3ef;font-family:'Noto Sans CJK SC',sans-serif}"
+                # A narrow map (a phone, a case's small map): the attribution in small type, the
+                # scale bar above it.
+                "@media (max-width: 699px){.leaflet-control-attribution{font-size:9px}"
+                ".leaflet-bottom.leaflet-left .leaflet-control-scale{margin-bottom:22px}}</style>")
     )
     Attribution(OSM_ATTRIBUTION).add_to(m)
     if bounds:

@@ -27,9 +27,6 @@ class PhoneLayout(MacroElement):
         .gm-locate{font:bold 14px sans-serif;background:#fff;border:0;border-radius:4px;padding:0 10px;
                    min-height:44px;min-width:44px;box-shadow:0 1px 4px rgba(0,0,0,.3);cursor:pointer}
         .gm-locate-msg{background:#fff;padding:4px 8px;border-radius:4px;font:13px sans-serif;max-width:220px}
-        /* A narrow map: the attribution in small type, the scale bar above it. */
-        @media (max-width: 699px){.leaflet-control-attribution{font-size:9px}
-          .leaflet-bottom.leaflet-left .leaflet-control-scale{margin-bottom:22px}}
         .gm-here{width:14px;height:14px;border-radius:50%;background:#08519c;border:3px solid #fff;
                  box-shadow:0 0 0 2px #08519c}
         </style>
