@@ -57,6 +57,22 @@ def browser():
         _SHARED["playwright"].stop()
 
 
+# A phone as the field roles hold one (issue #13): 390×844, touch, Chinese, Shanghai time.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+         "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+def phone_context(browser, server: ProductionServer, client, user, *, geolocation: dict | None = None):
+    """A new browser context like a phone, logged in as ``user`` (through the test client's
+    session), with the site allowed the position ``geolocation`` when given."""
+    client.force_login(user)
+    where = {"geolocation": geolocation, "permissions": ["geolocation"]} if geolocation else {}
+    context = browser.new_context(**PHONE, **where)
+    host = urlparse(server.url).hostname
+    context.add_cookies([{"name": k, "value": m.value, "domain": host, "path": "/"} for k, m in client.cookies.items()])
+    return context
+
+
 class Visit:
     """A logged-in browser page that records every request URL."""
 

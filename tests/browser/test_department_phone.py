@@ -12,20 +12,16 @@ import pytest
 from layers.incidents import lifecycle
 from layers.incidents.models import Incident
 from layers.incidents.models import IncidentStatus as S
+from tests.browser.conftest import phone_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth + 1"
 
 
 def _phone(browser, production_server, client, user):
-    client.force_login(user)
-    context = browser.new_context(**PHONE)
-    host = production_server.url.split("//", 1)[1].split(":", 1)[0]
-    context.add_cookies([{"name": k, "value": m.value, "domain": host, "path": "/"} for k, m in client.cookies.items()])
+    context = phone_context(browser, production_server, client, user)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -10,7 +10,6 @@ import json
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -19,13 +18,12 @@ from PIL import Image
 
 from layers.incidents.models import Incident
 from layers.people.models import Visit
+from tests.browser.conftest import phone_context
 from tests.incidents.test_photos import gps_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 @pytest.fixture
@@ -34,11 +32,7 @@ def phone(browser, production_server, client):
     contexts = []
 
     def make(user):
-        client.force_login(user)
-        context = browser.new_context(**PHONE)
-        host = urlparse(production_server.url).hostname
-        context.add_cookies([{"name": k, "value": m.value, "domain": host, "path": "/"}
-                             for k, m in client.cookies.items()])
+        context = phone_context(browser, production_server, client, user)
         contexts.append(context)
         page = context.new_page()
         page.base = production_server.url

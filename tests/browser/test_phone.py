@@ -13,12 +13,12 @@ import pytest
 from django.utils import timezone
 
 from layers.people.models import Household, Visit
+from tests.browser.conftest import PHONE, phone_context
 from tests.factories import make_household, point
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-PHONE = {"width": 390, "height": 844}
 WEST_HOUSE = {"latitude": 30.6551, "longitude": 104.0651}  # next to 西路1号 (tests.fixtures_world)
 TIMES: dict[str, float] = {}
 
@@ -26,13 +26,8 @@ TIMES: dict[str, float] = {}
 class Phone:
     """A logged-in phone: touch, 390×844, Shanghai time, the position granted to the site."""
 
-    def __init__(self, browser, server, cookies: dict[str, str], geolocation: dict | None) -> None:
-        self.context = browser.new_context(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="zh-CN",
-            timezone_id="Asia/Shanghai", geolocation=geolocation,
-            permissions=["geolocation"] if geolocation else [])
-        host = urlparse(server.url).hostname
-        self.context.add_cookies([{"name": k, "value": v, "domain": host, "path": "/"} for k, v in cookies.items()])
+    def __init__(self, context, server) -> None:
+        self.context = context
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.outside: list[str] = []
@@ -63,8 +58,7 @@ def phone(browser, production_server, client):
     opened = []
 
     def make(user, geolocation: dict | None = WEST_HOUSE) -> Phone:
-        client.force_login(user)
-        p = Phone(browser, production_server, {k: m.value for k, m in client.cookies.items()}, geolocation)
+        p = Phone(phone_context(browser, production_server, client, user, geolocation=geolocation), production_server)
         opened.append(p)
         return p
 
@@ -127,7 +121,7 @@ def test_worker_map_full_width_legend_and_layers_folded_locate(phone, world):
     frame = next(f for f in page.frames if "/my/map.html" in f.url)
     frame.wait_for_selector(".gm-legend")
     box = page.locator("iframe[src*='/my/map.html']").bounding_box()
-    assert box["x"] == 0 and box["width"] >= PHONE["width"] - 1 and box["height"] >= 400
+    assert box["x"] == 0 and box["width"] >= PHONE["viewport"]["width"] - 1 and box["height"] >= 400
     legend = frame.locator(".gm-legend")
     assert "gm-folded" in legend.get_attribute("class") and not frame.locator(".gm-legend-body").is_visible()
     assert frame.locator(".leaflet-control-layers-expanded").count() == 0

@@ -11,24 +11,17 @@ from django.utils import timezone
 
 from layers.incidents import duplicates, lifecycle
 from layers.incidents.models import IncidentStatus as S
-from tests.browser.conftest import OUTPUT
+from tests.browser.conftest import OUTPUT, phone_context
 from tests.factories import category, point
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-
 
 @pytest.fixture
 def phone(browser, production_server, client):
     contexts = []
 
     def open_as(user):
-        client.force_login(user)
-        context = browser.new_context(**PHONE)
-        host = urlparse(production_server.url).hostname
-        context.add_cookies([{"name": k, "value": m.value, "domain": host, "path": "/"} for k, m in client.cookies.items()])
+        context = phone_context(browser, production_server, client, user)
         contexts.append(context)
         page = context.new_page()
         page.requests, page.errors = [], []

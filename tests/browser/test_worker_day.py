@@ -20,6 +20,7 @@ from layers.grids.models import GridAssignment
 from layers.incidents.models import Incident, IncidentPhoto
 from layers.incidents.models import IncidentStatus as S
 from layers.people.models import Visit
+from tests.browser.conftest import phone_context
 from tests.incidents.test_photos import gps_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,13 +41,7 @@ class Day:
         self.outside: list[str] = []
 
     def phone(self, user):
-        self.client.force_login(user)
-        context = self.browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
-            locale="zh-CN", timezone_id="Asia/Shanghai", geolocation=WEST_HOUSE, permissions=["geolocation"])
-        host = urlparse(self.server.url).hostname
-        context.add_cookies([{"name": k, "value": m.value, "domain": host, "path": "/"}
-                             for k, m in self.client.cookies.items()])
+        context = phone_context(self.browser, self.server, self.client, user, geolocation=WEST_HOUSE)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
