@@ -39,7 +39,7 @@ from layers.patrols.hotspots import RANKINGS, HotspotResult, has_hot_spots, hott
 from layers.patrols.stats.cells import hex_axial_coords
 from layers.patrols.stats.routing_order import visiting_order
 
-NO_NETWORK_MESSAGE = "未加载步行路网：先运行 python manage.py import_network FILE"
+NO_NETWORK_MESSAGE = "未加载步行路网：请管理员先导入路网"
 EDGES_SQL = "SELECT id, source, target, cost, reverse_cost FROM facilities_walkedge"
 UNREACHABLE_M = 1e9  # stands for "no walk" in the matrix handed to visiting_order
 

@@ -79,7 +79,7 @@ def test_candidates_from_a_file_of_parcels(tmp_path):
 
 @pytest.mark.django_db
 def test_command_errors():
-    with pytest.raises(CommandError, match="no walk network loaded"):
+    with pytest.raises(CommandError, match="未加载步行路网"):
         call_command("suggest_sites", "--type", "kindergarten", "--count", "1")
     build_network(NODES, EDGES)
     with pytest.raises(CommandError, match="unknown facility type 'nope'"):

@@ -57,9 +57,9 @@ def test_no_network_is_a_clear_error():
     lattice(side=4)
     add_incidents([(1, 1), (2, 2)], local(2026, 3, 6, 22), n=3)
     result = hs.hotspots(NIGHT, seed=0)
-    with pytest.raises(pr.NoNetworkError, match="^未加载步行路网：先运行 python manage.py import_network FILE$"):
+    with pytest.raises(pr.NoNetworkError, match="^未加载步行路网：请管理员先导入路网$"):
         pr.plan_patrol(result, top_n=2)
-    with pytest.raises(CommandError, match="未加载步行路网：先运行 python manage.py import_network FILE"):
+    with pytest.raises(CommandError, match="未加载步行路网：请管理员先导入路网"):
         call_command("patrol_plan", "--since", "2026-03-01", "--until", "2026-03-31", stdout=StringIO())
 
 

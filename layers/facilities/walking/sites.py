@@ -122,7 +122,7 @@ def suggest(type_code: str, count: int, *, candidates_file: Path | None = None,
         msg = f"unknown facility type {type_code!r}"
         raise SitingError(msg) from e
     if network_key()[2] == 0:
-        msg = "no walk network loaded: run `manage.py import_network FILE` first (siting needs walking distances)"
+        msg = "未加载步行路网：请管理员先导入路网（选址需要步行距离）"
         raise SitingError(msg)
     threshold_m = ftype.threshold_minutes * settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     lonlat, residents, focus, community, total, covered_before = _demand(ftype.pk)

@@ -56,9 +56,9 @@ Z_THRESHOLDS: tuple[float, float, float] = (1.65, 1.96, 2.58)
 P_THRESHOLDS: tuple[float, float, float] = (0.10, 0.05, 0.01)
 """The two-sided permutation p must be below these for the 90 / 95 / 99 % classes."""
 
-NOTE_ALL_NEIGHBOURS = "该单元与全部单元相邻，无法计算 Gi*"
-NOTE_ISLAND = "该单元没有相邻单元，无法计算 Gi*"
-NOTE_NO_Z = "无法计算 Gi*"
+NOTE_ALL_NEIGHBOURS = "该单元与全部单元相邻，无法计算热点统计量"
+NOTE_ISLAND = "该单元没有相邻单元，无法计算热点统计量"
+NOTE_NO_Z = "无法计算热点统计量"
 
 # Tolerance so lattice neighbours at exactly threshold_m are kept despite rounding.
 _BAND_RTOL = 1e-9

@@ -154,7 +154,7 @@ def test_a_cell_neighbouring_every_other_cell_has_a_note():
     result = gi_star(y, W(neighbours, silence_warnings=True), permutations=99)
     assert result.all_neighbours.tolist() == [True, False, False, False, False, False]
     assert np.isnan(result.z[0]) and np.isnan(result.p_sim[0]) and result.classes[0] == 0
-    assert result.notes()[0] == NOTE_ALL_NEIGHBOURS == "该单元与全部单元相邻，无法计算 Gi*"
+    assert result.notes()[0] == NOTE_ALL_NEIGHBOURS == "该单元与全部单元相邻，无法计算热点统计量"
     assert result.notes()[1:] == [""] * 5 and np.isfinite(result.z[1:]).all()
 
 
