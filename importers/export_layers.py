@@ -45,6 +45,16 @@ class ExportLayer:
 _LONLAT = (Column("经度", "lon", "float"), Column("纬度", "lat", "float"))
 
 
+# From a boundary table (alias b) to its district (alias d), along the hierarchy's keys.
+_TO_DISTRICT = {
+    "grids_district": "JOIN grids_district d ON d.id = b.id",
+    "grids_street": "JOIN grids_district d ON d.id = b.district_id",
+    "grids_community": "JOIN grids_street ds ON ds.id = b.street_id JOIN grids_district d ON d.id = ds.district_id",
+    "grids_grid": "JOIN grids_community dc ON dc.id = b.community_id JOIN grids_street ds ON ds.id = dc.street_id "
+                  "JOIN grids_district d ON d.id = ds.district_id",
+}
+
+
 def _boundary(name: str, singular: str, chinese: str, table: str, headers: tuple[str, str, str],
               parent: tuple[str, str] | None) -> ExportLayer:
     join, parent_col = sql.SQL(""), sql.SQL("")
@@ -56,9 +66,11 @@ def _boundary(name: str, singular: str, chinese: str, table: str, headers: tuple
         cols.append(Column(headers[2], "parent_code"))
     cols.append(Column("面积(m²)", "area_m2", "float"))
     query = sql.SQL(
-        "SELECT b.id, b.code, b.name{parent_col}, round(ST_Area(b.geom::geography)::numeric, 1)::float8 AS area_m2, "
-        "ST_AsBinary(b.geom) AS wkb FROM {table} b {join}"
-    ).format(parent_col=parent_col, table=sql.Identifier(table), join=join)
+        # Areas in metres² in the metric CRS of the district each boundary belongs to.
+        "SELECT b.id, b.code, b.name{parent_col}, "
+        "round(ST_Area(ST_Transform(b.geom, d.metric_srid))::numeric, 1)::float8 AS area_m2, "
+        "ST_AsBinary(b.geom) AS wkb FROM {table} b {join} {district}"
+    ).format(parent_col=parent_col, table=sql.Identifier(table), join=join, district=sql.SQL(_TO_DISTRICT[table]))
     return ExportLayer(name, singular, chinese, query, tuple(cols), True, chinese)
 
 

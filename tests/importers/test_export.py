@@ -122,3 +122,18 @@ def test_facilities_round_trip_and_bad_requests(chengdu, tmp_path):
     assert "未变 unchanged 30" in run("import_facilities", tmp_path / "f.xlsx", "--crs", "wgs84").out
     assert "unknown layer 'roads'" in run("export_layer", "roads", tmp_path / "r.csv").error
     assert "cannot tell the format" in run("export_layer", "grids", tmp_path / "g.shp").error
+
+
+def test_grid_areas_are_square_metres_in_the_districts_own_crs(chengdu, tmp_path):
+    from django.db import connection
+
+    assert run("export_layer", "grids", tmp_path / "grids.xlsx").ok
+    sheet = openpyxl.load_workbook(tmp_path / "grids.xlsx").active
+    header = [c.value for c in sheet[1]]
+    areas = {row[header.index("网格编码")]: row[header.index("面积(m²)")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    with connection.cursor() as cur:
+        cur.execute("SELECT g.code, round(ST_Area(ST_Transform(g.geom, d.metric_srid))::numeric, 1)::float8 "
+                    "FROM grids_grid g JOIN grids_community c ON c.id = g.community_id "
+                    "JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id")
+        expected = dict(cur.fetchall())
+    assert len(areas) == len(expected) == 39 and areas == expected
