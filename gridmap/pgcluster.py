@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -236,6 +237,69 @@ def stop() -> None:
     bindir = find_bindir()
     _run([str(bindir / "pg_ctl"), "-D", str(DATA_DIR), "-m", "fast", "-w", "stop"])
     print("gridmap: embedded cluster stopped")
+
+
+def start_extra(pg_dir: Path, port: int) -> int:
+    """Start another cluster in ``pg_dir`` (data/, run/, log/; initdb on first use), on a Unix
+    socket only in ``pg_dir``/run with ``port`` naming the socket, with its database created;
+    returns the postmaster's PID. Used to stand in for other servers (tests/ops/test_shards.py):
+    stop it with ``stop_extra(pg_dir)``."""
+    pg_dir = Path(pg_dir)
+    data, run, log = pg_dir / "data", pg_dir / "run", pg_dir / "log" / "postgres.log"
+    for d in (data.parent, run, log.parent):
+        d.mkdir(parents=True, exist_ok=True)
+    bindir = find_bindir()
+    if _as_root():
+        _make_reachable_for_postgres(pg_dir)
+        pg = pwd.getpwnam("postgres")
+        for root, _dirs, files in os.walk(pg_dir):
+            os.chown(root, pg.pw_uid, pg.pw_gid)
+            for name in files:
+                os.chown(os.path.join(root, name), pg.pw_uid, pg.pw_gid)
+        pg_dir.chmod(0o700)
+    if not (data / "PG_VERSION").exists():
+        result = _run([str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
+                       "--locale=C.UTF-8"], check=False)
+        if result.returncode != 0:
+            raise ClusterError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+    # fsync off: a stand-in server for tests and drills, rebuilt rather than recovered.
+    options = f"-k {run} -p {port} -c listen_addresses='' -c jit=off -c fsync=off"
+    result = _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], check=False)
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise ClusterError(f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n{tail}")
+    import psycopg2
+
+    conn = psycopg2.connect(host=str(run), port=port, user=SUPERUSER, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{DATABASE}"')
+    conn.close()
+    return int((data / "postmaster.pid").read_text().split()[0])
+
+
+def stop_extra(pg_dir: Path, timeout_s: float = 30.0) -> None:
+    """Fast shutdown (SIGINT) of the cluster started by ``start_extra`` in ``pg_dir``, by the PID
+    in its postmaster.pid; waits until it has exited."""
+    pid_file = Path(pg_dir) / "data" / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise ClusterError(f"the cluster in {pg_dir} (PID {pid}) did not stop within {timeout_s:.0f} s")
 
 
 def main(argv: list[str]) -> int:
