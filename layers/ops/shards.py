@@ -1,0 +1,392 @@
+"""Districts on other PostgreSQL servers: one district's partitions moved to a shard server and
+read back through postgres_fdw foreign-table partitions, and the check that the schema is ready
+for Citus (district_code the distribution column; see README, 跨服务器分片 / Citus).
+
+    add_server(cur, "shard1", "host=10.0.0.2 port=5432 dbname=gridmap user=gridmap password=…")
+    prepare_coordinator(cur)          # once: constraints the foreign partitions cannot carry move down
+    shard_district("510104", "shard1")
+
+A moved district's rows live on the shard server in tables named like the partitions they came
+from (people_household_p510104, …), with their own primary keys, indexes and the foreign keys
+among them (co-located: same district). The coordinator keeps every other table, the id
+sequences (new ids stay unique city-wide) and a foreign table ``FOR VALUES IN ('510104')`` in
+place of each partition, so every query by table name reads the whole city and a query filtered
+on district_code reads only that district's server (partition pruning).
+
+postgres_fdw is not Citus: a partitioned table holding a foreign partition can carry no unique
+index, foreign key or constraint trigger of its own (PostgreSQL refuses the ATTACH), so
+``prepare_coordinator`` puts them on each local partition instead, and drops the foreign keys
+of unpartitioned tables that point into a partitioned one (they cannot span servers).
+Statement triggers with transition tables (the walking-time queue on people_household) refuse
+rows routed into a foreign partition: a sharded district is written on its own server.
+
+Names of the partitioned tables and partitions are the shared design's
+(layers.grids.partitions: ``<table>_p<code>``, ``<table>_pdefault``).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import parse_dsn
+
+# Partitioned by district_code (LIST) in dependency order: the shared design's list.
+DISTRIBUTED_TABLES: tuple[str, ...] = (
+    "people_household",
+    "people_visit",
+    "incidents_incident",
+    "incidents_incidenttransition",
+    "facilities_householdaccess",
+)
+# Catalogues and boundaries: every shard server needs all of them (Citus: reference tables).
+REFERENCE_TABLES: tuple[str, ...] = (
+    "grids_district", "grids_street", "grids_community", "grids_grid",
+    "facilities_facilitytype", "incidents_incidentcategory", "incidents_department", "auth_user",
+)
+DISTRIBUTION_COLUMN = "district_code"
+CODE_RE = re.compile(r"^(\d{6}|default)$")
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class ShardError(RuntimeError):
+    """A move or set-up that cannot be done; the message says why (Chinese, names the input)."""
+
+
+def distributed_tables() -> tuple[str, ...]:
+    """The partitioned tables: layers.grids.partitions when present (the partition schema),
+    else the design's list."""
+    try:
+        from layers.grids import partitions
+    except ImportError:
+        return DISTRIBUTED_TABLES
+    return tuple(str(t) for t in partitions.PARTITIONED_TABLES)
+
+
+# --- shard servers ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShardServer:
+    """A foreign server known to the coordinator and how to reach it (libpq keywords)."""
+
+    name: str
+    options: dict[str, str]
+    user: str
+    password: str | None = None
+
+    def connect(self):
+        """A psycopg2 connection to the shard server's database (autocommit off)."""
+        return psycopg2.connect(**self.options, user=self.user,
+                                **({"password": self.password} if self.password else {}))
+
+
+def add_server(cur, name: str, dsn: str) -> ShardServer:
+    """Register (or re-point) the foreign server ``name`` at ``dsn`` (libpq keywords: host,
+    port, dbname, user, password) with a user mapping for the coordinator's user."""
+    if not NAME_RE.match(name):
+        raise ShardError(f"服务器名称 {name[:40]!r}：应为小写字母、数字和下划线")
+    try:
+        parts = parse_dsn(dsn)
+    except psycopg2.ProgrammingError as e:
+        raise ShardError(f"--dsn：无法解析连接串（{e}）") from e
+    user = parts.pop("user", None)
+    password = parts.pop("password", None)
+    if not user or not parts.get("dbname"):
+        raise ShardError("--dsn：需要 dbname 和 user")
+    options = {k: parts[k] for k in ("host", "port", "dbname") if k in parts}
+    cur.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
+    cur.execute("SELECT 1 FROM pg_foreign_server WHERE srvname = %s", [name])
+    opts = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.SQL(k), sql.Literal(v)) for k, v in options.items())
+    if cur.fetchone() is None:
+        cur.execute(sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({})")
+                    .format(sql.Identifier(name), opts))
+    else:
+        cur.execute(sql.SQL("DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER {}").format(sql.Identifier(name)))
+        _reset_server_options(cur, name, options)
+    mapping = {"user": user, **({"password": password} if password else {})}
+    cur.execute(sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER {} OPTIONS ({})").format(
+        sql.Identifier(name),
+        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.SQL(k), sql.Literal(v)) for k, v in mapping.items())))
+    return ShardServer(name, options, user, password)
+
+
+def _reset_server_options(cur, name: str, options: dict[str, str]) -> None:
+    cur.execute("SELECT coalesce(srvoptions, '{}') FROM pg_foreign_server WHERE srvname = %s", [name])
+    present = {o.split("=", 1)[0] for o in cur.fetchone()[0]}
+    actions = [sql.SQL("SET {} {}" if k in present else "ADD {} {}").format(sql.SQL(k), sql.Literal(v))
+               for k, v in options.items()]
+    if actions:
+        cur.execute(sql.SQL("ALTER SERVER {} OPTIONS ({})").format(sql.Identifier(name), sql.SQL(", ").join(actions)))
+
+
+def shard_server(cur, name: str) -> ShardServer:
+    """The foreign server ``name`` with the coordinator user's mapping (ShardError if unknown)."""
+    cur.execute(
+        "SELECT s.srvoptions, m.umoptions FROM pg_foreign_server s"
+        "  JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw AND w.fdwname = 'postgres_fdw'"
+        "  LEFT JOIN pg_user_mappings m ON m.srvid = s.oid AND m.usename = current_user"
+        " WHERE s.srvname = %s", [name])
+    row = cur.fetchone()
+    if row is None:
+        raise ShardError(f"--server：没有名为 {name[:40]!r} 的分片服务器（先运行 add_shard_server）")
+    opts = dict(o.split("=", 1) for o in row[0] or [])
+    umap = dict(o.split("=", 1) for o in row[1] or [])
+    return ShardServer(name, opts, umap.get("user", ""), umap.get("password"))
+
+
+def sharded_districts(cur) -> dict[str, str]:
+    """District code → shard server of every district whose partitions are foreign tables."""
+    tables = list(distributed_tables())
+    cur.execute(
+        "SELECT DISTINCT substring(pg_get_expr(c.relpartbound, c.oid) FROM $$IN \\('([^']*)'\\)$$), s.srvname"
+        "  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        "  JOIN pg_foreign_table f ON f.ftrelid = c.oid JOIN pg_foreign_server s ON s.oid = f.ftserver"
+        " WHERE i.inhparent = ANY(%s::regclass[])", [tables])
+    return dict(cur.fetchall())
+
+
+# --- the partitions of one district ----------------------------------------------------------
+
+def partition_of(cur, table: str, code: str) -> tuple[str, str] | None:
+    """(name, relkind) of ``table``'s partition for district ``code`` ('default': the DEFAULT
+    partition), None when there is none."""
+    bound = "DEFAULT" if code == "default" else f"FOR VALUES IN ('{code}')"
+    cur.execute(
+        "SELECT c.relname, c.relkind FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = %s::regclass AND pg_get_expr(c.relpartbound, c.oid) = %s", [table, bound])
+    return cur.fetchone()
+
+
+def local_partitions(cur, table: str) -> list[str]:
+    """The plain-table partitions of ``table`` (foreign ones left out)."""
+    cur.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = %s::regclass AND c.relkind = 'r' ORDER BY 1", [table])
+    return [r[0] for r in cur.fetchall()]
+
+
+def _partition_suffix(table: str, partition: str) -> str:
+    return partition[len(table):] if partition.startswith(table + "_p") else "_" + partition[-8:]
+
+
+def _short(name: str) -> str:
+    """An identifier cut to PostgreSQL's 63 bytes, unique by a hash of the whole name."""
+    if len(name) <= 63:
+        return name
+    import hashlib
+
+    return name[:54] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+# --- making the coordinator's parents able to hold foreign partitions ------------------------
+
+@dataclass
+class Preparation:
+    """What prepare_coordinator changed: constraints now on each local partition, and foreign
+    keys dropped because they point from an unpartitioned table into a partitioned one."""
+
+    moved_down: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+def _rewrite_on(definition: str, table: str, partition: str) -> str:
+    """A trigger or index definition of ``table`` rewritten for ``partition``."""
+    return re.sub(rf"\bON (ONLY )?(public\.)?{table}\b", f"ON public.{partition}", definition, count=1)
+
+
+def prepare_coordinator(cur) -> Preparation:
+    """Move what a partitioned table holding a foreign partition cannot carry (unique indexes,
+    foreign keys, constraint triggers) from each partitioned table to each of its local
+    partitions; drop the foreign keys of unpartitioned tables into partitioned ones. Nothing
+    to do (an empty Preparation) once done."""
+    tables = list(distributed_tables())
+    parts = {t: local_partitions(cur, t) for t in tables}
+    done = Preparation()
+    cur.execute(
+        "SELECT con.conname, con.conrelid::regclass::text, con.confrelid::regclass::text, pg_get_constraintdef(con.oid)"
+        "  FROM pg_constraint con WHERE con.contype = 'f' AND con.conparentid = 0"
+        "   AND (con.confrelid = ANY(%s::regclass[]) OR con.conrelid = ANY(%s::regclass[])) ORDER BY 1",
+        [tables, tables])
+    fks = cur.fetchall()
+    for name, child, _parent, _def in fks:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(child), sql.Identifier(name)))
+    cur.execute(
+        "SELECT con.conrelid::regclass::text, con.conname, con.contype, pg_get_constraintdef(con.oid)"
+        "  FROM pg_constraint con WHERE con.contype IN ('p', 'u') AND con.conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+        [tables])
+    for table, name, kind, definition in cur.fetchall():
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+        for part in parts[table]:
+            label = _short(f"{part}_pkey" if kind == "p" else f"{part}_{name.removeprefix(table + '_')}")
+            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + definition.replace("%", "%%"))
+                        .format(sql.Identifier(part), sql.Identifier(label)))
+        done.moved_down.append(f"{table}.{name}")
+    cur.execute(
+        "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+        "  FROM pg_index i WHERE i.indisunique AND i.indrelid = ANY(%s::regclass[])"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1, 2", [tables])
+    for table, index, definition in cur.fetchall():
+        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
+        for part in parts[table]:
+            label = _short(f"{part}_{index.removeprefix(table + '_')}")
+            stmt = _rewrite_on(definition, table, part).replace(f"INDEX {index} ", f"INDEX {label} ", 1)
+            cur.execute(stmt.replace("%", "%%"))
+        done.moved_down.append(f"{table}.{index}")
+    for name, child, parent, definition in fks:
+        if child not in parts:
+            done.dropped.append(f"{child}.{name} → {parent}")
+            continue
+        for part in parts[child]:
+            suffix = _partition_suffix(child, part)
+            target = parent
+            if parent in parts:
+                target = parent + suffix
+                if target not in parts[parent]:
+                    continue
+                definition_p = re.sub(rf"REFERENCES (public\.)?{parent}\(", f"REFERENCES {target}(", definition)
+            else:
+                definition_p = definition
+            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + definition_p.replace("%", "%%"))
+                        .format(sql.Identifier(part), sql.Identifier(_short(f"{name}{suffix}"))))
+        done.moved_down.append(f"{child}.{name}")
+    cur.execute(
+        "SELECT t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t"
+        " WHERE t.tgrelid = ANY(%s::regclass[]) AND t.tgconstraint <> 0 AND NOT t.tgisinternal"
+        "   AND t.tgparentid = 0 ORDER BY 1, 2", [tables])
+    for table, name, definition in cur.fetchall():
+        cur.execute(sql.SQL("DROP TRIGGER {} ON {}").format(sql.Identifier(name), sql.Identifier(table)))
+        for part in parts[table]:
+            cur.execute(_rewrite_on(definition, table, part).replace("%", "%%"))
+        done.moved_down.append(f"{table}.{name}")
+    return done
+
+
+# --- moving one district ---------------------------------------------------------------------
+
+@dataclass
+class PartitionDDL:
+    """The statements that make a partition's table on another server: the table with its
+    columns, then (after the rows) its constraints, indexes and co-located foreign keys."""
+
+    columns: list[str]
+    create: str
+    after_copy: list[str]
+
+
+def partition_ddl(cur, partition: str, colocated: set[str]) -> PartitionDDL:
+    """The DDL of ``partition`` (same name on the shard server); foreign keys are kept only
+    towards ``colocated`` (the same district's partitions moving with it)."""
+    cur.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a"
+        " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", [partition])
+    cols = cur.fetchall()
+    create = "CREATE TABLE {} ({})".format(
+        sql.Identifier(partition).string,
+        ", ".join(f'"{n}" {t}{" NOT NULL" if nn else ""}' for n, t, nn in cols))
+    cur.execute(
+        "SELECT c.conname, c.contype, pg_get_constraintdef(c.oid), c.confrelid::regclass::text FROM pg_constraint c"
+        " WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'c', 'f') ORDER BY c.contype DESC, c.conname",
+        [partition])
+    after = []
+    for name, kind, definition, target in cur.fetchall():
+        if kind == "f" and target not in colocated:
+            continue  # catalogues and boundaries: not on the shard server (Citus: reference tables)
+        after.append(f'ALTER TABLE "{partition}" ADD CONSTRAINT "{name}" {definition}')
+    cur.execute(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)",
+        [partition])
+    after.extend(r[0] for r in cur.fetchall())
+    # FKs last: their targets' primary keys must exist.
+    after.sort(key=lambda s: "FOREIGN KEY" in s)
+    return PartitionDDL([n for n, _t, _nn in cols], create, after)
+
+
+@dataclass
+class Move:
+    """A district moved to a shard server: rows per table and the time taken (seconds)."""
+
+    code: str
+    server: str
+    rows: dict[str, int]
+    seconds: float
+
+
+def _copy_rows(cur, remote_cur, partition: str, columns: list[str]) -> int:
+    """Stream ``partition``'s rows from the coordinator into the same table on the shard
+    server (COPY out, COPY in; spooled to disk past 64 MB); returns rows copied."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    table = sql.Identifier(partition)
+    raw = getattr(cur, "cursor", cur)
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
+        raw.copy_expert(sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT").format(cols, table).as_string(raw), buf)
+        buf.seek(0)
+        remote_cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN").format(table, cols).as_string(remote_cur), buf)
+    remote_cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
+    return remote_cur.fetchone()[0]
+
+
+def shard_district(code: str, server_name: str, *, using: str = "default") -> Move:
+    """Move district ``code``'s partitions to the shard server ``server_name``: same DDL there,
+    rows copied, then, in one coordinator transaction, each local partition detached and
+    dropped and a postgres_fdw foreign table attached ``FOR VALUES IN (code)`` in its place.
+    Writes to the district wait (EXCLUSIVE lock on its partitions) during the move; reads go on.
+    ShardError when the district has no partitions or is already on a shard server."""
+    from django.db import connections, transaction
+
+    if not CODE_RE.match(code or ""):
+        raise ShardError(f"区代码 {str(code)[:20]!r}：应为 6 位数字")
+    started = time.monotonic()
+    with transaction.atomic(using=using), connections[using].cursor() as cur:
+        server = shard_server(cur, server_name)
+        prepare_coordinator(cur)
+        parts: list[tuple[str, str]] = []
+        for table in distributed_tables():
+            found = partition_of(cur, table, code)
+            if found is None:
+                raise ShardError(f"区 {code}：{table} 没有该区的分区")
+            if found[1] == "f":
+                raise ShardError(f"区 {code} 已在分片服务器上（{table}）")
+            parts.append((table, found[0]))
+        for _table, part in parts:
+            cur.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(part)))
+        colocated = {p for _t, p in parts}
+        ddl = {p: partition_ddl(cur, p, colocated) for _t, p in parts}
+        rows: dict[str, int] = {}
+        remote = server.connect()
+        try:
+            with remote, remote.cursor() as rc:
+                rc.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                for _t, part in reversed(parts):
+                    rc.execute(f'DROP TABLE IF EXISTS "{part}" CASCADE')
+                for table, part in parts:
+                    rc.execute(ddl[part].create)
+                    rows[table] = _copy_rows(cur, rc, part, ddl[part].columns)
+                for _t, part in parts:
+                    for stmt in ddl[part].after_copy:
+                        rc.execute(stmt)
+            remote.autocommit = True
+            with remote.cursor() as rc:
+                for _t, part in parts:
+                    rc.execute(f'ANALYZE "{part}"')
+        finally:
+            remote.close()
+        for table, part in reversed(parts):
+            cur.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(table), sql.Identifier(part)))
+            cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(part)))
+        for table, part in parts:
+            cur.execute(sql.SQL(
+                "CREATE FOREIGN TABLE {} PARTITION OF {} FOR VALUES IN ({}) SERVER {}"
+                " OPTIONS (schema_name 'public', table_name {}, fetch_size '10000')").format(
+                sql.Identifier(part), sql.Identifier(table), sql.Literal(code), sql.Identifier(server.name),
+                sql.Literal(part)))
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(part)))
+            seen = cur.fetchone()[0]
+            if seen != rows[table]:
+                raise ShardError(f"区 {code}：{part} 在分片服务器上有 {seen} 行，应为 {rows[table]} 行")
+            cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(part)))
+    return Move(code, server.name, rows, time.monotonic() - started)
