@@ -46,7 +46,8 @@ DISTRIBUTED_TABLES: tuple[str, ...] = (
 # Catalogues and boundaries: every shard server needs all of them (Citus: reference tables).
 REFERENCE_TABLES: tuple[str, ...] = (
     "grids_district", "grids_street", "grids_community", "grids_grid",
-    "facilities_facilitytype", "incidents_incidentcategory", "incidents_department", "auth_user",
+    "facilities_facilitytype", "facilities_facility", "incidents_incidentcategory", "incidents_department",
+    "auth_user",
 )
 DISTRIBUTION_COLUMN = "district_code"
 CODE_RE = re.compile(r"^(\d{6}|default)$")
@@ -390,3 +391,90 @@ def shard_district(code: str, server_name: str, *, using: str = "default") -> Mo
                 raise ShardError(f"区 {code}：{part} 在分片服务器上有 {seen} 行，应为 {rows[table]} 行")
             cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(part)))
     return Move(code, server.name, rows, time.monotonic() - started)
+
+
+# --- Citus readiness -------------------------------------------------------------------------
+
+def citus_problems(cur, distributed: tuple[str, ...] | None = None,
+                   reference: tuple[str, ...] = REFERENCE_TABLES) -> list[str]:
+    """What keeps the schema from ``create_distributed_table(t, 'district_code')`` on each
+    ``distributed`` table (co-located) and ``create_reference_table`` on each ``reference``
+    table, read from pg_catalog: a distributed table without district_code, a primary key or
+    unique constraint/index not including it, a foreign key between distributed tables not
+    matching district_code to district_code, a foreign key from a distributed table to a table
+    neither distributed nor reference, and a foreign key from any other table into a
+    distributed one (Citus allows none: that table must be distributed too). Empty: ready."""
+    dist = list(distributed or distributed_tables())
+    problems: list[str] = []
+    cur.execute("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) AS t", [dist])
+    missing = [t for t, ok in cur.fetchall() if not ok]
+    problems += [f"{t}: 表不存在" for t in missing]
+    dist = [t for t in dist if t not in missing]
+    cur.execute(
+        "SELECT t FROM unnest(%s::text[]) AS t WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a"
+        " WHERE a.attrelid = t::regclass AND a.attname = %s AND NOT a.attisdropped)", [dist, DISTRIBUTION_COLUMN])
+    problems += [f"{t}: 没有分布列 {DISTRIBUTION_COLUMN}" for (t,) in cur.fetchall()]
+    # Unique constraints and unique indexes (constraint-backed or not) must include the column.
+    cur.execute(
+        "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text FROM pg_index i"
+        " WHERE i.indisunique AND i.indrelid = ANY(%s::regclass[])"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attname = %s"
+        "                    AND a.attnum = ANY(i.indkey::int2[])) ORDER BY 1, 2", [dist, DISTRIBUTION_COLUMN])
+    problems += [f"{t}: 唯一约束/索引 {ix} 不含 {DISTRIBUTION_COLUMN}" for t, ix in cur.fetchall()]
+    cur.execute(
+        "SELECT c.conname, c.conrelid::regclass::text, c.confrelid::regclass::text,"
+        "       (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(att, n)"
+        "          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att),"
+        "       (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(c.confkey) WITH ORDINALITY k(att, n)"
+        "          JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.att)"
+        "  FROM pg_constraint c WHERE c.contype = 'f' AND c.conparentid = 0"
+        "   AND (c.conrelid = ANY(%s::regclass[]) OR c.confrelid = ANY(%s::regclass[])) ORDER BY 2, 1", [dist, dist])
+    for name, child, parent, cols, fcols in cur.fetchall():
+        if child in dist and parent in dist:
+            pairs = list(zip(cols, fcols, strict=True))
+            if (DISTRIBUTION_COLUMN, DISTRIBUTION_COLUMN) not in pairs:
+                problems.append(f"{child}: 外键 {name} → {parent} 未以 {DISTRIBUTION_COLUMN} 对应 {DISTRIBUTION_COLUMN}")
+        elif child in dist and parent not in reference:
+            problems.append(f"{child}: 外键 {name} 指向既非分布表也非参考表的 {parent}")
+        elif child not in dist:
+            problems.append(f"{child}: 外键 {name} 指向分布表 {parent}：{child} 须按 {DISTRIBUTION_COLUMN} 分布，或去掉该外键")
+    return problems
+
+
+def trigger_notes(cur, distributed: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
+    """(table, trigger, why it does not fit Citus as it stands) for each trigger on a
+    distributed table that is a constraint trigger, collects transition tables, or whose
+    function (or a gridmap_* function it calls, followed two levels) names another table."""
+    dist = list(distributed or distributed_tables())
+    cur.execute("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND NOT relispartition"
+                "   AND relnamespace = 'public'::regnamespace")
+    tables = {r[0] for r in cur.fetchall()}
+    cur.execute("SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+                "   AND proname LIKE %s", ["gridmap%"])
+    sources = dict(cur.fetchall())
+
+    def reads(source: str, depth: int = 2) -> set[str]:
+        found = {n for n in tables if re.search(rf"\b{n}\b", source)}
+        if depth:
+            for called in set(re.findall(r"\b(gridmap_\w+)\s*\(", source)) & sources.keys():
+                found |= reads(sources[called], depth - 1)
+        return found
+
+    cur.execute(
+        "SELECT t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid), p.prosrc, t.tgconstraint <> 0"
+        "  FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+        " WHERE t.tgrelid = ANY(%s::regclass[]) AND NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY 1, 2", [dist])
+    notes = []
+    for table, name, definition, source, constraint in cur.fetchall():
+        why = []
+        if constraint:
+            why.append("约束触发器")
+        if "REFERENCING" in definition:
+            why.append("带过渡表的语句级触发器")
+        # TG_ARGV names a table in the definition's arguments (e.g. the grid relink triggers).
+        other = sorted((reads(source) | reads(definition.split("EXECUTE", 1)[-1], 0)) - {table})
+        if other:
+            why.append("读写其他表：" + "、".join(other))
+        if why:
+            notes.append((table, name, "；".join(why)))
+    return notes
