@@ -49,6 +49,13 @@ REFERENCE_TABLES: tuple[str, ...] = (
     "facilities_facilitytype", "facilities_facility", "incidents_incidentcategory", "incidents_department",
     "auth_user",
 )
+# Tables with a foreign key into a distributed table: Citus allows that only between
+# distributed tables, so the README's Citus steps give each a district_code (from its parent)
+# and distribute it, co-located, after the tables above.
+CITUS_CHILD_TABLES: tuple[str, ...] = (
+    "people_prioritymembership", "people_piiaccesslog", "incidents_notification", "incidents_incidenturge",
+    "incidents_incidentreport", "incidents_incidentphoto",
+)
 DISTRIBUTION_COLUMN = "district_code"
 CODE_RE = re.compile(r"^(\d{6}|default)$")
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -396,31 +403,32 @@ def shard_district(code: str, server_name: str, *, using: str = "default") -> Mo
 # --- Citus readiness -------------------------------------------------------------------------
 
 def citus_problems(cur, distributed: tuple[str, ...] | None = None,
-                   reference: tuple[str, ...] = REFERENCE_TABLES) -> list[str]:
+                   reference: tuple[str, ...] = REFERENCE_TABLES) -> list[tuple[str, str]]:
     """What keeps the schema from ``create_distributed_table(t, 'district_code')`` on each
     ``distributed`` table (co-located) and ``create_reference_table`` on each ``reference``
     table, read from pg_catalog: a distributed table without district_code, a primary key or
     unique constraint/index not including it, a foreign key between distributed tables not
     matching district_code to district_code, a foreign key from a distributed table to a table
     neither distributed nor reference, and a foreign key from any other table into a
-    distributed one (Citus allows none: that table must be distributed too). Empty: ready."""
+    distributed one (Citus allows none: that table must be distributed too). Each problem is
+    (table, what, in Chinese); empty: ready."""
     dist = list(distributed or distributed_tables())
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     cur.execute("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) AS t", [dist])
     missing = [t for t, ok in cur.fetchall() if not ok]
-    problems += [f"{t}: 表不存在" for t in missing]
+    problems += [(t, "表不存在") for t in missing]
     dist = [t for t in dist if t not in missing]
     cur.execute(
         "SELECT t FROM unnest(%s::text[]) AS t WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a"
         " WHERE a.attrelid = t::regclass AND a.attname = %s AND NOT a.attisdropped)", [dist, DISTRIBUTION_COLUMN])
-    problems += [f"{t}: 没有分布列 {DISTRIBUTION_COLUMN}" for (t,) in cur.fetchall()]
+    problems += [(t, f"没有分布列 {DISTRIBUTION_COLUMN}") for (t,) in cur.fetchall()]
     # Unique constraints and unique indexes (constraint-backed or not) must include the column.
     cur.execute(
         "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text FROM pg_index i"
         " WHERE i.indisunique AND i.indrelid = ANY(%s::regclass[])"
         "   AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attname = %s"
         "                    AND a.attnum = ANY(i.indkey::int2[])) ORDER BY 1, 2", [dist, DISTRIBUTION_COLUMN])
-    problems += [f"{t}: 唯一约束/索引 {ix} 不含 {DISTRIBUTION_COLUMN}" for t, ix in cur.fetchall()]
+    problems += [(t, f"唯一约束/索引 {ix} 不含 {DISTRIBUTION_COLUMN}") for t, ix in cur.fetchall()]
     cur.execute(
         "SELECT c.conname, c.conrelid::regclass::text, c.confrelid::regclass::text,"
         "       (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(att, n)"
@@ -433,11 +441,11 @@ def citus_problems(cur, distributed: tuple[str, ...] | None = None,
         if child in dist and parent in dist:
             pairs = list(zip(cols, fcols, strict=True))
             if (DISTRIBUTION_COLUMN, DISTRIBUTION_COLUMN) not in pairs:
-                problems.append(f"{child}: 外键 {name} → {parent} 未以 {DISTRIBUTION_COLUMN} 对应 {DISTRIBUTION_COLUMN}")
+                problems.append((child, f"外键 {name} → {parent} 未以 {DISTRIBUTION_COLUMN} 对应 {DISTRIBUTION_COLUMN}"))
         elif child in dist and parent not in reference:
-            problems.append(f"{child}: 外键 {name} 指向既非分布表也非参考表的 {parent}")
+            problems.append((child, f"外键 {name} 指向既非分布表也非参考表的 {parent}"))
         elif child not in dist:
-            problems.append(f"{child}: 外键 {name} 指向分布表 {parent}：{child} 须按 {DISTRIBUTION_COLUMN} 分布，或去掉该外键")
+            problems.append((child, f"外键 {name} 指向分布表 {parent}：须按 {DISTRIBUTION_COLUMN} 分布，或去掉该外键"))
     return problems
 
 
