@@ -208,9 +208,72 @@ class GridAssignment(models.Model):
         return f"{self.user} → {self.grid} ({self.get_role_display()})"
 
 
-class GridLinked(models.Model):
+class DistrictPartitionedQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """bulk_create() skips save(): the rows' district codes are filled here, in one query."""
+        objs = list(objs)
+        fill_district_codes(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class DistrictPartitioned(models.Model):
+    """A row of a table LIST-partitioned by ``district_code`` (layers.grids.partitions).
+
+    The one Python home of the rule: PostgreSQL routes a row to its partition before any
+    trigger runs, so the writer supplies the code. A point (:class:`GridLinked`) takes the
+    district of its grid, else of its position ('000000': none); a child row (a visit, a
+    case's step, a walking time) takes its parent's, named by ``partition_parent``. The
+    database checks the point's code and the children's composite foreign keys."""
+
+    district_code = models.CharField("区划代码", max_length=6, editable=False,
+                                     help_text="所在区的6位区划代码，000000 表示不在任何区内")
+    partition_parent = ""
+
+    objects = DistrictPartitionedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def district_code_now(self) -> str:
+        if self.partition_parent:
+            return getattr(self, self.partition_parent).district_code
+        from layers.grids.partitions import district_code_for_point
+
+        return district_code_for_point(self.geom)
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        watched = {self.partition_parent or "geom", f"{self.partition_parent}_id"}
+        if update_fields is None or watched & set(update_fields):
+            self.district_code = self.district_code_now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "district_code"}
+        super().save(*args, **kwargs)
+
+
+def fill_district_codes(objs: list) -> None:
+    """Set ``district_code`` on unsaved rows of one DistrictPartitioned model, in one query."""
+    todo = [o for o in objs if not o.district_code]
+    if not todo:
+        return
+    parent = todo[0].partition_parent
+    if parent:
+        field = todo[0]._meta.get_field(parent)
+        ids = {getattr(o, f"{parent}_id") for o in todo}
+        codes = dict(field.related_model.objects.filter(pk__in=ids).values_list("pk", "district_code"))
+        for o in todo:
+            o.district_code = codes.get(getattr(o, f"{parent}_id"), "")
+        return
+    from layers.grids.partitions import district_codes_for_points
+
+    for o, code in zip(todo, district_codes_for_points([o.geom for o in todo]), strict=True):
+        o.district_code = code
+
+
+class GridLinked(DistrictPartitioned):
     """A point linked to the grid covering it. ``grid`` is set by the database trigger on
-    every insert and move; NULL means the point lies outside every grid (unassigned)."""
+    every insert and move; NULL means the point lies outside every grid (unassigned). Its
+    table is partitioned by district (:class:`DistrictPartitioned`)."""
 
     geom = models.PointField("位置", srid=WGS84, spatial_index=False)
     grid = models.ForeignKey(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_fsm import FSMField
 
 from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
-from layers.grids.models import District, GridLinked, Synthetic, geometry_rules
+from layers.grids.models import District, DistrictPartitioned, GridLinked, Synthetic, geometry_rules
 from layers.incidents.lifecycle import SATISFACTION_CHOICES, IncidentLifecycle, IncidentStatus
 
 __all__ = ["Department", "Incident", "IncidentCategory", "IncidentPhoto", "IncidentReport", "IncidentStatus",
@@ -114,11 +114,12 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
     satisfaction = models.CharField("回访结果", max_length=4, blank=True, choices=SATISFACTION_CHOICES)
     # Merged by the command centre (layers.incidents.duplicates.merge): this report is the same
     # case as ``duplicate_of``; the status is moved separately, through the lifecycle.
+    # (the database's key is (duplicate_of_id, district_code): a case merges within its district)
     duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="merged", verbose_name="重复于")
+                                     related_name="merged", verbose_name="重复于", db_constraint=False)
     # Made by the phone (crypto.randomUUID) before sending: a report queued offline and sent
     # twice (a retry, a lost answer) is stored once (layers/pages/views/worker.py, the API).
-    client_id = models.UUIDField("客户端编号", null=True, blank=True, unique=True, editable=False)
+    client_id = models.UUIDField("客户端编号", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "事件"
@@ -131,7 +132,10 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
         ]
         constraints = [
             *constraints,
-            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="incident_external_key"),
+            # 编号 and the phone's client_id: unique within a district (partitioned table).
+            models.UniqueConstraint(fields=["external_id", "district_code"], condition=~Q(external_id=""),
+                                    name="incident_external_key"),
+            models.UniqueConstraint(fields=["client_id", "district_code"], name="incidents_incident_client_id_key"),
         ]
 
     def __str__(self) -> str:
@@ -143,14 +147,16 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
         super().clean_fields(exclude={*(exclude or ()), "status"})
 
 
-class IncidentTransition(models.Model):
+class IncidentTransition(DistrictPartitioned):
     """One step of an incident's history: who moved it from which status to which, when.
 
     Append-only, in id order: each step's from_status is the previous step's to_status and
     the last step's to_status is the incident's status (checked by the database, see
     sql/0002_incident_history_guard.sql)."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions", verbose_name="事件")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions", verbose_name="事件",
+                                 db_constraint=False)
+    partition_parent = "incident"
     from_status = models.CharField("原状态", max_length=12, choices=IncidentStatus.choices, blank=True)
     to_status = models.CharField("新状态", max_length=12, choices=IncidentStatus.choices)
     at = models.DateTimeField("时间")
@@ -183,7 +189,8 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
                              verbose_name="接收人")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications", verbose_name="事件")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications", verbose_name="事件",
+                                 db_constraint=False)
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
     text = models.CharField("内容", max_length=300)
     created_at = models.DateTimeField("时间", auto_now_add=True)
@@ -210,7 +217,8 @@ class IncidentUrge(models.Model):
     SUPERVISE, URGE = "督办", "催办"
     KIND_CHOICES = [(SUPERVISE, "督办"), (URGE, "催办")]
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="urges", verbose_name="事件")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="urges", verbose_name="事件",
+                                 db_constraint=False)
     kind = models.CharField("类型", max_length=2, choices=KIND_CHOICES)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                            verbose_name="操作人")
@@ -231,7 +239,8 @@ class IncidentReport(models.Model):
     """A further report of an existing case (a duplicate the reporter linked instead of opening
     a second case): who, when, where and everything they typed."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports", verbose_name="事件")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reports", verbose_name="事件",
+                                 db_constraint=False)
     category = models.ForeignKey(IncidentCategory, on_delete=models.PROTECT, verbose_name="上报类别")
     description = models.TextField("描述", max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
     address = models.CharField("地址", max_length=ADDRESS_MAX, blank=True)
@@ -263,7 +272,8 @@ class IncidentPhoto(models.Model):
         FEEDBACK = "feedback", "处置反馈"
         VERIFY = "verify", "核查"
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="photos", verbose_name="事件")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="photos", verbose_name="事件",
+                                 db_constraint=False)
     stage = models.CharField("环节", max_length=10, choices=Stage.choices)
     file = models.FileField("照片", max_length=200)
     thumbnail = models.FileField("缩略图", max_length=200)

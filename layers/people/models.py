@@ -24,7 +24,7 @@ from layers.grids.limits import (
     PERSON_NAME_MAX,
     validate_event_time,
 )
-from layers.grids.models import GridLinked, Synthetic, geometry_rules
+from layers.grids.models import DistrictPartitioned, GridLinked, Synthetic, geometry_rules
 from layers.people import masking
 
 # --- households -----------------------------------------------------------------------------
@@ -71,7 +71,9 @@ class Household(GridLinked, Synthetic):
         indexes, constraints = geometry_rules("household")
         constraints = [
             *constraints,
-            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="household_external_key"),
+            # 编号 is unique within a district (a partitioned table's unique keys hold district_code).
+            models.UniqueConstraint(fields=["external_id", "district_code"], condition=~Q(external_id=""),
+                                    name="household_external_key"),
             models.CheckConstraint(condition=Q(residents__gte=1), name="household_residents_positive"),
         ]
         permissions = [("view_household_pii", "可查看户的完整身份证号和电话")]
@@ -107,7 +109,7 @@ class ReadableDateTimeField(models.DateTimeField):
                 f"::timestamptz THEN ({sql}) END"), [*params, *params]
 
 
-class Visit(models.Model):
+class Visit(DistrictPartitioned):
     """A grid worker's visit to a household. Its time lies between 2000-01-01 and now
     (layers.grids.limits.validate_event_time, run by full_clean() and so by the form and
     the admin) and, for the lower bound, the database refuses anything earlier. Households
@@ -119,18 +121,23 @@ class Visit(models.Model):
         CHECK = "check", "信息核查"
         FOLLOWUP = "followup", "事件回访"
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits", verbose_name="户")
+    # The database's key is (household_id, district_code) → people_household (layers.grids.partitions).
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits", verbose_name="户",
+                                  db_constraint=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="网格员")
+    partition_parent = "household"
     visited_at = ReadableDateTimeField("走访时间", validators=[validate_event_time])
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.ROUTINE)
     note = models.TextField("记录", blank=True, max_length=DESCRIPTION_MAX, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
     # Made by the phone before sending: a visit queued offline and sent twice is stored once.
-    client_id = models.UUIDField("客户端编号", null=True, blank=True, unique=True, editable=False)
+    # (unique within the household's district: visit_client_id_key below)
+    client_id = models.UUIDField("客户端编号", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "走访记录"
         ordering = ["-visited_at"]
         constraints = [
+            models.UniqueConstraint(fields=["client_id", "district_code"], name="people_visit_client_id_key"),
             # The lower bound only: "not in the future" depends on the clock, a CHECK may not.
             models.CheckConstraint(condition=Q(visited_at__gte=EARLIEST_TIME), name="visit_not_before_2000"),
         ]
@@ -150,7 +157,7 @@ class PiiAccessLog(models.Model):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="查看人")
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, verbose_name="户")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, verbose_name="户", db_constraint=False)
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     via = models.CharField("途径", max_length=100, help_text="页面、接口或导出")
 

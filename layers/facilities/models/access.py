@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from layers.facilities.models.facilities import Facility, FacilityType
-from layers.grids.models import WGS84
+from layers.grids.models import WGS84, DistrictPartitioned
 from layers.people.models import Household
 
 
@@ -107,7 +107,7 @@ class FacilityCircle(models.Model):
         return f"{self.facility_id} · {self.minutes} 分钟 ({self.get_method_display()})"
 
 
-class HouseholdAccess(models.Model):
+class HouseholdAccess(DistrictPartitioned):
     """Walking distance from a household to the nearest facility of a type.
 
     ``distance_m``/``minutes`` are NULL when no facility of the type can be reached (none
@@ -119,8 +119,9 @@ class HouseholdAccess(models.Model):
     """
 
     household = models.ForeignKey(
-        Household, on_delete=models.DO_NOTHING, related_name="access", verbose_name="户"
+        Household, on_delete=models.DO_NOTHING, related_name="access", verbose_name="户", db_constraint=False
     )
+    partition_parent = "household"
     facility_type = models.ForeignKey(
         FacilityType, on_delete=models.CASCADE, related_name="household_access", verbose_name="设施类型"
     )
@@ -136,7 +137,8 @@ class HouseholdAccess(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "户到设施步行时间"
         constraints = [
-            models.UniqueConstraint(fields=["household", "facility_type"], name="householdaccess_household_type"),
+            models.UniqueConstraint(fields=["household", "facility_type", "district_code"],
+                                    name="householdaccess_household_type"),
         ]
         indexes = [
             models.Index(fields=["facility_type", "minutes"], name="householdaccess_type_minutes"),

@@ -1,0 +1,101 @@
+"""Partitioned storage (issue #15): households, visits, incidents, their histories and walking
+times are LIST-partitioned by ``district_code`` (layers/grids/sql/0003_district_partitions.sql).
+
+Partition names: ``<table>_p<code>`` per district and ``<table>_pdefault`` for '000000' (a
+point in no district). The writer supplies ``district_code`` (PostgreSQL routes a row before
+any trigger could set it): :class:`layers.grids.models.DistrictPartitioned` for the ORM,
+:func:`district_code_for_point` / the SQL function of the same name for SQL paths; a
+database trigger refuses a code that is not the point's district. Batch code per district
+filters on ``district_code`` so that the planner touches that partition only.
+
+编号 (external_id) and the phone's client_id are unique within a district (PostgreSQL requires
+the partition key in every unique index of a partitioned table).
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from psycopg2 import sql
+
+# Parents before children (the order partitions are made and rows are loaded in).
+PARTITIONED_TABLES: tuple[str, ...] = (
+    "people_household", "people_visit", "incidents_incident", "incidents_incidenttransition",
+    "facilities_householdaccess",
+)
+NO_DISTRICT = "000000"
+
+
+def partition_name(table: str, code: str | None) -> str:
+    """``people_household_p510104``; ``people_household_pdefault`` for None or '000000'."""
+    return f"{table}_pdefault" if code in (None, NO_DISTRICT) else f"{table}_p{code}"
+
+
+def district_code_for_point(point, grid_id: int | None = None) -> str:
+    """The district code of a WGS84 point: its grid's district (``grid_id``, else the grid the
+    database links it to), else the district covering it, else '000000'."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT gridmap_district_code_for_point(p, coalesce(%s, gridmap_grid_for_point(p))) "
+                    "FROM ST_GeomFromEWKT(%s) p", [grid_id, point.ewkt])
+        return cur.fetchone()[0]
+
+
+def district_codes_for_points(points: list) -> list[str]:
+    """:func:`district_code_for_point` for many points in one statement (same order)."""
+    if not points:
+        return []
+    with connection.cursor() as cur:
+        cur.execute("SELECT gridmap_district_code_for_point(p, gridmap_grid_for_point(p)) "
+                    "FROM unnest(%s::text[]) WITH ORDINALITY AS x(ewkt, n), ST_GeomFromEWKT(x.ewkt) p ORDER BY n",
+                    [[p.ewkt for p in points]])
+        return [r[0] for r in cur.fetchall()]
+
+
+def ensure_partitions(code: str) -> None:
+    """Make the partitions of district ``code`` if missing (the trigger on grids_district does
+    it for every new district; loaders may call it first)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT gridmap_ensure_district_partitions(%s)", [code])
+
+
+def partitions_of(table: str) -> dict[str, str]:
+    """{district code: partition name} of a partitioned table ('000000' for the default one)."""
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
+              FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = to_regclass(%s)""", [table])
+        rows = cur.fetchall()
+    out = {}
+    for name, bound in rows:
+        code = NO_DISTRICT if bound == "DEFAULT" else bound.split("'")[1]
+        out[code] = name
+    return out
+
+
+def detach(code: str) -> list[str]:
+    """Detach district ``code``'s partitions from every partitioned table, children first; the
+    tables stay, holding that district's rows (to export with pg_dump -t, archive or drop),
+    and the other districts are not touched. Returns the detached tables' names.
+
+    The composite foreign keys from other districts' rows cannot point into it (same
+    district_code), so detaching takes nothing from them; rows of non-partitioned tables
+    (notifications, logs) that point into the district must be deleted first, or PostgreSQL
+    refuses with the foreign key's name."""
+    if code == NO_DISTRICT or not code.isdigit() or len(code) != 6:
+        raise ValueError(f"区划代码须为6位数字 (district code must be 6 digits): {code}")
+    detached = []
+    with transaction.atomic(), connection.cursor() as cur:
+        for table in reversed(PARTITIONED_TABLES):
+            name = partition_name(table, code)
+            if name not in partitions_of(table).values():
+                continue
+            cur.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(table), sql.Identifier(name)))
+            # A detached table keeps its foreign keys to the (still partitioned) parents; they
+            # would forbid detaching the parent's partition it points into next.
+            cur.execute("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'f' "
+                        "AND confrelid = ANY(%s::regclass[])", [name, list(PARTITIONED_TABLES)])
+            for (constraint,) in cur.fetchall():
+                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(name),
+                                                                                 sql.Identifier(constraint)))
+            detached.append(name)
+    return detached
