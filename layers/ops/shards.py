@@ -351,6 +351,8 @@ def shard_district(code: str, server_name: str, *, using: str = "default") -> Mo
     started = time.monotonic()
     with transaction.atomic(using=using), connections[using].cursor() as cur:
         server = shard_server(cur, server_name)
+        # Deferred checks queued earlier in the caller's transaction would forbid the ALTERs.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         prepare_coordinator(cur)
         parts: list[tuple[str, str]] = []
         for table in distributed_tables():
