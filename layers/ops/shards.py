@@ -436,14 +436,18 @@ def citus_problems(cur, distributed: tuple[str, ...] | None = None,
         "       (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(att, n)"
         "          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att),"
         "       (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(c.confkey) WITH ORDINALITY k(att, n)"
-        "          JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.att)"
+        "          JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.att),"
+        "       c.confupdtype IN ('c', 'n', 'd') OR c.confdeltype IN ('n', 'd')"
         "  FROM pg_constraint c WHERE c.contype = 'f' AND c.conparentid = 0"
         "   AND (c.conrelid = ANY(%s::regclass[]) OR c.confrelid = ANY(%s::regclass[])) ORDER BY 2, 1", [dist, dist])
-    for name, child, parent, cols, fcols in cur.fetchall():
+    for name, child, parent, cols, fcols, moves_key in cur.fetchall():
         if child in dist and parent in dist:
             pairs = list(zip(cols, fcols, strict=True))
             if (DISTRIBUTION_COLUMN, DISTRIBUTION_COLUMN) not in pairs:
                 problems.append((child, f"外键 {name} → {parent} 未以 {DISTRIBUTION_COLUMN} 对应 {DISTRIBUTION_COLUMN}"))
+            elif moves_key:
+                # Citus never changes a row's distribution column (EnsureSupportedFKeyOnDistKey).
+                problems.append((child, f"外键 {name} 含 {DISTRIBUTION_COLUMN}，却会改动或置空它（级联更新/置空）"))
         elif child in dist and parent not in reference:
             problems.append((child, f"外键 {name} 指向既非分布表也非参考表的 {parent}"))
         elif child not in dist:
@@ -453,8 +457,9 @@ def citus_problems(cur, distributed: tuple[str, ...] | None = None,
 
 def trigger_notes(cur, distributed: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
     """(table, trigger, why it does not fit Citus as it stands) for each trigger on a
-    distributed table that is a constraint trigger, collects transition tables, or whose
-    function (or a gridmap_* function it calls, followed two levels) names another table."""
+    distributed table that is a constraint trigger, collects transition tables, bumps a
+    sequence, or whose function (or a gridmap_* function it calls, followed two levels) names
+    another table."""
     dist = list(distributed or distributed_tables())
     cur.execute("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND NOT relispartition"
                 "   AND relnamespace = 'public'::regnamespace")
@@ -481,6 +486,8 @@ def trigger_notes(cur, distributed: tuple[str, ...] | None = None) -> list[tuple
             why.append("约束触发器")
         if "REFERENCING" in definition:
             why.append("带过渡表的语句级触发器")
+        if "nextval(" in source:
+            why.append("递增协调节点本地的序列")
         # TG_ARGV names a table in the definition's arguments (e.g. the grid relink triggers).
         other = sorted((reads(source) | reads(definition.split("EXECUTE", 1)[-1], 0)) - {table})
         if other:
