@@ -455,11 +455,13 @@ def citus_problems(cur, distributed: tuple[str, ...] | None = None,
     return problems
 
 
-def trigger_notes(cur, distributed: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
+def trigger_notes(cur, distributed: tuple[str, ...] | None = None,
+                  reference: tuple[str, ...] = REFERENCE_TABLES) -> list[tuple[str, str, str]]:
     """(table, trigger, why it does not fit Citus as it stands) for each trigger on a
     distributed table that is a constraint trigger, collects transition tables, bumps a
-    sequence, or whose function (or a gridmap_* function it calls, followed two levels) names
-    another table."""
+    sequence, or whose function (or the gridmap_* functions it calls, two levels deep) names
+    another table; and for each trigger on a reference table that touches a distributed table,
+    bumps a sequence or creates tables (a reference table's trigger runs on every node's copy)."""
     dist = list(distributed or distributed_tables())
     cur.execute("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND NOT relispartition"
                 "   AND relnamespace = 'public'::regnamespace")
@@ -468,30 +470,97 @@ def trigger_notes(cur, distributed: tuple[str, ...] | None = None) -> list[tuple
                 "   AND proname LIKE %s", ["gridmap%"])
     sources = dict(cur.fetchall())
 
-    def reads(source: str, depth: int = 2) -> set[str]:
-        found = {n for n in tables if re.search(rf"\b{n}\b", source)}
-        if depth:
-            for called in set(re.findall(r"\b(gridmap_\w+)\s*\(", source)) & sources.keys():
-                found |= reads(sources[called], depth - 1)
-        return found
+    def body(source: str, depth: int = 2) -> str:
+        """The source with the gridmap_* functions it calls appended (``depth`` levels)."""
+        if not depth:
+            return source
+        called = set(re.findall(r"\b(gridmap_\w+)\s*\(", source)) & sources.keys()
+        return "\n".join([source, *(body(sources[c], depth - 1) for c in sorted(called))])
 
     cur.execute(
         "SELECT t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid), p.prosrc, t.tgconstraint <> 0"
         "  FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-        " WHERE t.tgrelid = ANY(%s::regclass[]) AND NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY 1, 2", [dist])
+        " WHERE t.tgrelid = ANY(%s::regclass[]) AND NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY 1, 2",
+        [dist + [t for t in reference if t in tables]])
     notes = []
     for table, name, definition, source, constraint in cur.fetchall():
+        # TG_ARGV may name a table (the grid relink triggers): the definition's arguments count.
+        text = body(source) + "\n" + definition.split("EXECUTE", 1)[-1]
+        other = sorted(n for n in tables - {table} if re.search(rf"\b{n}\b", text))
         why = []
         if constraint:
             why.append("约束触发器")
         if "REFERENCING" in definition:
             why.append("带过渡表的语句级触发器")
-        if "nextval(" in source:
+        if "nextval(" in text:
             why.append("递增协调节点本地的序列")
-        # TG_ARGV names a table in the definition's arguments (e.g. the grid relink triggers).
-        other = sorted((reads(source) | reads(definition.split("EXECUTE", 1)[-1], 0)) - {table})
-        if other:
+        if table in dist and other:
             why.append("读写其他表：" + "、".join(other))
+        elif table not in dist:
+            if touched := [n for n in other if n in dist]:
+                why.append("参考表上的触发器读写分布表：" + "、".join(touched))
+            if re.search(r"CREATE TABLE", text, re.IGNORECASE):
+                why.append("参考表上的触发器建表（分区）")
         if why:
             notes.append((table, name, "；".join(why)))
     return notes
+
+
+# Triggers dropped before distributing (README, 跨服务器分片 / Citus, says what replaces each):
+# they collect transition tables, bump a coordinator sequence, or sit on a reference table and
+# write distributed tables or create partitions. Every other trigger on a distributed table
+# reads reference tables or rows of the same district only, and is kept with
+# citus.enable_unsafe_triggers.
+def _dropped_for_citus(why: str) -> bool:
+    return any(k in why for k in ("过渡表", "序列", "参考表上的触发器"))
+
+
+def citus_script(cur) -> list[str]:
+    """The SQL, in order, that makes this database (the partition schema) a Citus
+    coordinator's: unique keys of the distributed tables and their children widened to
+    district_code, foreign keys that would change district_code made NO ACTION on update,
+    triggers that cannot run on shards dropped, then create_reference_table for the
+    catalogues and boundaries and create_distributed_table on district_code, co-located.
+    Read from pg_catalog each time, so it follows the schema."""
+    dist = list(distributed_tables()) + list(CITUS_CHILD_TABLES)
+    col = DISTRIBUTION_COLUMN
+    out = ["-- 1. 唯一键含分布列 district_code"]
+    cur.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        " WHERE c.contype IN ('p', 'u') AND c.conrelid = ANY(%s::regclass[]) AND NOT EXISTS ("
+        "   SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = %s AND a.attnum = ANY(c.conkey))"
+        " ORDER BY 1, 2", [dist, col])
+    for table, name, definition in cur.fetchall():
+        widened = re.sub(r"^(PRIMARY KEY|UNIQUE) \(([^)]*)\)", rf"\1 (\2, {col})", definition)
+        out.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}, ADD CONSTRAINT {name} {widened};")
+    cur.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+        " WHERE i.indisunique AND i.indrelid = ANY(%s::regclass[])"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attname = %s"
+        "                    AND a.attnum = ANY(i.indkey::int2[])) ORDER BY 1", [dist, col])
+    for index, definition in cur.fetchall():
+        widened = re.sub(r" USING (\w+) \(([^)]*)\)", rf" USING \1 (\2, {col})", definition, count=1)
+        out += [f"DROP INDEX {index};", f"{widened};"]
+    out.append("-- 2. 含 district_code 的外键不再级联改动它（Citus 不改行的分布列）")
+    cur.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        " WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY(%s::regclass[])"
+        "   AND (c.confupdtype IN ('c', 'n', 'd') OR c.confdeltype IN ('n', 'd'))"
+        "   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = %s"
+        "                AND a.attnum = ANY(c.conkey)) ORDER BY 1, 2", [dist, col])
+    for table, name, definition in cur.fetchall():
+        still = re.sub(r" ON UPDATE (CASCADE|SET NULL|SET DEFAULT)( \([^)]*\))?", "", definition)
+        still = re.sub(r" ON DELETE (SET NULL|SET DEFAULT)( \([^)]*\))?", "", still)
+        out.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}, ADD CONSTRAINT {name} {still};")
+    out.append("-- 3. 不能在分片上运行的触发器（替代办法见 README）")
+    out += [f"DROP TRIGGER {name} ON {table};  -- {why}"
+            for table, name, why in trigger_notes(cur, tuple(dist)) if _dropped_for_citus(why)]
+    out.append("-- 4. 目录与边界：参考表（每个节点一份）")
+    cur.execute("SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL", [list(REFERENCE_TABLES)])
+    out += [f"SELECT create_reference_table('{t}');" for (t,) in cur.fetchall()]
+    out.append("-- 5. 按 district_code 分布，同区同分片（co-located）")
+    first, *rest = dist
+    out.append(f"SELECT create_distributed_table('{first}', '{col}');")
+    out += [f"SELECT create_distributed_table('{t}', '{col}', colocate_with => '{first}');" for t in rest]
+    return out

@@ -6,7 +6,8 @@ copied, and each local partition is replaced by a postgres_fdw foreign table FOR
 ('CODE'). City-wide pages and queries keep reading every district; the district's rows are
 written on its server from then on. See README, 跨服务器分片 / Citus.
 
-    python manage.py shard_district --list      # which districts are on which server
+    python manage.py shard_district --list        # which districts are on which server
+    python manage.py shard_district --citus-sql   # the SQL that makes this schema Citus's (README)
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("code", nargs="?", help="区代码（6 位数字）")
         parser.add_argument("--server", help="分片服务器名称（add_shard_server 登记的）")
         parser.add_argument("--list", action="store_true", help="列出已迁到分片服务器的区")
+        parser.add_argument("--citus-sql", action="store_true",
+                            help="输出把本库改为 Citus 协调节点所需的 SQL（按当前表结构生成）")
 
-    def handle(self, *args, code: str | None, server: str | None, list: bool, **options) -> None:
+    def handle(self, *args, code: str | None, server: str | None, list: bool, citus_sql: bool, **options) -> None:
+        if citus_sql:
+            with connection.cursor() as cur:
+                self.stdout.write("\n".join(shards.citus_script(cur)))
+            return
         if list:
             with connection.cursor() as cur:
                 placed = shards.sharded_districts(cur)
