@@ -53,13 +53,33 @@ def test_the_check_names_what_citus_would_refuse():
 
 
 def test_schema_is_ready_for_citus():
-    """Needs the partition schema of issue #15 (district_code, primary keys (id, district_code),
-    composite foreign keys)."""
+    """Needs the partition schema of issue #15: district_code on every table, primary keys and
+    unique indexes (id, district_code), foreign keys among them through district_code."""
     with connection.cursor() as cur:
         problems = shards.citus_problems(cur)
-    assert [(t, what) for t, what in problems if t in shards.distributed_tables()] == []
-    # Any other table pointing into them is one the README's Citus steps distribute too.
-    assert {t for t, _what in problems} <= set(shards.CITUS_CHILD_TABLES)
+        assert [p for p in problems if "不含" in p[1] or "没有" in p[1] or "未以" in p[1] or "不存在" in p[1]] == []
+        children = shards.citus_problems(cur, shards.distributed_tables() + shards.CITUS_CHILD_TABLES)
+        assert not [p for p in children if "没有分布列" in p[1] or "未以" in p[1] or "既非" in p[1]]
+
+
+def test_the_citus_script_leaves_nothing_citus_would_refuse():
+    """Steps 1–3 of `shard_district --citus-sql` (keys, foreign keys, triggers) run on this
+    database; then the catalogue holds nothing create_distributed_table / create_reference_table
+    would refuse (steps 4–5 need Citus itself)."""
+    with connection.cursor() as cur:
+        script = shards.citus_script(cur)
+        assert any(s.startswith("ALTER TABLE people_visit DROP CONSTRAINT") for s in script)
+        before = script.index("-- 4. 目录与边界：参考表（每个节点一份）")
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in script[:before]:
+            if not statement.startswith("--"):
+                cur.execute(statement.split("  -- ")[0])
+        everything = shards.distributed_tables() + shards.CITUS_CHILD_TABLES
+        assert shards.citus_problems(cur, everything) == []
+        left = shards.trigger_notes(cur, everything)
+        assert [n for n in left if any(k in n[2] for k in ("过渡表", "序列", "参考表上的触发器"))] == []
+        assert "create_distributed_table('people_visit', 'district_code', colocate_with => 'people_household')" \
+            in "\n".join(script[before:])
 
 
 def test_triggers_that_do_not_fit_citus_are_the_ones_the_readme_handles():
@@ -69,5 +89,6 @@ def test_triggers_that_do_not_fit_citus_are_the_ones_the_readme_handles():
     assert ("people_household", "household_access_inserted") in named  # transition tables
     assert ("incidents_incidenttransition", "incident_history_status_of_step") in named  # constraint trigger
     assert ("people_visit", "visit_last_visit") in named  # writes people_household
+    assert ("grids_grid", "grid_relink_households") in named  # a reference table's trigger writing households
     readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
     assert [t for t in sorted(named) if f"`{t[1]}`" not in readme] == []
