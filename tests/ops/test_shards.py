@@ -5,10 +5,7 @@ summary (every district, layers.summaries.services.table — the `summary` comma
 local clusters (postgres_fdw foreign partitions): the same answer. A query filtered on
 district_code reads only that district's server.
 
-When the tables are not yet partitioned by district_code (the partition schema of issue #15
-not merged), the test first replaces them by LIST-partitioned copies named as the shared design
-says (``<table>_p<code>``, ``<table>_pdefault``; primary key (id, district_code), co-located
-composite foreign keys), filled from the real rows.
+Runs on the partition schema of issue #15 (layers/grids/sql/0003_district_partitions.sql).
 """
 
 from __future__ import annotations
@@ -99,45 +96,10 @@ def _partitioned(cur, table: str) -> bool:
     return cur.fetchone()[0]
 
 
-# district_code of a row of each table, from its already-copied parent (or its grid).
-_CODE_OF = {
-    "people_household": "(SELECT d.code FROM grids_grid g JOIN grids_community c ON c.id = g.community_id"
-                        " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id"
-                        " WHERE g.id = f.grid_id)",
-    "people_visit": "(SELECT h.district_code FROM people_household h WHERE h.id = f.household_id)",
-    "incidents_incident": "(SELECT d.code FROM grids_grid g JOIN grids_community c ON c.id = g.community_id"
-                          " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id"
-                          " WHERE g.id = f.grid_id)",
-    "incidents_incidenttransition": "(SELECT i.district_code FROM incidents_incident i WHERE i.id = f.incident_id)",
-    "facilities_householdaccess": "(SELECT h.district_code FROM people_household h WHERE h.id = f.household_id)",
-}
-_COLOCATED_FK = {
-    "people_visit": ("household_id", "people_household"),
-    "incidents_incidenttransition": ("incident_id", "incidents_incident"),
-    "facilities_householdaccess": ("household_id", "people_household"),
-}
-
-
-def _partition_copies(cur, codes: tuple[str, ...]) -> None:
-    """Each design table replaced (for this test's transaction) by a LIST (district_code)
-    partitioned copy with the design's names, primary key and co-located foreign keys."""
-    # The deferred history checks look at TG_TABLE_NAME: run them before the tables are renamed.
-    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    for table in shards.DISTRIBUTED_TABLES:
-        cur.execute(f"ALTER TABLE {table} RENAME TO {table}_flat")
-        cur.execute(f"CREATE TABLE {table} (LIKE {table}_flat, district_code varchar(6) NOT NULL)"
-                    " PARTITION BY LIST (district_code)")
-        for code in codes:
-            cur.execute(f"CREATE TABLE {table}_p{code} PARTITION OF {table} FOR VALUES IN ('{code}')")
-        cur.execute(f"CREATE TABLE {table}_pdefault PARTITION OF {table} DEFAULT")
-        cur.execute(f"INSERT INTO {table} SELECT f.*, coalesce({_CODE_OF[table]}, '000000') FROM {table}_flat f")
-        cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_pk_dc PRIMARY KEY (id, district_code)")
-        if table in _COLOCATED_FK:
-            column, parent = _COLOCATED_FK[table]
-            cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_dc FOREIGN KEY ({column}, district_code)"
-                        f" REFERENCES {parent} (id, district_code)")
-    cur.execute("ALTER TABLE facilities_householdaccess ADD CONSTRAINT householdaccess_type_fk"
-                " FOREIGN KEY (facility_type_id) REFERENCES facilities_facilitytype (id)")
+def _constraints(cur, table: str) -> set[str]:
+    cur.execute("SELECT contype::text || ':' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+                [table])
+    return {r[0] for r in cur.fetchall()}
 
 
 def _city(period=OCT) -> list[tuple]:
@@ -187,11 +149,9 @@ def test_city_summary_across_shard_servers_equals_one_server(province, shard_clu
         assert current["visits_done"] == 4 and current["group:独居老人"] == 4, code
         assert current["circle_reached"] > 0 and current["cancelled"] == 1, code
     with connection.cursor() as cur:
-        made_copies = not _partitioned(cur, "people_household")
-        if made_copies:
-            _partition_copies(cur, CODES)
         assert _partitioned(cur, "people_household")
-    assert _city() == single
+        visit_keys = _constraints(cur, "people_visit_p510104")
+    assert any(k.startswith("f:FOREIGN KEY (household_id, district_code)") for k in visit_keys)
 
     call_command("add_shard_server", "shard1", dsn=shard_clusters["shard1"])
     with connection.cursor() as cur:
@@ -206,7 +166,11 @@ def test_city_summary_across_shard_servers_equals_one_server(province, shard_clu
         for table in shards.distributed_tables():
             assert shards.partition_of(cur, table, "510104")[1] == "f"
             assert shards.partition_of(cur, table, "510105")[1] == "r"
-    # The rows are on the other servers, not here.
+        # The keys the parents may no longer carry are on the district left here.
+        assert any(k.startswith("p:PRIMARY KEY (id, district_code)") for k in _constraints(cur, "people_household_p510105"))
+        assert any(k.startswith("f:FOREIGN KEY (household_id, district_code) REFERENCES people_household_p510105(")
+                   for k in _constraints(cur, "people_visit_p510105"))
+    # The rows are on the other servers, not here, with their keys and co-located foreign keys.
     remote = psycopg2.connect(shard_clusters["shard1"])
     try:
         with remote.cursor() as rc:
@@ -214,6 +178,9 @@ def test_city_summary_across_shard_servers_equals_one_server(province, shard_clu
             assert rc.fetchone() == (12, sum(1 + k % 4 for k in range(12)))
             rc.execute("SELECT count(*) FROM pg_class WHERE relname = 'people_household_p510106'")
             assert rc.fetchone()[0] == 0
+            assert any(k.startswith("p:PRIMARY KEY (id, district_code)") for k in _constraints(rc, "people_household_p510104"))
+            assert any(k.startswith("f:FOREIGN KEY (household_id, district_code) REFERENCES people_household_p510104(")
+                       for k in _constraints(rc, "people_visit_p510104"))
     finally:
         remote.close()
 
@@ -227,12 +194,14 @@ def test_city_summary_across_shard_servers_equals_one_server(province, shard_clu
         assert "Foreign Scan" not in plan and "incidents_incident_p510105" in plan
         cur.execute("SELECT district_code, count(*) FROM people_household GROUP BY 1 ORDER BY 1")
         assert cur.fetchall() == [(c, 12) for c in CODES]
+    # The district left on the coordinator is still written here, and counted with the others.
+    make_household(point(104.105, 30.65), address="新增路1号", residents=2)
+    after = {code: current["households"] for code, current, _p in _city()}
+    assert after == {"510104": 12, "510105": 13, "510106": 12}
 
 
 def test_a_district_cannot_move_twice_or_to_an_unknown_server(province, shard_clusters):
     with connection.cursor() as cur:
-        if not _partitioned(cur, "people_household"):
-            _partition_copies(cur, CODES)
         shards.add_server(cur, "shard1", shard_clusters["shard1"])
     shards.shard_district("510105", "shard1")
     with pytest.raises(shards.ShardError, match="已在分片服务器上"):
