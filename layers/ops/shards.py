@@ -230,8 +230,8 @@ def prepare_coordinator(cur) -> Preparation:
         cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
         for part in parts[table]:
             label = _short(f"{part}_pkey" if kind == "p" else f"{part}_{name.removeprefix(table + '_')}")
-            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + definition.replace("%", "%%"))
-                        .format(sql.Identifier(part), sql.Identifier(label)))
+            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(part), sql.Identifier(label))
+                        + sql.SQL(definition))
         done.moved_down.append(f"{table}.{name}")
     cur.execute(
         "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
@@ -242,7 +242,7 @@ def prepare_coordinator(cur) -> Preparation:
         for part in parts[table]:
             label = _short(f"{part}_{index.removeprefix(table + '_')}")
             stmt = _rewrite_on(definition, table, part).replace(f"INDEX {index} ", f"INDEX {label} ", 1)
-            cur.execute(stmt.replace("%", "%%"))
+            cur.execute(stmt)
         done.moved_down.append(f"{table}.{index}")
     for name, child, parent, definition in fks:
         if child not in parts:
@@ -258,8 +258,8 @@ def prepare_coordinator(cur) -> Preparation:
                 definition_p = re.sub(rf"REFERENCES (public\.)?{parent}\(", f"REFERENCES {target}(", definition)
             else:
                 definition_p = definition
-            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} " + definition_p.replace("%", "%%"))
-                        .format(sql.Identifier(part), sql.Identifier(_short(f"{name}{suffix}"))))
+            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+                sql.Identifier(part), sql.Identifier(_short(f"{name}{suffix}"))) + sql.SQL(definition_p))
         done.moved_down.append(f"{child}.{name}")
     cur.execute(
         "SELECT t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t"
@@ -268,7 +268,7 @@ def prepare_coordinator(cur) -> Preparation:
     for table, name, definition in cur.fetchall():
         cur.execute(sql.SQL("DROP TRIGGER {} ON {}").format(sql.Identifier(name), sql.Identifier(table)))
         for part in parts[table]:
-            cur.execute(_rewrite_on(definition, table, part).replace("%", "%%"))
+            cur.execute(_rewrite_on(definition, table, part))
         done.moved_down.append(f"{table}.{name}")
     return done
 
