@@ -106,10 +106,10 @@ def build(n_incidents: int, side: int) -> None:
         cur.execute("SELECT set_config('gridmap.set_based_linking', 'on', true)")  # linked below, in one pass
         cur.execute(
             """INSERT INTO incidents_incident (geom, category_id, description, address, reported_at, status,
-                                            reporter_name, satisfaction, external_id, synthetic)
+                                            reporter_name, satisfaction, external_id, synthetic, district_code)
                SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326),
                       (SELECT id FROM incidents_incidentcategory WHERE code = 'security_risk'),
-                      '基准事件', '', now() - make_interval(secs => age_s), 'reported', '', '', '', true
+                      '基准事件', '', now() - make_interval(secs => age_s), 'reported', '', '', '', true, '510104'
                  FROM bench_points"""
         )  # fmt: skip
 

@@ -69,9 +69,9 @@ def build(n_households: int, side: int) -> None:
         cur.execute(
             """
             INSERT INTO people_household (geom, address, residents, head_name, id_number, phone, tags,
-                                          synthetic, external_id)
+                                          synthetic, external_id, district_code)
             SELECT ST_SetSRID(ST_MakePoint(%s + random() * %s, %s + random() * %s), 4326), '基准地址', 1, '合成',
-                   '', '', '{}', true, ''
+                   '', '', '{}', true, '', '510104'
               FROM generate_series(1, %s)
             """,
             [x0, ext, y0, ext, n_households],

@@ -105,17 +105,20 @@ class IncidentLoader(PointLoader):
         if "status" not in self.columns:
             return
         cur.execute(
-            sql.SQL("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
-                    "SELECT t.id, t.status, s.status, now(), %s FROM {stage} s JOIN {table} t ON {match} "
+            sql.SQL("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note, "
+                    "district_code) "
+                    "SELECT t.id, t.status, s.status, now(), %s, t.district_code FROM {stage} s JOIN {table} t ON {match} "
                     "WHERE NOT s.rejected AND s.external_id <> '' AND s.status IS NOT NULL AND s.status <> t.status"
                     ).format(stage=STAGE_T, table=self.table_sql(), match=self._match()),
             [f"导入 {self.path.name} (imported)"],
         )
 
     def insert_sql(self, set_based: bool = False) -> sql.Composable:
-        return sql.SQL("WITH ins AS ({insert} RETURNING id, status, reported_at) "
-                       "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note) "
-                       "SELECT id, '', status, reported_at, %s FROM ins").format(insert=super().insert_sql(set_based))
+        return sql.SQL("WITH ins AS ({insert} RETURNING id, status, reported_at, district_code) "
+                       "INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note, "
+                       "district_code) "
+                       "SELECT id, '', status, reported_at, %s, district_code FROM ins").format(
+            insert=super().insert_sql(set_based))
 
     def insert_params(self) -> list[str]:
         return [f"导入 {self.path.name} (imported)"]

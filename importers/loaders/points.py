@@ -266,6 +266,10 @@ class PointLoader(Loader):
         sets = [*(sql.SQL("{} = {}").format(c.ident, self._new_value(c)) for c in cols), sql.SQL("geom = s.geom")]
         if set_based:
             sets.append(sql.SQL("grid_id = CASE WHEN {} THEN l.grid_id ELSE t.grid_id END").format(moved))
+        if self.grid_linked:
+            # A moved point may change district, and so partition (layers.grids.partitions).
+            sets.append(sql.SQL("district_code = CASE WHEN {} THEN {} ELSE t.district_code END").format(
+                moved, self._district_code(set_based)))
         one = sql.SQL("1")
         old = sql.SQL(", ").join(sql.SQL("{}::{}").format(sql.Identifier("t", c.name), c.type_sql) for c in cols) if cols else one
         new = sql.SQL(", ").join(self._new_value(c) for c in cols) if cols else one
@@ -289,6 +293,9 @@ class PointLoader(Loader):
         if set_based:
             names.append(sql.Identifier("grid_id"))
             exprs.append(sql.SQL("l.grid_id"))
+        if self.grid_linked:
+            names.append(sql.Identifier("district_code"))
+            exprs.append(self._district_code(set_based))
         for name, constant in self.insert_constants.items():
             names.append(sql.Identifier(name))
             exprs.append(sql.SQL(constant))  # a constant of the loader class, never input
@@ -343,6 +350,13 @@ class PointLoader(Loader):
         cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(LINK_T))
         cur.execute(sql.SQL("ANALYZE {}").format(LINK_T))
         cur.execute(relink_sql(LINK))
+
+    @staticmethod
+    def _district_code(set_based: bool) -> sql.Composable:
+        """The district code of a staged point (its partition): of the grid linked set-based,
+        else of the grid the trigger will link it to (layers/grids/sql/0003_district_partitions.sql)."""
+        grid = "l.grid_id" if set_based else "gridmap_grid_for_point(s.geom)"
+        return sql.SQL(f"gridmap_district_code_for_point(s.geom, {grid})")
 
     @staticmethod
     def _moved() -> sql.Composable:

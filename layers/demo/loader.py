@@ -216,10 +216,11 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
         _stage(cur, fixture_dir, "households.csv.xz")
         cur.execute("""
             INSERT INTO people_household (external_id, geom, address, residents, head_name, id_number, phone,
-                                          tags, last_visit, synthetic)
-            SELECT external_id, ST_SetSRID(ST_MakePoint(lon, lat), 4326), address, residents, head_name,
-                   coalesce(id_number, ''), coalesce(phone, ''), tags::varchar(10)[], last_visit + %s, true
-              FROM demo_household ORDER BY external_id""", [shift_days])
+                                          tags, last_visit, synthetic, district_code)
+            SELECT external_id, p, address, residents, head_name,
+                   coalesce(id_number, ''), coalesce(phone, ''), tags::varchar(10)[], last_visit + %s, true,
+                   gridmap_district_code_for_point(p, gridmap_grid_for_point(p))
+              FROM demo_household, ST_SetSRID(ST_MakePoint(lon, lat), 4326) p ORDER BY external_id""", [shift_days])
         counts["households"] = cur.rowcount
         _ledger_history(cur)
         _stage(cur, fixture_dir, "incidents.csv.xz")
@@ -227,12 +228,14 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
         staged = cur.fetchone()[0]
         cur.execute("""
             INSERT INTO incidents_incident (external_id, geom, category_id, description, address, reported_at,
-                                         reporter_name, status, dispatched_at, closed_at, satisfaction, synthetic)
-            SELECT s.external_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), c.id, s.description,
+                                         reporter_name, status, dispatched_at, closed_at, satisfaction, synthetic,
+                                         district_code)
+            SELECT s.external_id, p, c.id, s.description,
                    coalesce(s.address, ''), s.reported_at + make_interval(days => %s), coalesce(s.reporter_name, ''),
                    s.status, s.dispatched_at + make_interval(days => %s), s.closed_at + make_interval(days => %s),
-                   coalesce(s.satisfaction, ''), true
-              FROM demo_incident s JOIN incidents_incidentcategory c ON c.code = s.category
+                   coalesce(s.satisfaction, ''), true, gridmap_district_code_for_point(p, gridmap_grid_for_point(p))
+              FROM demo_incident s JOIN incidents_incidentcategory c ON c.code = s.category,
+                   ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) p
              ORDER BY s.external_id""", [shift_days] * 3)
         counts["incidents"] = cur.rowcount
         if cur.rowcount != staged:
@@ -240,9 +243,9 @@ def load_points(fixture_dir: Path, shift_days: int) -> dict[str, int]:
             raise DemoLoadError(msg)
         _stage(cur, fixture_dir, "transitions.csv.xz")
         cur.execute("""
-            INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)
+            INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note, district_code)
             SELECT i.id, coalesce(t.from_status, ''), t.to_status, t.at + make_interval(days => %s),
-                   coalesce(t.note, '')
+                   coalesce(t.note, ''), i.district_code
               FROM demo_transition t JOIN incidents_incident i ON i.external_id = t.incident
              ORDER BY t.incident, t.seq""", [shift_days])
         counts["transitions"] = cur.rowcount

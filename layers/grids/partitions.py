@@ -53,8 +53,14 @@ def district_codes_for_points(points: list) -> list[str]:
 def ensure_partitions(code: str) -> None:
     """Make the partitions of district ``code`` if missing (the trigger on grids_district does
     it for every new district; loaders may call it first)."""
+    _check_code(code)
     with connection.cursor() as cur:
         cur.execute("SELECT gridmap_ensure_district_partitions(%s)", [code])
+
+
+def _check_code(code: str) -> None:
+    if code == NO_DISTRICT or not (code.isascii() and code.isdigit() and len(code) == 6):
+        raise ValueError(f"区划代码须为6位数字且不为 000000 (district code must be 6 digits): {code}")
 
 
 def partitions_of(table: str) -> dict[str, str]:
@@ -81,10 +87,11 @@ def detach(code: str) -> list[str]:
     district_code), so detaching takes nothing from them; rows of non-partitioned tables
     (notifications, logs) that point into the district must be deleted first, or PostgreSQL
     refuses with the foreign key's name."""
-    if code == NO_DISTRICT or not code.isdigit() or len(code) != 6:
-        raise ValueError(f"区划代码须为6位数字 (district code must be 6 digits): {code}")
+    _check_code(code)
     detached = []
     with transaction.atomic(), connection.cursor() as cur:
+        # Deferred foreign-key checks still queued in this transaction forbid ALTER TABLE.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in reversed(PARTITIONED_TABLES):
             name = partition_name(table, code)
             if name not in partitions_of(table).values():
@@ -98,4 +105,5 @@ def detach(code: str) -> list[str]:
                 cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(name),
                                                                                  sql.Identifier(constraint)))
             detached.append(name)
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
     return detached

@@ -125,10 +125,10 @@ def test_bulk_sql_insert_links_every_row():
         cur.execute(
             """
             INSERT INTO people_household (geom, address, residents, head_name, id_number, phone, tags,
-                                          synthetic, external_id)
-            SELECT ST_SetSRID(ST_MakePoint(104.06055 + (n % 190) * 0.0001, 30.651 + (n / 190) * 0.0001), 4326),
-                   '批量路' || n || '号', 1, '李四', '', '', '{}', true, ''
-              FROM generate_series(0, 999) AS n
+                                          synthetic, external_id, district_code)
+            SELECT p, '批量路' || n || '号', 1, '李四', '', '', '{}', true, '', gridmap_district_code_for_point(p, NULL)
+              FROM generate_series(0, 999) AS n,
+                   ST_SetSRID(ST_MakePoint(104.06055 + (n % 190) * 0.0001, 30.651 + (n / 190) * 0.0001), 4326) p
             """
         )
     assert Household.objects.filter(address__startswith="批量路").count() == 1000
@@ -155,10 +155,10 @@ def test_link_grids_repairs_rows_written_with_the_trigger_off_and_prints_counts(
         cur.execute("ALTER TABLE people_household DISABLE TRIGGER household_link_grid")
         cur.execute(
             "INSERT INTO people_household (geom, address, residents, head_name, id_number, phone, tags, synthetic,"
-            " external_id, grid_id) VALUES (ST_SetSRID(ST_MakePoint(104.065, 30.655), 4326), 'a', 1, 'x', '', '',"
-            " '{}', false, '', %s), (ST_SetSRID(ST_MakePoint(104.09, 30.655), 4326), 'b', 1, 'x', '', '', '{}',"
-            " false, '', %s)",
-            [east.id, east.id],
+            " external_id, grid_id, district_code) SELECT p, a, 1, 'x', '', '', '{}', false, '', %s,"
+            " gridmap_district_code_for_point(p, NULL) FROM (VALUES (ST_SetSRID(ST_MakePoint(104.065, 30.655), 4326),"
+            " 'a'), (ST_SetSRID(ST_MakePoint(104.09, 30.655), 4326), 'b')) v(p, a)",
+            [east.id],
         )
         cur.execute("ALTER TABLE people_household ENABLE TRIGGER household_link_grid")
     out = StringIO()

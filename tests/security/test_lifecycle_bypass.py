@@ -141,17 +141,20 @@ def test_queryset_update_of_status_is_rejected_at_commit(world):
 def test_sql_duplicate_step_from_an_old_status_is_rejected(world):
     lifecycle.move(world.iw, S.ACCEPTED, by=world.admin)
     with pytest.raises(IntegrityError, match="incident_history_chain"):
-        _commit_checks("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)"
-                       " VALUES (%s, 'reported', 'accepted', now(), '重复')", params=[world.iw.pk])
+        _commit_checks("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note,"
+                       " district_code) SELECT id, 'reported', 'accepted', now(), '重复', district_code"
+                       " FROM incidents_incident WHERE id = %s", params=[world.iw.pk])
 
 
 def test_sql_step_without_status_update_is_rejected_at_commit(world):
     with pytest.raises(IntegrityError, match="incident_history_status"):
-        _commit_checks("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)"
-                       " VALUES (%s, 'reported', 'accepted', now(), '只写记录')", params=[world.iw.pk])
+        _commit_checks("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note,"
+                       " district_code) SELECT id, 'reported', 'accepted', now(), '只写记录', district_code"
+                       " FROM incidents_incident WHERE id = %s", params=[world.iw.pk])
     # a script that writes the step and the status together is fine
-    _commit_checks("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note)"
-                   " VALUES (%(id)s, 'reported', 'accepted', now(), '脚本立案')",
+    _commit_checks("INSERT INTO incidents_incidenttransition (incident_id, from_status, to_status, at, note,"
+                   " district_code) SELECT id, 'reported', 'accepted', now(), '脚本立案', district_code"
+                   " FROM incidents_incident WHERE id = %(id)s",
                    "UPDATE incidents_incident SET status = 'accepted' WHERE id = %(id)s", params={"id": world.iw.pk})
     world.iw.refresh_from_db()
     assert world.iw.status == S.ACCEPTED

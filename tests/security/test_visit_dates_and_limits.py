@@ -59,15 +59,17 @@ def test_model_full_clean_refuses_a_visit_dated_0001_01_01(world):
 
 def test_database_refuses_a_visit_before_2000_written_past_the_model(world):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
-        cur.execute("INSERT INTO people_visit (household_id, user_id, visited_at, kind, note) "
-                    "VALUES (%s, %s, '0001-01-01 10:00+08', 'routine', '')", [world.hw.id, world.worker_w.id])
+        cur.execute("INSERT INTO people_visit (household_id, user_id, visited_at, kind, note, district_code) "
+                    "VALUES (%s, %s, '0001-01-01 10:00+08', 'routine', '', %s)",
+                    [world.hw.id, world.worker_w.id, world.hw.district_code])
 
 
 def test_a_bc_visit_already_stored_does_not_break_the_household_page_or_the_admin(world):
     with connection.cursor() as cur:  # a row from before the rules (the constraint is NOT VALID for old rows)
         cur.execute("ALTER TABLE people_visit DROP CONSTRAINT visit_not_before_2000")
-        cur.execute("INSERT INTO people_visit (household_id, user_id, visited_at, kind, note) "
-                    "VALUES (%s, %s, '0001-01-01 10:00+08:05:43', 'routine', '旧记录')", [world.hw.id, world.worker_w.id])
+        cur.execute("INSERT INTO people_visit (household_id, user_id, visited_at, kind, note, district_code) "
+                    "VALUES (%s, %s, '0001-01-01 10:00+08:05:43', 'routine', '旧记录', %s)",
+                    [world.hw.id, world.worker_w.id, world.hw.district_code])
     page = client_for(world.worker_w).get(f"/households/{world.hw.id}/")
     assert page.status_code == 200 and "日期无效" in page.content.decode()
     assert client_for(world.worker_w).get("/my/").status_code == 200

@@ -145,11 +145,11 @@ def _write(hid: np.ndarray, type_id: int, facility_ids: np.ndarray, distance: np
             """
             INSERT INTO facilities_householdaccess
                    (household_id, facility_type_id, facility_id, distance_m, minutes, snap_distance_m, method,
-                    computed_at)
+                    computed_at, district_code)
             SELECT n.household_id, n.facility_type_id, n.facility_id, n.distance_m, n.minutes, n.snap_distance_m,
-                   n.method, now()
+                   n.method, now(), h.district_code
               FROM _access_new n JOIN people_household h ON h.id = n.household_id
-            ON CONFLICT (household_id, facility_type_id) DO UPDATE
+            ON CONFLICT (household_id, facility_type_id, district_code) DO UPDATE
                SET facility_id = EXCLUDED.facility_id, distance_m = EXCLUDED.distance_m,
                    minutes = EXCLUDED.minutes, snap_distance_m = EXCLUDED.snap_distance_m,
                    method = EXCLUDED.method, computed_at = EXCLUDED.computed_at

@@ -35,8 +35,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- BEFORE INSERT / UPDATE OF geom, grid_id, district_code on a partitioned point table
--- (households, incidents): the given district_code must be the point's district. On a shared
--- border any district covering the point is accepted (the linked grid may lie in the other one).
+-- (households, incidents): the given district_code must be the point's district: its grid's,
+-- or one covering it (on a shared border the linked grid may lie in the other one), or
+-- '000000' when none covers it (the grid may be stale: link_grids repairs it).
 -- TG_ARGV[0] names the table in the message (TG_TABLE_NAME is the partition's).
 CREATE OR REPLACE FUNCTION gridmap_check_district_code() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -44,6 +45,7 @@ DECLARE
     expected varchar(6) := gridmap_district_code_for_point(NEW.geom, NEW.grid_id);
 BEGIN
     IF NEW.district_code = expected
+       OR NEW.district_code = gridmap_district_code_for_point(NEW.geom, NULL)
        OR (NEW.district_code <> '000000' AND EXISTS (
                SELECT 1 FROM grids_district d WHERE d.code = NEW.district_code AND ST_Covers(d.geom, NEW.geom))) THEN
         RETURN NEW;

@@ -3,6 +3,9 @@
 -- gridmap_partition_by_district (0003_district_partitions.sql), parents first. Existing rows
 -- keep their ids; a table with rows is copied once (a migration of an installation).
 
+-- ALTER TABLE refuses a table with foreign-key checks still queued.
+SET CONSTRAINTS ALL IMMEDIATE;
+
 -- Points: the district of their grid, else of their position.
 ALTER TABLE people_household ADD COLUMN district_code varchar(6);
 UPDATE people_household SET district_code = gridmap_district_code_for_point(geom, grid_id);
