@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import psycopg2
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -212,3 +212,11 @@ def test_a_district_cannot_move_twice_or_to_an_unknown_server(province, shard_cl
         shards.shard_district("510199", "shard1")
     with pytest.raises(shards.ShardError, match="应为 6 位数字"):
         shards.shard_district("51010x", "shard1")
+    with pytest.raises(CommandError, match="没有名为 'nowhere' 的分片服务器"):
+        call_command("shard_district", "510104", server="nowhere")
+    with pytest.raises(CommandError, match="应为小写字母"):
+        call_command("add_shard_server", "Shard-1", dsn=shard_clusters["shard2"])
+    with pytest.raises(CommandError, match="--dsn：需要 dbname 和 user"):
+        call_command("add_shard_server", "shard3", dsn="host=/tmp port=5432")
+    with pytest.raises(CommandError, match="--dsn：已登记 shard4，但连不上该服务器"):
+        call_command("add_shard_server", "shard4", dsn="host=/nonexistent port=5999 dbname=x user=gridmap")
