@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from gridmap import pgcluster
@@ -194,8 +194,12 @@ def test_city_summary_across_shard_servers_equals_one_server(province, shard_clu
         assert "Foreign Scan" not in plan and "incidents_incident_p510105" in plan
         cur.execute("SELECT district_code, count(*) FROM people_household GROUP BY 1 ORDER BY 1")
         assert cur.fetchall() == [(c, 12) for c in CODES]
-    # The district left on the coordinator is still written here, and counted with the others.
+    # The district left on the coordinator is still written here, and counted with the others;
+    # a moved district is written on its own server (the walking-time queue's transition
+    # tables cannot take rows routed to a foreign partition): refused, not lost.
     make_household(point(104.105, 30.65), address="新增路1号", residents=2)
+    with pytest.raises(DatabaseError, match="transition tuples from child foreign tables"), transaction.atomic():
+        make_household(point(104.005, 30.65), address="新增路2号", residents=2)
     after = {code: current["households"] for code, current, _p in _city()}
     assert after == {"510104": 12, "510105": 13, "510106": 12}
 
