@@ -257,7 +257,9 @@ class PointLoader(Loader):
 
     def _source(self, set_based: bool) -> sql.Composable:
         if set_based:
-            return sql.SQL("{} s LEFT JOIN {} l ON l.id = s.id").format(STAGE_T, LINK_T)
+            # gd: the linked grid, whose code starts with its district's (the row's partition).
+            return sql.SQL("{} s LEFT JOIN {} l ON l.id = s.id LEFT JOIN grids_grid gd ON gd.id = l.grid_id").format(
+                STAGE_T, LINK_T)
         return sql.SQL("{} s").format(STAGE_T)
 
     def update_sql(self, set_based: bool = False) -> sql.Composable:
@@ -355,8 +357,9 @@ class PointLoader(Loader):
     def _district_code(set_based: bool) -> sql.Composable:
         """The district code of a staged point (its partition): of the grid linked set-based,
         else of the grid the trigger will link it to (layers/grids/sql/0003_district_partitions.sql)."""
-        grid = "l.grid_id" if set_based else "gridmap_grid_for_point(s.geom)"
-        return sql.SQL(f"gridmap_district_code_for_point(s.geom, {grid})")
+        if set_based:
+            return sql.SQL("coalesce(left(gd.code, 6), gridmap_district_code_for_point(s.geom, NULL))")
+        return sql.SQL("gridmap_district_code_for_point(s.geom, gridmap_grid_for_point(s.geom))")
 
     @staticmethod
     def _moved() -> sql.Composable:

@@ -35,6 +35,6 @@ class Migration(migrations.Migration):
                 model_name='householdaccess',
                 constraint=models.UniqueConstraint(fields=('household', 'facility_type', 'district_code'), name='householdaccess_household_type'),
             ),
-    
+
         ]),
     ]

@@ -10,17 +10,14 @@
 -- gridmap_district_code_for_point set-based) and the trigger below CHECKS it, so that every
 -- other write path is held to the same rule.
 
--- The district of a point: the linked grid's district, else the district whose boundary
--- covers the point (smallest code on a shared border), else '000000'.
+-- The district of a point: the linked grid's district (the first 6 digits of the grid's code:
+-- grid ⊂ community ⊂ street ⊂ district codes, held by the topology triggers), else the
+-- district whose boundary covers the point (smallest code on a shared border), else '000000'.
 CREATE OR REPLACE FUNCTION gridmap_district_code_for_point(p geometry, grid bigint) RETURNS varchar(6)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
     RETURN coalesce(
-        (SELECT d.code FROM grids_grid g
-           JOIN grids_community c ON c.id = g.community_id
-           JOIN grids_street s ON s.id = c.street_id
-           JOIN grids_district d ON d.id = s.district_id
-          WHERE g.id = grid),
+        (SELECT left(g.code, 6) FROM grids_grid g WHERE g.id = grid),
         (SELECT d.code FROM grids_district d WHERE ST_Covers(d.geom, p) ORDER BY d.code LIMIT 1),
         '000000');
 END

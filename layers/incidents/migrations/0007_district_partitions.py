@@ -1,10 +1,13 @@
 """Django's state after grids 0004_district_partitions partitioned the tables by district:
 the district_code fields, keys within a district, and foreign keys kept by the database as
-composite (x_id, district_code) keys (db_constraint=False here). Nothing runs in the database."""
+composite (x_id, district_code) keys (db_constraint=False here); and the history guard
+reads partitions' names (sql/0003_history_guard_partitions.sql)."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+
+from layers.sqlfiles import run_sql_file
 
 
 class Migration(migrations.Migration):
@@ -76,6 +79,7 @@ class Migration(migrations.Migration):
                 model_name='incident',
                 constraint=models.UniqueConstraint(fields=('client_id', 'district_code'), name='incidents_incident_client_id_key'),
             ),
-    
+
         ]),
+        run_sql_file(__file__, "0003_history_guard_partitions"),
     ]

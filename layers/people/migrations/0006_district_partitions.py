@@ -56,6 +56,6 @@ class Migration(migrations.Migration):
                 model_name='visit',
                 constraint=models.UniqueConstraint(fields=('client_id', 'district_code'), name='people_visit_client_id_key'),
             ),
-    
+
         ]),
     ]
