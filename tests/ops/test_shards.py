@@ -111,19 +111,6 @@ def _plan(cur, sql: str, params: list) -> str:
     return "\n".join(r[0] for r in cur.fetchall())
 
 
-def _history_check_on_partitions(cur) -> None:
-    """The deferred status/history check of incidents (layers/incidents/sql/0002) tells the
-    incident from its history by TG_TABLE_NAME, which on a partition is the partition's name:
-    until its SQL reads the row instead, the test's transaction uses a copy that does."""
-    cur.execute("SELECT prosrc FROM pg_proc WHERE proname = 'gridmap_incident_status_matches_history'")
-    source = cur.fetchone()[0]
-    if "TG_TABLE_NAME = 'incidents_incident' THEN" in source:
-        fixed = source.replace("TG_TABLE_NAME = 'incidents_incident' THEN",
-                               "NOT (to_jsonb(coalesce(NEW, OLD)) ? 'incident_id') THEN")
-        cur.execute("CREATE OR REPLACE FUNCTION gridmap_incident_status_matches_history() RETURNS trigger"
-                    " LANGUAGE plpgsql AS $fn$" + fixed + "$fn$")
-
-
 @pytest.fixture
 def province(db):
     from django.apps import apps
@@ -133,8 +120,6 @@ def province(db):
 
     seed_facility_types(apps)
     seed_incident_categories(apps)
-    with connection.cursor() as cur:
-        _history_check_on_partitions(cur)
     admin = User.objects.create_user("shards_admin", is_superuser=True)
     for i, code in enumerate(CODES):
         _district(i, code, admin)
