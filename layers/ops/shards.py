@@ -270,7 +270,38 @@ def prepare_coordinator(cur) -> Preparation:
         for part in parts[table]:
             cur.execute(_rewrite_on(definition, table, part))
         done.moved_down.append(f"{table}.{name}")
+    for table in tables:
+        _keys_for_new_partitions(cur, table, parts[table], done)
     return done
+
+
+def _keys_for_new_partitions(cur, table: str, parts: list[str], done: Preparation) -> None:
+    """Once the keys live on the partitions, a partition made later (a new district) gets the
+    keys, foreign keys (to its own district's partitions) and constraint triggers of the
+    sibling holding the most."""
+    cur.execute("SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND contype IN ('p', 'u')", [table])
+    if cur.fetchone() or not parts:
+        return  # the parent still holds them (not prepared yet): partitions inherit them
+    cur.execute(
+        "SELECT p, (SELECT coalesce(array_agg(ARRAY[c.contype::text, c.conname, pg_get_constraintdef(c.oid)]"
+        "                                     ORDER BY c.contype = 'f', c.conname), '{}')"
+        "             FROM pg_constraint c WHERE c.conrelid = p::regclass AND c.contype IN ('p', 'u', 'f')),"
+        "       (SELECT coalesce(array_agg(pg_get_triggerdef(t.oid) ORDER BY t.tgname), '{}') FROM pg_trigger t"
+        "         WHERE t.tgrelid = p::regclass AND t.tgconstraint <> 0 AND NOT t.tgisinternal)"
+        "  FROM unnest(%s::text[]) AS p", [parts])
+    held = {p: (keys, triggers) for p, keys, triggers in cur.fetchall()}
+    template = max(parts, key=lambda p: len(held[p][0]))
+    old = _partition_suffix(table, template)
+    for part in (p for p in parts if not held[p][0] and held[template][0]):
+        new = _partition_suffix(table, part)
+        for _kind, name, definition in held[template][0]:
+            own = re.sub(rf"REFERENCES (\w+){re.escape(old)}\(", rf"REFERENCES \g<1>{new}(", definition)
+            label = name.replace(old, new) if old in name else _short(name + new)
+            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(part), sql.Identifier(label))
+                        + sql.SQL(own))
+        for definition in held[template][1]:
+            cur.execute(_rewrite_on(definition, template, part))
+        done.moved_down.append(f"{part} ← {template}")
 
 
 # --- moving one district ---------------------------------------------------------------------

@@ -195,6 +195,18 @@ def test_a_district_cannot_move_twice_or_to_an_unknown_server(province, shard_cl
     shards.shard_district("510105", "shard1")
     with pytest.raises(shards.ShardError, match="已在分片服务器上"):
         shards.shard_district("510105", "shard1")
+    # A district added after the keys moved to the partitions gets them as well.
+    District.objects.create(code="510107", name="新区", geom=box(104.4, 30.6, 104.49, 30.7))
+    with connection.cursor() as cur:
+        done = shards.prepare_coordinator(cur)
+        assert "people_household_p510107 ← people_household_p510104" in done.moved_down
+        assert any(k.startswith("p:PRIMARY KEY (id, district_code)") for k in _constraints(cur, "people_household_p510107"))
+        assert any(k.startswith("f:FOREIGN KEY (household_id, district_code) REFERENCES people_household_p510107(")
+                   for k in _constraints(cur, "people_visit_p510107"))
+        cur.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'incidents_incidenttransition_p510107'::regclass"
+                    " AND tgname = 'incident_history_status_of_step'")
+        assert cur.fetchone()[0] == 1
+        assert shards.prepare_coordinator(cur).moved_down == []
     with pytest.raises(shards.ShardError, match="没有名为 'nowhere' 的分片服务器"):
         shards.shard_district("510104", "nowhere")
     with pytest.raises(shards.ShardError, match="没有该区的分区"):

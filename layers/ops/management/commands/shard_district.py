@@ -8,13 +8,14 @@ written on its server from then on. See README, 跨服务器分片 / Citus.
 
     python manage.py shard_district --list        # which districts are on which server
     python manage.py shard_district --citus-sql   # the SQL that makes this schema Citus's (README)
+    python manage.py shard_district --prepare     # keys onto the partitions of districts added since
 """
 
 from __future__ import annotations
 
 import psycopg2
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
 from layers.ops import shards
 
@@ -26,10 +27,23 @@ class Command(BaseCommand):
         parser.add_argument("code", nargs="?", help="区代码（6 位数字）")
         parser.add_argument("--server", help="分片服务器名称（add_shard_server 登记的）")
         parser.add_argument("--list", action="store_true", help="列出已迁到分片服务器的区")
+        parser.add_argument("--prepare", action="store_true",
+                            help="只把键移到各分区上（首次迁移前，或迁移后新增区时）")
         parser.add_argument("--citus-sql", action="store_true",
                             help="输出把本库改为 Citus 协调节点所需的 SQL（按当前表结构生成）")
 
-    def handle(self, *args, code: str | None, server: str | None, list: bool, citus_sql: bool, **options) -> None:
+    def handle(self, *args, code: str | None, server: str | None, list: bool, citus_sql: bool, prepare: bool,
+               **options) -> None:
+        if prepare:
+            with transaction.atomic(), connection.cursor() as cur:
+                done = shards.prepare_coordinator(cur)
+            for line in done.moved_down:
+                self.stdout.write(f"键移到分区：{line}")
+            for line in done.dropped:
+                self.stdout.write(f"跨服务器无法维持、已去掉的外键：{line}")
+            if not done.moved_down and not done.dropped:
+                self.stdout.write("无需改动")
+            return
         if citus_sql:
             with connection.cursor() as cur:
                 self.stdout.write("\n".join(shards.citus_script(cur)))
