@@ -47,7 +47,9 @@ _GRID_LINKED_IN_DISTRICT = (
     "<alias>.grid_id IN (SELECT g.id FROM grids_grid g JOIN grids_community c ON c.id = g.community_id"
     " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id WHERE d.code = %s)")
 _FACILITY_IN_DISTRICT = (
-    "%s = (SELECT d.code FROM grids_district d WHERE ST_Intersects(d.geom, <alias>.geom) ORDER BY d.code LIMIT 1)")
+    "%s = COALESCE((SELECT d.code FROM grids_district d WHERE ST_Intersects(d.geom, <alias>.geom)"
+    "               ORDER BY d.code LIMIT 1),"
+    "              (SELECT d.code FROM grids_district d ORDER BY d.geom <-> <alias>.geom, d.code LIMIT 1))")
 
 
 def _with_alias(template: str, alias: str) -> str:
@@ -68,8 +70,10 @@ def in_district_sql(alias: str) -> str:
 
 
 def facility_in_district_sql(alias: str) -> str:
-    """SQL condition: the facility ``alias`` lies in the district bound as one ``%s`` (its
-    boundary covers the point; on a border shared by two districts, the smaller code)."""
+    """SQL condition: the facility ``alias`` belongs to the district bound as one ``%s``: the
+    district whose boundary covers it (on a shared border the smaller code), else the nearest
+    one (facilities just outside the boundary serve its households too: each facility is
+    thus in exactly one district's batch)."""
     return _with_alias(_FACILITY_IN_DISTRICT, alias)
 
 
@@ -244,6 +248,8 @@ def run_per_district(steps: Sequence[str], codes: Sequence[str] | None = None, *
         return []
     from distributed import Client, as_completed
 
+    quiet = logging.getLogger("distributed")  # its INFO lines drown the per-district report
+    quiet.setLevel(max(quiet.getEffectiveLevel(), logging.WARNING))
     db = database_settings()
     outcomes: dict[tuple[str, str], DistrictOutcome] = {}
     with _cluster(scheduler, workers or min(len(codes), os.cpu_count() or 1)) as address, \
@@ -308,7 +314,7 @@ class _cluster:
 
         processes = not multiprocessing.current_process().daemon
         self.local = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=processes,
-                                  dashboard_address=None, silence_logs=logging.ERROR)
+                                  dashboard_address=":0", silence_logs=logging.ERROR)
         return self.local.scheduler_address
 
     def __exit__(self, *exc) -> None:

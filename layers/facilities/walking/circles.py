@@ -74,9 +74,11 @@ def facility_ids_for(type_code: str | None = None, district: str | None = None) 
 
 
 def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None = None,
-                    progress: Callable[[int], None] | None = None) -> int:
+                    progress: Callable[[int], None] | None = None, district: str | None = None) -> int:
     """Recompute and store the circles of these facilities (ids that no longer exist are
-    skipped); returns the number of circle rows written. ``progress(n)`` after each batch."""
+    skipped); returns the number of circle rows written. ``progress(n)`` after each batch.
+    ``district``: the facilities are that district's, walked on its part of the network
+    (graph.load_graph)."""
     params = params or CircleParams.from_settings()
     ids = sorted(set(facility_ids))
     if not ids:
@@ -86,7 +88,7 @@ def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None 
         "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE id = ANY(%s) ORDER BY id", [ids])
     written = 0
     for srid, members in by_metric_srid(all_lonlat):
-        graph = load_graph(srid)
+        graph = load_graph(srid, district=district)
         rule = None
         if graph is not None:
             from layers.facilities.walking.placement import placement

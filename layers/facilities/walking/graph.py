@@ -71,14 +71,30 @@ def network_key() -> tuple:
         return (*row, cur.fetchone()[0])
 
 
-def load_graph(srid: int) -> WalkGraph | None:
-    """The current walk network in metres (EPSG ``srid``), or None when no network is loaded."""
+def load_graph(srid: int, *, district: str | None = None) -> WalkGraph | None:
+    """The current walk network in metres (EPSG ``srid``), or None when no network is loaded.
+
+    ``district`` (a 6-digit code; per-district batch work, layers.jobs.districts): only the
+    streets within settings.GRIDMAP_BATCH_NETWORK_MARGIN_M of that district's boundary, so
+    that a province's network is never loaded (and indexed) whole for one district."""
     network = network_key()
-    key = (*network, srid)
+    key = (*network, srid, district)
     if key in _cache:
         return _cache[key]
+    columns = "e.id, e.source, e.target, e.cost, e.reverse_cost, ST_AsBinary(e.geom)"
     with connection.cursor() as cur:
-        cur.execute("SELECT id, source, target, cost, reverse_cost, ST_AsBinary(geom) FROM facilities_walkedge ORDER BY id")
+        if district is None:
+            cur.execute(f"SELECT {columns} FROM facilities_walkedge e ORDER BY e.id")  # noqa: S608 - constant
+        else:
+            from django.conf import settings
+
+            # The area: the boundary grown by the margin in the district's metric CRS (metres).
+            cur.execute(
+                f"SELECT {columns} FROM facilities_walkedge e,"  # noqa: S608 - constant columns
+                " (SELECT ST_Transform(ST_Buffer(ST_Transform(d.geom, %s), %s), 4326) AS area"
+                "    FROM grids_district d WHERE d.code = %s) a"
+                " WHERE ST_Intersects(e.geom, a.area) ORDER BY e.id",
+                [srid, float(settings.GRIDMAP_BATCH_NETWORK_MARGIN_M), district])
         rows = cur.fetchall()
     graph = None
     if rows:
@@ -86,7 +102,7 @@ def load_graph(srid: int) -> WalkGraph | None:
         geoms = geoms_to_metric(shapely.from_wkb([bytes(w) for w in wkb]), srid)
         graph = WalkGraph.from_edges(np.array(ids), np.array(source), np.array(target), np.array(cost),
                                      np.array(reverse), geoms, version=int(network[0]))
-    for old in [k for k in _cache if k[:-1] != network]:
+    for old in [k for k in _cache if k[:len(network)] != network]:
         del _cache[old]  # another network state: never served again
     while len(_cache) >= _CACHED_CRS:
         del _cache[next(iter(_cache))]

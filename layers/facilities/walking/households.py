@@ -68,7 +68,7 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     facilities = [points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE type_id = %s"
                                 " ORDER BY id", [type_id]) for type_id in types]
-    results = walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities])
+    results = walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities], district=district)
     written = 0
     with transaction.atomic():
         for type_id, (fid, _), (distance, facility, method, snap) in zip(types, facilities, results, strict=True):
@@ -79,15 +79,17 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     return AccessCounts(len(hid), len(types), written)
 
 
-def walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray]) -> list[tuple]:
+def walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray], *,
+                         district: str | None = None) -> list[tuple]:
     """walking_distances_each for households at ``lonlat`` (degrees), worked out in the metric
-    CRS of each household's district (layers.grids.crs), every facility projected into it."""
+    CRS of each household's district (layers.grids.crs), every facility projected into it.
+    ``district``: the households are that district's, walked on its part of the network."""
     n = len(lonlat)
     out = [(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object), np.full(n, np.nan))
            for _ in facility_sets_lonlat]
     for srid, members in by_metric_srid(lonlat):
         xy = lonlat_to_metric(lonlat[members], srid)
-        graph = load_graph(srid)
+        graph = load_graph(srid, district=district)
         # Households and facilities join the network preferring its connected part (placement).
         rule = placement(graph, srid) if graph is not None else None
         placed = prepare(graph, rule.snap(graph, xy)) if graph is not None else None

@@ -136,7 +136,7 @@ def _recompute(facilities: set[int], full_types: set[int], households: set[int],
     if facilities:
         with tqdm(total=len(facilities), desc="服务圈 circles", unit="设施", file=progress,
                   disable=progress is None) as bar:
-            circle_rows = rebuild_circles(facilities, params=params, progress=bar.update)
+            circle_rows = rebuild_circles(facilities, params=params, progress=bar.update, district=district)
     counts_full = counts_part = None
     if full_types:
         with tqdm(total=len(full_types), desc="步行时间 walking times", unit="类", file=progress,
