@@ -95,3 +95,31 @@ def run_job(job_id: int) -> None:
         progress.close()
     Job.objects.filter(pk=job.pk).update(state=Job.State.DONE, progress=100, result=result,
                                          finished_at=timezone.now())
+
+
+@job_task("jobs.batch_districts")
+def batch_districts(job, progress, *, steps: list[str], codes: list[str] | None = None,
+                    workers: int | None = None) -> dict:
+    """Walking times, coverage and hot spots per district on Dask (layers.jobs.districts); the
+    progress reads "n / N 个区" and names each failed district. Failed districts do not fail
+    the job: they are listed in its message and result."""
+    from layers.grids.models import District
+    from layers.jobs.districts import check_steps, district_codes, progress_text, run_per_district
+
+    try:
+        steps, codes = check_steps(steps), district_codes(codes)
+    except ValueError as e:
+        raise JobFailed(str(e)) from e
+    names = dict(District.objects.values_list("code", "name"))
+    seen = []
+    progress(0, f"0 / {len(codes)} 个区")
+
+    def report(outcome) -> None:
+        seen.append(outcome)
+        done, text = progress_text(seen, len(codes), steps, names)
+        progress(100 * done / max(len(codes), 1), text)
+
+    outcomes = run_per_district(steps, codes, workers=workers, on_progress=report)
+    _, text = progress_text(outcomes, len(codes), steps, names)
+    return {"summary": text, "failed": sorted({o.code for o in outcomes if not o.ok}),
+            "districts": [o.as_dict() for o in outcomes]}

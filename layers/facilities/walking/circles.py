@@ -60,18 +60,25 @@ class CircleParams:
         return [m * self.walk_speed_m_per_min for m in self.minutes]
 
 
-def facility_ids_for(type_code: str | None = None) -> list[int]:
+def facility_ids_for(type_code: str | None = None, district: str | None = None) -> list[int]:
+    """Facilities of a type (None: all), in a district (a 6-digit code; None: everywhere)."""
+    from psycopg2 import sql
+
+    from layers.jobs.districts import facility_in_district_sql
+
+    query = sql.SQL("SELECT f.id FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id"
+                    " WHERE (%s::text IS NULL OR t.code = %s) AND (%s::text IS NULL OR {}) ORDER BY f.id")
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT f.id FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id"
-            " WHERE %s::text IS NULL OR t.code = %s ORDER BY f.id", [type_code, type_code])
+        cur.execute(query.format(sql.SQL(facility_in_district_sql("f"))), [type_code, type_code, district, district])
         return [r[0] for r in cur.fetchall()]
 
 
 def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None = None,
-                    progress: Callable[[int], None] | None = None) -> int:
+                    progress: Callable[[int], None] | None = None, district: str | None = None) -> int:
     """Recompute and store the circles of these facilities (ids that no longer exist are
-    skipped); returns the number of circle rows written. ``progress(n)`` after each batch."""
+    skipped); returns the number of circle rows written. ``progress(n)`` after each batch.
+    ``district``: the facilities are that district's, walked on its part of the network
+    (graph.load_graph)."""
     params = params or CircleParams.from_settings()
     ids = sorted(set(facility_ids))
     if not ids:
@@ -81,7 +88,7 @@ def rebuild_circles(facility_ids: Iterable[int], *, params: CircleParams | None 
         "SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE id = ANY(%s) ORDER BY id", [ids])
     written = 0
     for srid, members in by_metric_srid(all_lonlat):
-        graph = load_graph(srid)
+        graph = load_graph(srid, district=district)
         rule = None
         if graph is not None:
             from layers.facilities.walking.placement import placement

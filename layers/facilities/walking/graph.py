@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from django.db import connection
+from psycopg2 import sql
 from pyproj import Transformer
 
 from layers.facilities.analysis.network_graph import WalkGraph
@@ -70,14 +71,31 @@ def network_key() -> tuple:
         return (*row, cur.fetchone()[0])
 
 
-def load_graph(srid: int) -> WalkGraph | None:
-    """The current walk network in metres (EPSG ``srid``), or None when no network is loaded."""
+def load_graph(srid: int, *, district: str | None = None) -> WalkGraph | None:
+    """The current walk network in metres (EPSG ``srid``), or None when no network is loaded.
+
+    ``district`` (a 6-digit code; per-district batch work, layers.jobs.districts): only the
+    streets within settings.GRIDMAP_BATCH_NETWORK_MARGIN_M of that district's bounding box, so
+    that a province's network is never loaded (and indexed) whole for one district."""
     network = network_key()
-    key = (*network, srid)
+    key = (*network, srid, district)
     if key in _cache:
         return _cache[key]
+    columns = "e.id, e.source, e.target, e.cost, e.reverse_cost, ST_AsBinary(e.geom)"
     with connection.cursor() as cur:
-        cur.execute("SELECT id, source, target, cost, reverse_cost, ST_AsBinary(geom) FROM facilities_walkedge ORDER BY id")
+        if district is None:
+            cur.execute(f"SELECT {columns} FROM facilities_walkedge e ORDER BY e.id")  # noqa: S608 - constant
+        else:
+            from django.conf import settings
+
+            # The area: the boundary's box grown by the margin in the district's metric CRS
+            # (metres); a box, not a buffer of the boundary, so the edges' index answers at once.
+            cur.execute(
+                f"SELECT {columns} FROM facilities_walkedge e,"  # noqa: S608 - constant columns
+                " (SELECT ST_Transform(ST_Expand(ST_Envelope(ST_Transform(d.geom, %s)), %s), 4326) AS area"
+                "    FROM grids_district d WHERE d.code = %s) a"
+                " WHERE ST_Intersects(e.geom, a.area) ORDER BY e.id",
+                [srid, float(settings.GRIDMAP_BATCH_NETWORK_MARGIN_M), district])
         rows = cur.fetchall()
     graph = None
     if rows:
@@ -85,7 +103,7 @@ def load_graph(srid: int) -> WalkGraph | None:
         geoms = geoms_to_metric(shapely.from_wkb([bytes(w) for w in wkb]), srid)
         graph = WalkGraph.from_edges(np.array(ids), np.array(source), np.array(target), np.array(cost),
                                      np.array(reverse), geoms, version=int(network[0]))
-    for old in [k for k in _cache if k[:-1] != network]:
+    for old in [k for k in _cache if k[:len(network)] != network]:
         del _cache[old]  # another network state: never served again
     while len(_cache) >= _CACHED_CRS:
         del _cache[next(iter(_cache))]
@@ -93,7 +111,7 @@ def load_graph(srid: int) -> WalkGraph | None:
     return graph
 
 
-def points_lonlat(table_sql: str, params: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+def points_lonlat(table_sql: str | sql.Composable, params: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ids, (n, 2) lon/lat) of a point query ``SELECT id, ST_X(geom), ST_Y(geom) ...``."""
     with connection.cursor() as cur:
         cur.execute(table_sql, params or [])

@@ -46,10 +46,19 @@ def households_without_access() -> list[int]:
 
 
 def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterable[int] | None = None, *,
-                   progress: Callable[[int], None] | None = None) -> AccessCounts:
-    """Recompute walking times of these types (None: all) for these households (None: all)."""
+                   district: str | None = None, progress: Callable[[int], None] | None = None) -> AccessCounts:
+    """Recompute walking times of these types (None: all) for these households (None: all;
+    with ``district``, a 6-digit code, all households of that district). Facilities of every
+    district count: the nearest one may lie across the district's border."""
     types = sorted(set(type_ids)) if type_ids is not None else all_type_ids()
-    if household_ids is None:
+    if district is not None:
+        from psycopg2 import sql
+
+        from layers.jobs.districts import in_district_sql
+
+        query = sql.SQL("SELECT h.id, ST_X(h.geom), ST_Y(h.geom) FROM people_household h WHERE {} ORDER BY h.id")
+        hid, lonlat = points_lonlat(query.format(sql.SQL(in_district_sql("h"))), [district])
+    elif household_ids is None:
         hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household ORDER BY id")
     else:
         hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household WHERE id = ANY(%s)"
@@ -59,7 +68,7 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
     facilities = [points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM facilities_facility WHERE type_id = %s"
                                 " ORDER BY id", [type_id]) for type_id in types]
-    results = walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities])
+    results = walks_by_metric_srid(lonlat, [f_lonlat for _, f_lonlat in facilities], district=district)
     written = 0
     with transaction.atomic():
         for type_id, (fid, _), (distance, facility, method, snap) in zip(types, facilities, results, strict=True):
@@ -70,15 +79,17 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     return AccessCounts(len(hid), len(types), written)
 
 
-def walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray]) -> list[tuple]:
+def walks_by_metric_srid(lonlat: np.ndarray, facility_sets_lonlat: list[np.ndarray], *,
+                         district: str | None = None) -> list[tuple]:
     """walking_distances_each for households at ``lonlat`` (degrees), worked out in the metric
-    CRS of each household's district (layers.grids.crs), every facility projected into it."""
+    CRS of each household's district (layers.grids.crs), every facility projected into it.
+    ``district``: the households are that district's, walked on its part of the network."""
     n = len(lonlat)
     out = [(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object), np.full(n, np.nan))
            for _ in facility_sets_lonlat]
     for srid, members in by_metric_srid(lonlat):
         xy = lonlat_to_metric(lonlat[members], srid)
-        graph = load_graph(srid)
+        graph = load_graph(srid, district=district)
         # Households and facilities join the network preferring its connected part (placement).
         rule = placement(graph, srid) if graph is not None else None
         placed = prepare(graph, rule.snap(graph, xy)) if graph is not None else None
