@@ -44,14 +44,16 @@ class GridSet:
     Attributes:
         ids: grid ids (int64, positive).
         inner: each grid shrunk by BAND_DEG (prepared): a point it covers is surely inside.
-        outer: each grid grown by BAND_DEG: a point it does not cover is surely outside.
+        outer: each grid grown by BAND_DEG (prepared): a point it does not cover is surely outside.
         rank: position of each grid in code order (the smallest code wins a shared border).
+        tree: an STRtree over ``outer`` (their boxes find the candidate grids of a point).
     """
 
     ids: IntArray
     inner: npt.NDArray[np.object_]
     outer: npt.NDArray[np.object_]
     rank: IntArray
+    tree: shapely.STRtree
 
     @classmethod
     def from_wkb(cls, ids: Sequence[int], codes: Sequence[str], wkb: Sequence[bytes]) -> GridSet:
@@ -65,25 +67,28 @@ class GridSet:
         outer = shapely.buffer(geoms, BAND_DEG)
         shapely.prepare(inner)
         shapely.prepare(outer)
-        return cls(np.asarray(ids, dtype=np.int64), inner, outer, rank)
+        return cls(np.asarray(ids, dtype=np.int64), inner, outer, rank, shapely.STRtree(outer))
 
 
 def grids_for_points(x_deg: FloatArray, y_deg: FloatArray, grids: GridSet) -> IntArray:
     """The grid id holding each point (x_deg, y_deg in the grids' CRS), :data:`NO_GRID` when
-    none does, :data:`ASK_DATABASE` when the point lies within BAND_DEG of an edge of a grid.
+    none does, :data:`ASK_DATABASE` when the point lies within BAND_DEG of an edge of a grid
+    that could win it.
 
-    One STRtree over the points, queried with each grown grid (prepared, so each grid is
-    tested against the points in its box at once); the candidate pairs are then sorted into
-    surely inside (covered by the shrunk grid) and undecided.
+    The grids' STRtree gives each point's candidate grids by their boxes; the point is then
+    tested on its coordinates against the prepared grown and shrunk grids (for a point,
+    covered by = intersects), which sorts each pair into outside, surely inside, undecided.
     """
     n = len(x_deg)
     result = np.full(n, NO_GRID, dtype=np.int64)
     if n == 0 or len(grids.ids) == 0:
         return result
-    points = shapely.points(x_deg, y_deg)
-    tree = shapely.STRtree(points)
-    grid_i, point_i = tree.query(grids.outer, predicate="covers")
-    inside = shapely.covers(grids.inner[grid_i], points[point_i])
+    x_deg = np.asarray(x_deg, dtype=np.float64)
+    y_deg = np.asarray(y_deg, dtype=np.float64)
+    point_i, grid_i = grids.tree.query(shapely.points(x_deg, y_deg))
+    near = shapely.intersects_xy(grids.outer[grid_i], x_deg[point_i], y_deg[point_i])
+    point_i, grid_i = point_i[near], grid_i[near]
+    inside = shapely.intersects_xy(grids.inner[grid_i], x_deg[point_i], y_deg[point_i])
     none = np.iinfo(np.int64).max
     # Smallest code among the grids surely covering the point, and among those that may.
     best = np.full(n, none, dtype=np.int64)
