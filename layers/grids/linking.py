@@ -169,10 +169,40 @@ def link_table(cur, table: str, grids: GridSet | None = None) -> int:
     return changed
 
 
+def link_rows_into(cur, rows: sql.Composable, into: str, grids: GridSet | None = None) -> None:
+    """Create the temporary table ``into`` (id bigint, grid_id bigint) holding the grid the
+    rule gives each row of ``rows``, a query of (id, geom) in WGS84 (e.g. an importer's staged
+    points, before they are written). ``grids`` from :func:`lock_and_load_grids` (loaded and
+    locked until the transaction ends when None, so no grid changes before the rows are written)."""
+    if grids is None:
+        grids = lock_and_load_grids(cur)
+    ident = sql.Identifier(into)
+    points = sql.SQL("SELECT q.id::bigint, ST_X(q.geom), ST_Y(q.geom), {none}::bigint FROM ({rows}) q").format(
+        none=sql.Literal(NO_GRID), rows=rows)
+    ids, x, y, _ = _copy_out(cur, points)
+    found = grids_for_points(x, y, grids)
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident))
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} (id bigint, x float8, y float8, grid_id bigint)").format(ident))
+    cur.copy_expert(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(ident).as_string(cur.connection),
+                    io.BytesIO(_encode_rows(ids, x, y, found)))
+    cur.execute(sql.SQL("UPDATE {t} SET grid_id = coalesce(gridmap_grid_for_point(ST_SetSRID(ST_MakePoint(x, y), "
+                        "4326)), {none}) WHERE grid_id = {ask}").format(
+        t=ident, none=sql.Literal(NO_GRID), ask=sql.Literal(ASK_DATABASE)))
+    cur.execute(sql.SQL("UPDATE {t} SET grid_id = NULL WHERE grid_id = {none}").format(
+        t=ident, none=sql.Literal(NO_GRID)))
+    cur.execute(sql.SQL("ALTER TABLE {t} DROP COLUMN x, DROP COLUMN y, ADD PRIMARY KEY (id)").format(t=ident))
+    cur.execute(sql.SQL("ANALYZE {}").format(ident))
+
+
 def _read_points(cur, target: sql.Identifier, where: sql.Composable):
     """(ids, x, y, grid ids with NO_GRID for none) of the batch's rows, by one binary COPY."""
-    query = sql.SQL("SELECT p.id, ST_X(p.geom), ST_Y(p.geom), coalesce(p.grid_id, {none}) FROM {target} p "
-                    "WHERE {where}").format(none=sql.Literal(NO_GRID), target=target, where=where)
+    return _copy_out(cur, sql.SQL("SELECT p.id::bigint, ST_X(p.geom), ST_Y(p.geom), coalesce(p.grid_id, {none})::bigint "
+                                  "FROM {target} p WHERE {where}").format(none=sql.Literal(NO_GRID), target=target,
+                                                                          where=where))
+
+
+def _copy_out(cur, query: sql.Composable):
+    """(ids, x, y, grid ids) of a query of (id, x, y, grid) without NULLs, by one binary COPY."""
     buf = io.BytesIO()
     cur.copy_expert(sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(query).as_string(cur.connection), buf)
     rows = _decode_rows(buf.getbuffer())
