@@ -131,10 +131,14 @@ class _Table:
         columns = [list(map(str.strip, column)) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
         nul_field: dict[int, str] = {}
         for name, column in zip(fields, columns, strict=True):
-            for i in [i for i, cell in enumerate(column) if cell[:1] == QUOTE]:
-                column[i] = unquote(column[i])
-            for i in [i for i, cell in enumerate(column) if "\x00" in cell]:
-                nul_field.setdefault(i, name)
+            # One search over the whole column first: most columns have no quote and no NUL.
+            joined = "\n" + "\n".join(column)
+            if "\n" + QUOTE in joined:
+                for i in [i for i, cell in enumerate(column) if cell[:1] == QUOTE]:
+                    column[i] = unquote(column[i])
+            if "\x00" in joined:
+                for i in [i for i, cell in enumerate(column) if "\x00" in cell]:
+                    nul_field.setdefault(i, name)
         if nul_field:
             keep = [i for i in range(len(numbers)) if i not in nul_field]
             issues = sorted([*issues, *(self._nul_issue(name, numbers[i]) for i, name in nul_field.items())],
