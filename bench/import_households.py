@@ -8,9 +8,9 @@ headers (UTF-8 with BOM, as Excel saves it; valid ID numbers, tags, phones) unde
 then times:
 
   - the importer (importers.loaders.households, as ``import_households FILE --crs wgs84``):
-    streamed in 50,000-row chunks, every row checked, COPY into a staging table, duplicate
-    and extent checks in SQL, grids linked set-based (layers.grids.linking's rule), one
-    INSERT … SELECT;
+    streamed in 50,000-row chunks, every row checked (column by column), COPY into a staging
+    table, duplicate and extent checks in SQL, grids linked in bulk on arrays
+    (layers.grids.linking.link_rows_into: the SQL rule's answer), one INSERT … SELECT;
   - with --trigger-linking, the same first import with the grid found row by row by the
     household_link_grid trigger instead;
   - the same import again (every row matched on 编号 and found unchanged: idempotency);

@@ -4,8 +4,11 @@
 
 Builds a lattice of 100 m × 100 m grids (100 communities of 100 grids) and uniformly
 random households in a separate database (gridmap_bench), then times:
-  - PostGIS: the set-based linker (layers.grids.linking.link_all) relinking every household
-    from scratch (all grid_id NULL first), i.e. computing and writing 1M links;
+  - PostGIS: the bulk linker (layers.grids.linking.link_all: binary COPY out, shapely STRtree,
+    the SQL rule for points on edges, binary COPY of the changed rows, one UPDATE) relinking
+    every household from scratch (all grid_id NULL first), i.e. computing and writing 1M links;
+    then again on linked data (nothing to write), and its compute alone;
+  - PostGIS: the same re-link by the database alone (link_all(method="sql")) and its join alone;
   - PostGIS: inserting the households through the per-row trigger (every write path);
   - geopandas: sjoin(points, grids, predicate="covered_by") on the same data in memory
     (the data is read from PostGIS beforehand; reading is not counted).
@@ -103,7 +106,7 @@ def time_postgis_compute() -> float:
     return seconds
 
 
-def time_postgis() -> float:
+def time_postgis(method: str = "bulk") -> float:
     from django.db import connection, transaction
 
     from layers.grids import linking
@@ -115,9 +118,38 @@ def time_postgis() -> float:
         cur.execute("REINDEX TABLE people_household")
         cur.execute("VACUUM ANALYZE people_household")
     t = time.perf_counter()
+    changed = linking.link_all(("household",), method=method)[0].changed
+    seconds = time.perf_counter() - t
+    print(f"PostGIS link_all(method={method!r}): {changed:,} households linked in {seconds:.2f} s")
+    return seconds
+
+
+def time_bulk_compute() -> float:
+    """The bulk path without writing: read the points (binary COPY) and compute their grids."""
+    from django.db import connection, transaction
+    from psycopg2 import sql
+
+    from layers.grids import linking
+    from layers.grids.bulk_link import grids_for_points
+
+    with transaction.atomic(), connection.cursor() as cur:
+        t = time.perf_counter()
+        grids = linking.lock_and_load_grids(cur)
+        _, x, y, _ = linking._read_points(cur, sql.Identifier("people_household"), sql.SQL("true"))
+        found = grids_for_points(x, y, grids)
+        seconds = time.perf_counter() - t
+    print(f"bulk compute only (read + STRtree): {int((found != 0).sum()):,} households matched in {seconds:.2f} s")
+    return seconds
+
+
+def time_relink_unchanged() -> float:
+    """``manage.py link_grids`` on linked data: compute everything, write nothing."""
+    from layers.grids import linking
+
+    t = time.perf_counter()
     changed = linking.link_all(("household",))[0].changed
     seconds = time.perf_counter() - t
-    print(f"PostGIS link_all: {changed:,} households linked in {seconds:.2f} s")
+    print(f"PostGIS link_all again: {changed:,} changed in {seconds:.2f} s")
     return seconds
 
 
@@ -149,17 +181,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--grids-per-side", type=int, default=100, help="a multiple of 10")
+    parser.add_argument("--skip-sql", action="store_true", help="skip the database-only re-link (slow)")
     args = parser.parse_args()
     setup_django()
     build(args.households, args.grids_per_side)
-    pg = time_postgis()
+    pg = time_postgis("bulk")
+    again = time_relink_unchanged()
+    bulk_compute = time_bulk_compute()
+    pg_sql = time_postgis("sql") if not args.skip_sql else float("nan")
     pg_compute = time_postgis_compute()
     gp = time_geopandas()
     print(f"\nlink {args.households:,} households to {args.grids_per_side ** 2:,} grids")
-    print(f"  PostGIS link_all (compute + write every row)  {pg:8.2f} s")
-    print(f"  PostGIS join only (compute, no write)         {pg_compute:8.2f} s")
-    print(f"  geopandas.sjoin (in memory, no write)         {gp:8.2f} s")
-    print(f"  ratio link_all / sjoin = {pg / gp:.2f}; join only / sjoin = {pg_compute / gp:.2f}")
+    print(f"  PostGIS link_all bulk (compute + write every row)  {pg:8.2f} s")
+    print(f"  PostGIS link_all bulk, nothing to change           {again:8.2f} s")
+    print(f"  bulk compute only (read + STRtree, no write)       {bulk_compute:8.2f} s")
+    print(f"  PostGIS link_all sql (compute + write every row)   {pg_sql:8.2f} s")
+    print(f"  PostGIS SQL join only (compute, no write)          {pg_compute:8.2f} s")
+    print(f"  geopandas.sjoin (in memory, no write)              {gp:8.2f} s")
+    print(f"  ratio link_all bulk / sjoin = {pg / gp:.2f}; nothing to change / sjoin = {again / gp:.2f}; "
+          f"bulk compute / sjoin = {bulk_compute / gp:.2f}; link_all sql / sjoin = {pg_sql / gp:.2f}; "
+          f"SQL join only / sjoin = {pg_compute / gp:.2f}")
 
 
 if __name__ == "__main__":

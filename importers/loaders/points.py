@@ -33,9 +33,9 @@ from importers.readers import Chunk, ReadError, RowIssue, Source
 from importers.report import Report
 from layers.grids.limits import field_limit
 
-# The linking rule of layers.grids.linking (smallest covering grid code wins), applied set-based
-# to the staging table before writing; see PointLoader.apply.
-from layers.grids.linking import relink_sql
+# The linking rule of layers.grids.linking (smallest covering grid code wins), applied in bulk
+# to the staged points before writing; see PointLoader.apply.
+from layers.grids.linking import link_rows_into
 
 STAGE = "gridmap_import_stage"
 LINK = "gridmap_import_link"
@@ -340,18 +340,14 @@ class PointLoader(Loader):
 
     def _link_new_positions(self, cur) -> None:
         """Grids of the staged points that are new or moved (the others keep theirs), in the
-        table LINK (id, geom, grid_id) that the UPDATE and INSERT join. Half-full pages
-        (fillfactor 50) let the relinking UPDATE rewrite rows in place (HOT)."""
-        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(LINK_T))
-        cur.execute(sql.SQL(
-            "CREATE TEMP TABLE {link} WITH (fillfactor = 50) AS SELECT s.id, s.geom, NULL::bigint AS grid_id "
-            "FROM {stage} s WHERE NOT s.rejected AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match} "
-            "AND {s_key} <> '' AND NOT ({moved}))"
-        ).format(link=LINK_T, stage=STAGE_T, table=self.table_sql(), match=self._match(), s_key=self._last_key("s"),
-                 moved=self._moved()))
-        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(LINK_T))
-        cur.execute(sql.SQL("ANALYZE {}").format(LINK_T))
-        cur.execute(relink_sql(LINK))
+        table LINK (id, grid_id) that the UPDATE and INSERT join: computed in bulk on arrays
+        (layers.grids.linking.link_rows_into, the SQL rule's answer), with the grids locked
+        against edits until the import's transaction ends."""
+        link_rows_into(cur, sql.SQL(
+            "SELECT s.id, s.geom FROM {stage} s WHERE NOT s.rejected AND NOT EXISTS (SELECT 1 FROM {table} t "
+            "WHERE {match} AND {s_key} <> '' AND NOT ({moved}))"
+        ).format(stage=STAGE_T, table=self.table_sql(), match=self._match(), s_key=self._last_key("s"),
+                 moved=self._moved()), LINK)
 
     @staticmethod
     def _district_code(set_based: bool) -> sql.Composable:

@@ -12,6 +12,7 @@ import csv
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from importers.columns import ColumnError, ColumnMap, resolve_columns
 from importers.encoding import EncodingDetectionError, open_text
 from importers.readers.base import (
     CHUNK_ROWS,
+    QUOTE,
     Chunk,
     ReadError,
     RowIssue,
@@ -63,13 +65,6 @@ class _Table:
     path: Path
     columns: ColumnMap
 
-    def _chunk(self, rows: list[list[str]], numbers: list[int], issues: list[RowIssue]) -> Chunk:
-        frame = pd.DataFrame(rows, columns=list(self.columns.fields), dtype=object)
-        chunk = Chunk(frame, np.asarray(numbers, dtype=np.int64), None, issues)
-        if "geometry" in self.columns:
-            chunk.geoms = self._wkt(chunk)
-        return chunk
-
     def _wkt(self, chunk: Chunk) -> np.ndarray:
         """Geometries of a WKT ``geometry`` column; bad WKT becomes a row issue (None)."""
         text = chunk.frame["geometry"].to_numpy(dtype=object)
@@ -98,18 +93,20 @@ class _Table:
     def _rows(self) -> Iterator[tuple[int, Sequence[str]]]:
         raise NotImplementedError
 
-    def _nul_issue(self, cells: list[str], number: int) -> RowIssue:
-        name = next(n for n, c in zip(self.columns.fields, cells, strict=True) if "\x00" in c)
+    def _nul_issue(self, name: str, number: int) -> RowIssue:
         header = self.columns.header(name)
         return RowIssue(number, header, "", f"{header} 含有 NUL 字符 (a NUL byte \\x00 in the cell: "
                         "the file is damaged or not text)", "nul_byte")
 
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
         positions = list(self.columns.fields.values())
-        rows: list[list[str]] = []
+        pick = itemgetter(*positions) if len(positions) > 1 else (lambda record: (record[positions[0]],))
+        rows: list[tuple[str, ...]] = []
         numbers: list[int] = []
         issues: list[RowIssue] = []
         width = len(self.columns.headers)
+        # The per-row loop only sorts rows by shape and picks the mapped cells (C-level);
+        # cleaning them (strip, unquote, NUL) runs column by column in _clean_chunk.
         for number, record in self._rows():
             if len(record) != width or not any(record):  # the common full row skips these tests
                 if not any(c.strip() for c in record):
@@ -119,17 +116,40 @@ class _Table:
                     issues.append(issue)
                     continue
                 record = [*record, *[""] * (width - len(record))]
-            cells = [unquote(record[i].strip()) for i in positions]
-            if any("\x00" in c for c in cells):  # PostgreSQL text cannot hold NUL: refused here, with its column
-                issues.append(self._nul_issue(cells, number))
-                continue
-            rows.append(cells)
+            rows.append(pick(record))
             numbers.append(number)
             if len(rows) >= size:
-                yield self._chunk(rows, numbers, issues)
+                yield self._clean_chunk(rows, numbers, issues)
                 rows, numbers, issues = [], [], []
         if rows or issues:
-            yield self._chunk(rows, numbers, issues)
+            yield self._clean_chunk(rows, numbers, issues)
+
+    def _clean_chunk(self, rows: list[tuple[str, ...]], numbers: list[int], issues: list[RowIssue]) -> Chunk:
+        """Cells stripped and unquoted (an export's formula quote taken off), column by column;
+        rows holding a NUL byte (PostgreSQL text cannot) are refused, naming the first such column."""
+        fields = list(self.columns.fields)
+        columns = [list(map(str.strip, column)) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
+        nul_field: dict[int, str] = {}
+        for name, column in zip(fields, columns, strict=True):
+            # One search over the whole column first: most columns have no quote and no NUL.
+            joined = "\n" + "\n".join(column)
+            if "\n" + QUOTE in joined:
+                for i in [i for i, cell in enumerate(column) if cell[:1] == QUOTE]:
+                    column[i] = unquote(column[i])
+            if "\x00" in joined:
+                for i in [i for i, cell in enumerate(column) if "\x00" in cell]:
+                    nul_field.setdefault(i, name)
+        if nul_field:
+            keep = [i for i in range(len(numbers)) if i not in nul_field]
+            issues = sorted([*issues, *(self._nul_issue(name, numbers[i]) for i, name in nul_field.items())],
+                            key=lambda issue: issue.number)
+            columns = [[column[i] for i in keep] for column in columns]
+            numbers = [numbers[i] for i in keep]
+        frame = pd.DataFrame(dict(zip(fields, columns, strict=True)), columns=fields, dtype=object)
+        chunk = Chunk(frame, np.asarray(numbers, dtype=np.int64), None, issues)
+        if "geometry" in self.columns:
+            chunk.geoms = self._wkt(chunk)
+        return chunk
 
     def close(self) -> None:
         pass
