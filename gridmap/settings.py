@@ -356,6 +356,9 @@ GRIDMAP_ACCESS_REFRESH = os.environ.get("GRIDMAP_ACCESS_REFRESH", "queue")
 # The patrol page may show an analysis up to this many seconds old (saying its time) while the
 # worker recomputes it after new reports (layers.patrols.cache.recent); 0: always current.
 GRIDMAP_PATROL_STALE_SECONDS = int(os.environ.get("GRIDMAP_PATROL_STALE_SECONDS", "60"))
+# Batch work per district (layers/jobs/districts.py, manage.py batch_districts): the Dask
+# scheduler to send it to (tcp://host:8786, for many machines); empty: a LocalCluster here.
+GRIDMAP_DASK_SCHEDULER = os.environ.get("GRIDMAP_DASK_SCHEDULER", "")
 # django-q2 with the ORM broker: PostgreSQL is the queue, no other server. One worker process
 # (the jobs are CPU-heavy and the server has few cores); a job may run an hour; a failed job is
 # reported on its Job row, not retried (retry must exceed timeout, attempts 1).

@@ -128,11 +128,9 @@ class IncidentFilter:
         clauses = ["i.status = ANY(%s)"]
         params: list = [list(self.statuses)]
         if self.district:
-            clauses.append(
-                "i.grid_id IN (SELECT g.id FROM grids_grid g JOIN grids_community c ON c.id = g.community_id"
-                " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id"
-                " WHERE d.code = %s)"
-            )
+            from layers.jobs.districts import in_district_sql
+
+            clauses.append(in_district_sql("i"))
             params.append(self.district)
         else:
             clauses.append("i.grid_id IS NOT NULL")

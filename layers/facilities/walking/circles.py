@@ -60,11 +60,16 @@ class CircleParams:
         return [m * self.walk_speed_m_per_min for m in self.minutes]
 
 
-def facility_ids_for(type_code: str | None = None) -> list[int]:
+def facility_ids_for(type_code: str | None = None, district: str | None = None) -> list[int]:
+    """Facilities of a type (None: all), in a district (a 6-digit code; None: everywhere)."""
+    from psycopg2 import sql
+
+    from layers.jobs.districts import facility_in_district_sql
+
+    query = sql.SQL("SELECT f.id FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id"
+                    " WHERE (%s::text IS NULL OR t.code = %s) AND (%s::text IS NULL OR {}) ORDER BY f.id")
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT f.id FROM facilities_facility f JOIN facilities_facilitytype t ON t.id = f.type_id"
-            " WHERE %s::text IS NULL OR t.code = %s ORDER BY f.id", [type_code, type_code])
+        cur.execute(query.format(sql.SQL(facility_in_district_sql("f"))), [type_code, type_code, district, district])
         return [r[0] for r in cur.fetchall()]
 
 

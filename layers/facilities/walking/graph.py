@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from django.db import connection
+from psycopg2 import sql
 from pyproj import Transformer
 
 from layers.facilities.analysis.network_graph import WalkGraph
@@ -93,7 +94,7 @@ def load_graph(srid: int) -> WalkGraph | None:
     return graph
 
 
-def points_lonlat(table_sql: str, params: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+def points_lonlat(table_sql: str | sql.Composable, params: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ids, (n, 2) lon/lat) of a point query ``SELECT id, ST_X(geom), ST_Y(geom) ...``."""
     with connection.cursor() as cur:
         cur.execute(table_sql, params or [])

@@ -46,10 +46,19 @@ def households_without_access() -> list[int]:
 
 
 def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterable[int] | None = None, *,
-                   progress: Callable[[int], None] | None = None) -> AccessCounts:
-    """Recompute walking times of these types (None: all) for these households (None: all)."""
+                   district: str | None = None, progress: Callable[[int], None] | None = None) -> AccessCounts:
+    """Recompute walking times of these types (None: all) for these households (None: all;
+    with ``district``, a 6-digit code, all households of that district). Facilities of every
+    district count: the nearest one may lie across the district's border."""
     types = sorted(set(type_ids)) if type_ids is not None else all_type_ids()
-    if household_ids is None:
+    if district is not None:
+        from psycopg2 import sql
+
+        from layers.jobs.districts import in_district_sql
+
+        query = sql.SQL("SELECT h.id, ST_X(h.geom), ST_Y(h.geom) FROM people_household h WHERE {} ORDER BY h.id")
+        hid, lonlat = points_lonlat(query.format(sql.SQL(in_district_sql("h"))), [district])
+    elif household_ids is None:
         hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household ORDER BY id")
     else:
         hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household WHERE id = ANY(%s)"

@@ -82,9 +82,15 @@ def refresh_pending(*, progress: TextIO | None = None) -> RefreshResult:
 
 
 def rebuild(*, type_code: str | None = None, minutes: Iterable[int] | None = None,
-            progress: TextIO | None = None) -> RefreshResult:
+            progress: TextIO | None = None, district: str | None = None) -> RefreshResult:
     """Recompute every circle (of one type, or all) and all walking times of that scope,
-    then whatever else is queued. ``minutes`` overrides settings.GRIDMAP_CIRCLE_MINUTES."""
+    then whatever else is queued. ``minutes`` overrides settings.GRIDMAP_CIRCLE_MINUTES.
+
+    ``district`` (a 6-digit code) keeps it to that district's facilities and households
+    (layers.jobs.districts, one task per district): rebuilds of different districts run side
+    by side, and what else is queued is left to the next refresh."""
+    if district is not None:
+        return _rebuild_district(district, type_code=type_code, minutes=minutes, progress=progress)
     with transaction.atomic():
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
@@ -102,8 +108,30 @@ def rebuild(*, type_code: str | None = None, minutes: Iterable[int] | None = Non
     return result + rest
 
 
+def _rebuild_district(district: str, *, type_code: str | None, minutes: Iterable[int] | None,
+                      progress: TextIO | None) -> RefreshResult:
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            # Shared with the other districts' rebuilds, exclusive against a whole refresh (which
+            # takes REFRESH_LOCK alone); one rebuild of the same district at a time.
+            cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", [REFRESH_LOCK])
+            cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [REFRESH_LOCK, district])
+        facilities = facility_ids_for(type_code, district)
+        types = set(_type_ids(type_code))
+        params = CircleParams.from_settings(minutes)
+        result = _recompute(set(facilities), types, set(), progress=progress, params=params, district=district)
+        with connection.cursor() as cur:
+            if minutes is None:  # circles of minutes no longer in the settings go
+                cur.execute("DELETE FROM facilities_facilitycircle WHERE facility_id = ANY(%s) AND minutes <> ALL(%s)",
+                            [facilities, list(params.minutes)])
+            # The circles of these facilities are done; a type's walking times are for every
+            # district, so a queued type stays for the next whole refresh.
+            cur.execute("DELETE FROM facilities_accessqueue WHERE kind = 'facility' AND key = ANY(%s)", [facilities])
+    return result
+
+
 def _recompute(facilities: set[int], full_types: set[int], households: set[int], *, progress: TextIO | None,
-               params: CircleParams | None = None) -> RefreshResult:
+               params: CircleParams | None = None, district: str | None = None) -> RefreshResult:
     circle_rows = 0
     if facilities:
         with tqdm(total=len(facilities), desc="服务圈 circles", unit="设施", file=progress,
@@ -113,7 +141,7 @@ def _recompute(facilities: set[int], full_types: set[int], households: set[int],
     if full_types:
         with tqdm(total=len(full_types), desc="步行时间 walking times", unit="类", file=progress,
                   disable=progress is None) as bar:
-            counts_full = refresh_access(full_types, progress=bar.update)
+            counts_full = refresh_access(full_types, district=district, progress=bar.update)
     other_types = set(all_type_ids()) - full_types
     if households and other_types:
         counts_part = refresh_access(other_types, households)
