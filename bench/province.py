@@ -225,8 +225,9 @@ def per_district(step: str, workers: list[int], mem: PeakMemory) -> dict[str, Fi
     for w in workers:
         fig, outcomes = measure(mem, lambda w=w: run_per_district([step], workers=w))
         failed = [o for o in outcomes if not o.ok]
+        fig.note = f"(tasks {sum(o.seconds for o in outcomes):.1f} s in all, {len(outcomes)} districts)"
         if failed:
-            fig.note = f"{len(failed)} districts failed: {failed[0].error[:80]}"
+            fig.note += f" {len(failed)} districts failed: {failed[0].error[:80]}"
         out[f"run_per_district {w} worker{'s' if w > 1 else ''}"] = fig
     return out
 
@@ -294,9 +295,9 @@ def stage_coverage(mem: PeakMemory, n: int, workers: list[int]) -> StageResult:
         if not cur.fetchone()[0]:
             res.peer["pandas groupby"] = not_available("no walking times stored (walking stage)")
             return res
-    sql = """SELECT d.code AS district, a.type_id, h.residents, a.minutes, t.threshold_minutes
+    sql = """SELECT d.code AS district, a.facility_type_id AS type_id, h.residents, a.minutes, t.threshold_minutes
                FROM facilities_householdaccess a JOIN people_household h ON h.id = a.household_id
-               JOIN facilities_facilitytype t ON t.id = a.type_id
+               JOIN facilities_facilitytype t ON t.id = a.facility_type_id
                JOIN grids_grid g ON g.id = h.grid_id JOIN grids_community c ON c.id = g.community_id
                JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id"""
 
@@ -312,6 +313,14 @@ def stage_coverage(mem: PeakMemory, n: int, workers: list[int]) -> StageResult:
 
     res.peer["pandas read_sql + groupby"], _ = measure(mem, run)
     return res
+
+
+def stored_households() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM people_household")
+        return cur.fetchone()[0]
 
 
 def district_codes() -> list[str]:
@@ -486,9 +495,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--walking-workers", type=int, nargs="+", default=None,
+                        help="Dask workers for the walking stage only (default: --workers)")
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--keep-file", action="store_true", help="keep the CSV ledger under var/bench/")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the province already in the database when it has this many households "
+                             "(no generate / import stage)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
@@ -510,19 +524,23 @@ def main() -> None:
     for n in args.households:
         layout = gen.Layout.for_households(n)
         print(f"\n== {n:,} households: {layout.districts} districts of ~{n // layout.districts:,}")
-        path, res, counts = generate(n, args.seed, mem, pattern)
-        print(f"   generated {counts} in {res.ours['province_gen'].seconds:.1f} s")
-        results.append(res)
-        if "import" in stages:
-            results.append(stage_import(mem, path, n))
+        if args.reuse and stored_households() == n:
+            print("   reusing the province in the database")
+            path = gen.ROOT / "var" / "bench" / f"province_{n}.csv"
         else:
-            run_importer(path)  # the households are needed by every later stage
+            path, res, counts = generate(n, args.seed, mem, pattern)
+            print(f"   generated {counts} in {res.ours['province_gen'].seconds:.1f} s")
+            results.append(res)
+            if "import" in stages:
+                results.append(stage_import(mem, path, n))
+            else:
+                run_importer(path)  # the households are needed by every later stage
         for stage in stages:
             t = time.perf_counter()
             if stage == "link":
                 results.append(stage_link(mem, n))
             elif stage == "walking":
-                results.append(stage_walking(mem, n, args.workers))
+                results.append(stage_walking(mem, n, args.walking_workers or args.workers))
             elif stage == "coverage":
                 results.append(stage_coverage(mem, n, args.workers))
             elif stage == "hotspots":
