@@ -14,7 +14,7 @@ Cells
     the (q, r) ids are stable between runs) that share area with the union of the
     communities; ``area_m2`` is the part of the hexagon inside that union, the area used
     for PAI. Incidents are put in hexagons in SQL with the same cube rounding as
-    ``cells.hex_axial_coords`` (``cells.hex_axial_sql``, its SQL twin) and counted there.
+    ``cells.hex_axial_coords`` (bench/hotspots.py compares it with doing it in Python).
 
 Every frame is in the metric CRS of the study area's district (layers.grids.crs; a study
 area of several districts in different zones is refused: choose one), one row per cell,
@@ -46,7 +46,7 @@ from layers.patrols.filters import (
     parse_hours,
     parse_weekdays,
 )
-from layers.patrols.stats.cells import hex_axial_sql, hexagon_cells
+from layers.patrols.stats.cells import hex_axial_coords, hexagon_cells
 
 __all__ = [
     "BIN_KINDS",
@@ -167,14 +167,13 @@ def cells(kind: str, *, size_m: float | None = None, district: str | None = None
 
 # --- counting ----------------------------------------------------------------------------------
 
-# Incidents of the filter counted per hexagon (and time bin) in the database: the hexagon of
-# each point comes from cells.hex_axial_sql, the SQL twin of cells.hex_axial_coords (the
-# same rounding, operation for operation), so only one row per busy cell travels.
-_HEX_COUNTS_SQL = """
-SELECT hx.q, hx.r {bin_col}, count(*)
-  FROM (SELECT ST_Transform(i.geom, %s) AS g {bin} FROM incidents_incident i WHERE {where}) t
- {hexagon}
- GROUP BY hx.q, hx.r {bin_col}
+# Incidents of the filter as one MultiPoint Z in the metric CRS (z = time bin, or 0): one
+# binary value instead of a million rows, so that hexagon keys come from
+# cells.hex_axial_coords, the one home of the hexagon rounding.
+_HEX_POINTS_SQL = """
+SELECT ST_AsBinary(ST_Collect(ST_MakePoint(ST_X(t.g), ST_Y(t.g), {bin})))
+  FROM incidents_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t
+ WHERE {where}
 """
 
 _GRID_KEY_SQL = """
@@ -203,17 +202,40 @@ def _counts_query(flt: IncidentFilter, kind: str, size_m: float, *, bin_edges: l
         return cur.fetchall()
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_counts=True)`` for small non-negative-range int64
+    columns, done on one packed int64 key per row (sorting 1-D keys, not rows of a
+    structured view, is what makes it fast). Same rows, same order, same counts."""
+    if len(rows) == 0:
+        return rows.reshape(0, rows.shape[1]), np.zeros(0, dtype=np.int64)
+    low = rows.min(axis=0)
+    span = rows.max(axis=0) - low + 1
+    if float(np.prod(span.astype(float))) >= 2.0**62:
+        return np.unique(rows, axis=0, return_counts=True)
+    key = np.zeros(len(rows), dtype=np.int64)
+    for column, width in zip((rows - low).T, span, strict=True):  # lexicographic: first column most significant
+        key = key * width + column
+    keys, n = np.unique(key, return_counts=True)
+    out = np.empty((len(keys), rows.shape[1]), dtype=np.int64)
+    for j in range(rows.shape[1] - 1, -1, -1):
+        keys, out[:, j] = np.divmod(keys, span[j])
+    return out + low, n
+
+
 def _hex_counts(where: str, params: list, size_m: float, *, bin_edges: list | None, srid: int) -> list[tuple]:
     """(q, r[, bin], count) rows for the hexagons of ``size_m`` metres (in EPSG ``srid``) holding incidents."""
-    hexagon, hex_params = hex_axial_sql("ST_X(t.g)", "ST_Y(t.g)", size_m=size_m)
-    if bin_edges:
-        bin_sql, bin_col, bin_params = ", width_bucket(i.reported_at, %s::timestamptz[]) AS bin", ", t.bin", [bin_edges]
-    else:
-        bin_sql, bin_col, bin_params = "", "", []
-    query = _HEX_COUNTS_SQL.format(bin=bin_sql, bin_col=bin_col, where=where, hexagon=hexagon)
+    bin_sql, bin_params = ("width_bucket(i.reported_at, %s::timestamptz[])", [bin_edges]) if bin_edges else ("0", [])
     with connection.cursor() as cur:
-        cur.execute(query, [srid, *bin_params, *params, *hex_params])
-        return [tuple(int(v) for v in row) for row in cur.fetchall()]
+        cur.execute(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, srid, *params])
+        blob = cur.fetchone()[0]
+    if blob is None:
+        return []
+    xyz = shapely.get_coordinates(shapely.from_wkb(bytes(blob)), include_z=True)
+    q, r = hex_axial_coords(xyz[:, :2], size_m=size_m)
+    keys, n = _unique_rows(np.column_stack([q, r, xyz[:, 2].astype(np.int64)]))
+    if bin_edges is None:
+        return [(int(k[0]), int(k[1]), int(c)) for k, c in zip(keys, n, strict=True)]
+    return [(int(k[0]), int(k[1]), int(k[2]), int(c)) for k, c in zip(keys, n, strict=True)]
 
 
 def _positions(frame: gpd.GeoDataFrame, kind: str, keys: list[tuple]) -> np.ndarray:

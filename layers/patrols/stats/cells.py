@@ -58,34 +58,6 @@ def hex_axial_coords(
     return q.astype(np.int64), r.astype(np.int64)
 
 
-def hex_axial_sql(x_sql: str, y_sql: str, *, size_m: float,
-                  origin_m: tuple[float, float] = (0.0, 0.0)) -> tuple[str, list[float]]:
-    """The SQL twin of :func:`hex_axial_coords`: LATERAL joins that give ``hx.q`` and ``hx.r``
-    (bigint) of the point whose metric coordinates are the SQL expressions ``x_sql``, ``y_sql``.
-
-    Returns the fragment (to follow a FROM item that defines the coordinates) and its bound
-    parameters, in order. Every step is the same IEEE operation as the numpy code above, with
-    the same constants bound as float8 (``round`` on float8 is rint: half to even, like
-    numpy), so a point lands in the same cell either way (tests/patrols/test_hex_sql.py
-    compares them on the edges and corners where rounding decides). It lets the database
-    count incidents per hexagon (GROUP BY) instead of sending every point.
-    """
-    _check_size(size_m)
-    row_m = size_m * _SQRT3 / 2.0
-    fragment = f"""
- CROSS JOIN LATERAL (SELECT ({y_sql} - %s::float8) / %s::float8 AS r_f) hx_r
- CROSS JOIN LATERAL (SELECT ({x_sql} - %s::float8) / %s::float8 - hx_r.r_f / 2.0::float8 AS q_f) hx_q
- CROSS JOIN LATERAL (SELECT -hx_q.q_f - hx_r.r_f AS s_f) hx_s
- CROSS JOIN LATERAL (SELECT round(hx_q.q_f) AS q, round(hx_r.r_f) AS r, round(hx_s.s_f) AS s) hx_n
- CROSS JOIN LATERAL (SELECT abs(hx_n.q - hx_q.q_f) AS dq, abs(hx_n.r - hx_r.r_f) AS dr,
-                            abs(hx_n.s - hx_s.s_f) AS ds) hx_d
- CROSS JOIN LATERAL (SELECT (hx_d.dq > hx_d.dr AND hx_d.dq > hx_d.ds) AS fix_q) hx_f
- CROSS JOIN LATERAL (SELECT (CASE WHEN hx_f.fix_q THEN -hx_n.r - hx_n.s ELSE hx_n.q END)::bigint AS q,
-                            (CASE WHEN NOT hx_f.fix_q AND hx_d.dr > hx_d.ds THEN -hx_n.q - hx_n.s
-                                  ELSE hx_n.r END)::bigint AS r) hx"""
-    return fragment, [float(origin_m[1]), row_m, float(origin_m[0]), float(size_m)]
-
-
 def hex_centres_m(
     q: np.ndarray, r: np.ndarray, *, size_m: float, origin_m: tuple[float, float] = (0.0, 0.0)
 ) -> np.ndarray:
