@@ -25,15 +25,17 @@ is given; the surface covers the study area grown by the bandwidth.
 
 from __future__ import annotations
 
+import hashlib
 import math
-import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from django.conf import settings
 from django.utils import timezone
-from libpysal.weights import W, fuzzy_contiguity
+from libpysal.weights import W
 
 from layers.patrols.counts import (
     IncidentFilter,
@@ -46,7 +48,7 @@ from layers.patrols.counts import (
 )
 from layers.patrols.stats.density import DensityGrid, kde_quartic
 from layers.patrols.stats.emerging import CATEGORY_LABELS_ZH, EmergingResult, emerging_hotspots
-from layers.patrols.stats.gistar import distance_band_weights, gi_star
+from layers.patrols.stats.gistar import contiguity_weights, distance_band_weights, gi_star
 
 GRID_CONTIGUITY_BUFFER_M = 0.5
 HEX_BAND_FACTOR = 1.01
@@ -57,25 +59,47 @@ CLASS_LABELS_ZH: dict[int, str] = {
 MAX_KDE_CELLS = 1_000_000
 
 
+_WEIGHTS_CACHE: OrderedDict[tuple, tuple[W, str]] = OrderedDict()
+_WEIGHTS_CACHE_SIZE = 8
+
+
+def _layout_key(frame: gpd.GeoDataFrame, kind: str) -> tuple:
+    """What the weights depend on: the cells' kind, CRS, size and exact geometry (WKB digest)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for wkb in shapely.to_wkb(frame.geometry.to_numpy()).tolist():
+        digest.update(wkb)
+    return kind, str(frame.crs), frame.attrs.get("size_m"), len(frame), digest.hexdigest()
+
+
 def cell_weights(frame: gpd.GeoDataFrame) -> tuple[W, str]:
-    """Binary weights for the cells of ``frame`` (ids 0..n-1 in row order) and how they were built."""
+    """Binary weights for the cells of ``frame`` (ids 0..n-1 in row order) and how they were built.
+
+    Built once per layout (cells with the same geometry in the same order) and kept for the
+    next analysis of the same district: the weights are shared, so callers never modify them
+    (gi_star and emerging_hotspots do not).
+    """
     kind = frame.attrs.get("kind")
+    if kind not in ("grid", "hex"):
+        msg = f"frame.attrs['kind'] must be 'grid' or 'hex', got {kind!r}"
+        raise ValueError(msg)
+    key = _layout_key(frame, kind)
+    if key in _WEIGHTS_CACHE:
+        _WEIGHTS_CACHE.move_to_end(key)
+        return _WEIGHTS_CACHE[key]
     if kind == "grid":
-        shapes = gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), crs=frame.crs)  # fuzzy_contiguity edits its input
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="The inplace keyword")  # inside libpysal, pandas ≥ 3.1
-            w = fuzzy_contiguity(shapes, buffering=True, buffer=GRID_CONTIGUITY_BUFFER_M, predicate="intersects",
-                                 silence_warnings=True)  # fmt: skip
-        return w, f"网格 queen 邻接 (边界共点, 容差 {2 * GRID_CONTIGUITY_BUFFER_M:g} m)"
-    if kind == "hex":
+        w = contiguity_weights(frame.geometry.to_numpy(), buffer_m=GRID_CONTIGUITY_BUFFER_M)
+        built = w, f"网格 queen 邻接 (边界共点, 容差 {2 * GRID_CONTIGUITY_BUFFER_M:g} m)"
+    else:
         size_m = float(frame.attrs["size_m"])
         centres = frame.geometry.centroid
         xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
         threshold_m = HEX_BAND_FACTOR * size_m
         w = distance_band_weights(xy, threshold_m=threshold_m)
-        return w, f"六边形 {size_m:g} m, 距离带 {threshold_m:g} m (相邻 6 格)"
-    msg = f"frame.attrs['kind'] must be 'grid' or 'hex', got {kind!r}"
-    raise ValueError(msg)
+        built = w, f"六边形 {size_m:g} m, 距离带 {threshold_m:g} m (相邻 6 格)"
+    _WEIGHTS_CACHE[key] = built
+    while len(_WEIGHTS_CACHE) > _WEIGHTS_CACHE_SIZE:
+        _WEIGHTS_CACHE.popitem(last=False)
+    return built
 
 
 @dataclass(frozen=True, eq=False)

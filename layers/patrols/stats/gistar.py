@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from esda.getisord import G_Local
 from libpysal.weights import W
-from scipy import stats
+from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
 if TYPE_CHECKING:
@@ -143,6 +143,27 @@ def distance_band_weights(xy_m: np.ndarray, *, threshold_m: float) -> W:
     return W(neighbors, id_order=list(range(n)), silence_warnings=True)
 
 
+def contiguity_weights(polygons_m: np.ndarray, *, buffer_m: float) -> W:
+    """Binary contiguity: cells whose polygons, each grown by ``buffer_m`` metres, intersect.
+
+    The same neighbours, in the same order, as ``libpysal.weights.fuzzy_contiguity(frame,
+    buffering=True, buffer=buffer_m, predicate="intersects")`` (one STRtree query of the grown
+    polygons against themselves), without its per-cell scan of all pairs. Ids are 0..n-1.
+    """
+    import shapely
+
+    grown = shapely.buffer(np.asarray(polygons_m, dtype=object), buffer_m)
+    inp, res = shapely.STRtree(grown).query(grown, predicate="intersects")
+    keep = inp != res
+    inp, res = inp[keep], res[keep]
+    order = np.argsort(inp, kind="stable")  # grouped by cell, the tree's order kept within a cell
+    inp, res = inp[order], res[order]
+    n = len(grown)
+    starts = np.searchsorted(inp, np.arange(n + 1))
+    neighbors = {k: res[starts[k] : starts[k + 1]].tolist() for k in range(n)}
+    return W(neighbors, id_order=list(range(n)), silence_warnings=True)
+
+
 def exact_p(p_sim: np.ndarray, permutations: int | None = None) -> np.ndarray:
     """Permutation p-values as float64 without float32 noise.
 
@@ -212,6 +233,76 @@ def _validate_counts(counts: np.ndarray, n: int) -> np.ndarray:
     return y
 
 
+# Counts whose sums stay below 2**40 are added exactly in float64 (see _gi_star_counts).
+_EXACT_SUM_LIMIT = float(2**40)
+# Cells per block of the vectorised permutations: block × permutations floats at a time.
+_BLOCK_ELEMENTS = 1_000_000
+
+
+def _exact_counts(y: np.ndarray) -> bool:
+    """True for whole, non-negative counts whose total is summed exactly in float64."""
+    return bool(np.all(y == np.floor(y))) and float(y.sum()) < _EXACT_SUM_LIMIT
+
+
+def _binary_csr(weights: W) -> sparse.csr_matrix:
+    """The neighbour structure of ``weights`` (already binary, no self-neighbours) as a CSR of ones."""
+    sp = weights.sparse.tocsr()
+    return sparse.csr_matrix((np.ones(sp.nnz), sp.indices, sp.indptr), shape=sp.shape)
+
+
+def _gi_star_counts(y: np.ndarray, adjacency: sparse.csr_matrix, *, permutations: int,
+                    seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* z-scores and esda's directed permutation p of whole counts, identical to
+    ``esda.G_Local(y, w, transform="B", star=True, permutations=..., seed=...)``.
+
+    The z-scores follow esda's ``G_Local.calc`` operation for operation. The permutations are
+    esda's own draws (``esda.crand.vec_permutations`` with the same seed), but evaluated for
+    all cells of a cardinality at once instead of one cell at a time: cell i's k-th random
+    neighbour is the ``perm``-th cell of the others, i.e. cell ``perm + (perm >= i)``. With
+    whole counts every sum is exact in float64, so comparing the integer sums decides
+    exactly as esda's ``(sum + y_i) / y.sum() >= G_i`` does: the same counts, the same p.
+    """
+    from esda.crand import vec_permutations
+
+    n = y.shape[0]
+    degree = np.diff(adjacency.indptr)
+    neighbour_sum = adjacency @ y
+    # esda G_Local.calc with star=True (remove_self False) and binary weights with a unit diagonal.
+    remove_self = False
+    statistic = (neighbour_sum + y) / (y.sum() - y * remove_self)
+    empirical_mean = (y.sum() - y * remove_self) / n
+    mean_of_squares = ((y**2).sum() - (y**2) * remove_self) / n
+    empirical_variance = mean_of_squares - empirical_mean**2
+    cardinality = (degree + 1).astype(float)
+    expected_value = cardinality / n
+    expected_variance = cardinality * (n - cardinality)
+    expected_variance /= n - 1
+    expected_variance *= 1 / n**2
+    expected_variance *= empirical_variance / (empirical_mean**2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (statistic - expected_value) / np.sqrt(expected_variance)
+    if seed is None:
+        seed = np.random.randint(12345, 12345000)  # as esda.crand does
+    perm = vec_permutations(int(degree.max()), n, permutations, seed)
+    larger = np.zeros(n, dtype=np.int64)
+    for c in np.unique(degree[degree > 0]).tolist():
+        cells = np.flatnonzero(degree == c)
+        ids = perm[:, :c]
+        low, step = y[ids], y[np.minimum(ids + 1, n - 1)] - y[ids]
+        base = low.sum(axis=1)
+        ids_t, step_t = np.ascontiguousarray(ids.T), np.ascontiguousarray(step.T)
+        block = max(1, _BLOCK_ELEMENTS // permutations)
+        for start in range(0, len(cells), block):
+            part = cells[start:start + block, None]
+            sums = np.repeat(base[None, :], len(part), axis=0)
+            for k in range(c):  # one neighbour column at a time: long contiguous rows, no small-axis sum
+                sums += (ids_t[k][None, :] >= part) * step_t[k][None, :]
+            larger[part[:, 0]] = np.count_nonzero(sums >= neighbour_sum[part], axis=1)
+    flip = (permutations - larger) < larger
+    larger[flip] = permutations - larger[flip]
+    return z, (larger + 1.0) / (permutations + 1.0)
+
+
 def gi_star(
     counts: np.ndarray,
     weights: W,
@@ -239,10 +330,15 @@ def gi_star(
         raise ValueError(msg)
     y = _validate_counts(counts, weights.n)
     w = binary_weights(weights)
-    islands = np.asarray(w.sparse.getnnz(axis=1)) == 0
+    degree = np.asarray(w.sparse.getnnz(axis=1))
+    islands = degree == 0
     n = y.shape[0]
     if np.ptp(y) == 0:
         z, p_sim = np.zeros(n), np.ones(n)
+    elif _exact_counts(y) and w.sparse.getnnz() > 0:
+        adjacency = _binary_csr(w)
+        z, p_directed = _gi_star_counts(y, adjacency, permutations=permutations, seed=seed)
+        p_sim = np.minimum(1.0, 2.0 * p_directed)
     else:
         with warnings.catch_warnings():
             # esda asks callers to pick crand's `alternative`; G_Local cannot pass one.
@@ -266,7 +362,7 @@ def gi_star(
     p_sim[islands] = np.nan
     # A cell neighbouring every other cell sees the whole study area: its Gi* has no
     # variance (esda gives z = NaN); it is flagged, not silently "not significant".
-    all_neighbours = (np.asarray(w.sparse.getnnz(axis=1)) >= n - 1) & (n > 1)
+    all_neighbours = (degree >= n - 1) & (n > 1)
     z[all_neighbours] = np.nan
     p_sim[all_neighbours] = np.nan
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
