@@ -17,6 +17,7 @@ filter by 超时 / 临期 in the database and read the clocks without a query pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -138,13 +139,16 @@ class HoursInterval(models.Func):
     output_field = models.DurationField()
 
 
-def with_stage_deadline(qs):
+def with_stage_deadline(qs, district_codes: Sequence[str] | None = None):
     """``qs`` (incidents) annotated with ``accepted_at`` and ``stage_deadline`` (NULL when no
-    stage runs), so lists filter and show clocks without a query per row."""
+    stage runs), so lists filter and show clocks without a query per row. ``district_codes``
+    (the districts ``qs`` lies in, when known) lets the history be read from their partitions only."""
     from layers.incidents.models import IncidentTransition
 
-    opened = (IncidentTransition.objects.filter(incident=OuterRef("pk"), to_status=S.ACCEPTED)
-              .order_by("-id").values("at")[:1])
+    history = IncidentTransition.objects.filter(incident=OuterRef("pk"), district_code=OuterRef("district_code"))
+    if district_codes is not None:
+        history = history.filter(district_code__in=district_codes)
+    opened = history.filter(to_status=S.ACCEPTED).order_by("-id").values("at")[:1]
     qs = qs.annotate(accepted_at=Subquery(opened), stage_limit_hours=Case(
         When(status=S.REPORTED, then=F("category__accept_limit_hours")),
         When(status=S.ACCEPTED, then=F("category__dispatch_limit_hours")),

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from layers.grids.partitions import district_codes_of_grids
 from layers.incidents import lifecycle, limits
 from layers.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
 from layers.incidents.models import Incident
@@ -47,39 +48,47 @@ def grid_counts(grid_ids: Sequence[int], period: Period, *, now=None, snapshot: 
     ids = list(grid_ids)
     if not ids:
         return {}
+    # Every query names the grids' districts too, so only their partitions are read (issue #15).
+    codes = district_codes_of_grids(ids)
     if snapshot:
-        for row in (Household.objects.filter(grid_id__in=ids).values("grid_id")
+        for row in (Household.objects.filter(district_code__in=codes, grid_id__in=ids).values("grid_id")
                     .annotate(n=Count("id"), people=Sum("residents"))):
             _bump(out, row["grid_id"], "households", row["n"])
             _bump(out, row["grid_id"], "residents", row["people"] or 0)
-        _coverage_counts(out, ids)
-    for grid_id, group, n in group_members(ids, period):
+        _coverage_counts(out, ids, codes)
+    for grid_id, group, n in group_members(ids, period, codes):
         _bump(out, grid_id, f"group:{group}", n)
-    _incident_counts(out, ids, period, now=now)
-    for grid_id, due, done in _visit_counts(ids, period):
+    _incident_counts(out, ids, period, codes, now=now)
+    for grid_id, due, done in _visit_counts(ids, period, codes):
         _bump(out, grid_id, "visits_due", due)
         _bump(out, grid_id, "visits_done", done)
     return dict(out)
 
 
-def group_members(grid_ids: Sequence[int], period: Period) -> list[tuple[int, str, int]]:
-    """(grid id, group, households) in each ledger group on the period's last day."""
+def group_members(grid_ids: Sequence[int], period: Period,
+                  codes: Sequence[str] | None = None) -> list[tuple[int, str, int]]:
+    """(grid id, group, households) in each ledger group on the period's last day (``codes``:
+    the grids' districts, district_codes_of_grids)."""
+    codes = district_codes_of_grids(grid_ids) if codes is None else codes
     with connection.cursor() as cur:
         cur.execute(
             "SELECT h.grid_id, m.\"group\", count(DISTINCT m.household_id)"
-            "  FROM people_prioritymembership m JOIN people_household h ON h.id = m.household_id"
-            " WHERE h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s)"
+            "  FROM people_prioritymembership m"
+            "  JOIN people_household h ON h.id = m.household_id AND h.district_code = m.district_code"
+            " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s)"
             "   AND (m.entered_on IS NULL OR m.entered_on <= %s) AND (m.left_on IS NULL OR m.left_on > %s)"
-            " GROUP BY 1, 2", [list(grid_ids), list(LEDGER_GROUPS), period.last_day(), period.last_day()])
+            " GROUP BY 1, 2", [list(codes), list(grid_ids), list(LEDGER_GROUPS), period.last_day(), period.last_day()])
         return cur.fetchall()
 
 
-def _cohort(grid_ids: Sequence[int], period: Period):
-    return Incident.objects.filter(grid_id__in=grid_ids, reported_at__gte=period.start, reported_at__lt=period.end)
+def _cohort(grid_ids: Sequence[int], period: Period, codes: Sequence[str]):
+    return Incident.objects.filter(district_code__in=codes, grid_id__in=grid_ids,
+                                   reported_at__gte=period.start, reported_at__lt=period.end)
 
 
-def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Period, *, now=None) -> None:
-    cohort = _cohort(grid_ids, period)
+def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Period, codes: Sequence[str], *,
+                     now=None) -> None:
+    cohort = _cohort(grid_ids, period, codes)
     for row in (cohort.values("grid_id", "status", "category__code")
                 .annotate(n=Count("id"), revisited=Count("id", filter=~Q(satisfaction="")),
                           satisfied=Count("id", filter=Q(satisfaction=lifecycle.SATISFIED)))):
@@ -101,7 +110,7 @@ def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Pe
     # Overdue on the running stage's clock, in one query (limits.overdue_q is the SQL twin of
     # lifecycle.is_overdue; a query per open case made a district page slow).
     now = now or timezone.now()
-    overdue = limits.with_stage_deadline(cohort.filter(status__in=OPEN_STATUSES)).filter(limits.overdue_q(now))
+    overdue = limits.with_stage_deadline(cohort.filter(status__in=OPEN_STATUSES), codes).filter(limits.overdue_q(now))
     for row in overdue.values("grid_id").annotate(n=Count("id")).order_by():
         _bump(out, row["grid_id"], "overdue", row["n"])
 
@@ -112,7 +121,7 @@ def visit_intervals_json() -> str:
     return json.dumps({str(t): max(1, interval_days([t])) for t in HouseholdTag.vulnerable()}, ensure_ascii=False)
 
 
-def _visit_counts(grid_ids: Sequence[int], period: Period) -> list[tuple[int, int, int]]:
+def _visit_counts(grid_ids: Sequence[int], period: Period, codes: Sequence[str]) -> list[tuple[int, int, int]]:
     """(grid id, visits due, visits done) of the households in a vulnerable group on the period's
     last day: each is due max(1, ⌊days / interval⌋) visits (its shortest interval), and its
     visits in the period count up to that number (more visits to one household do not make up
@@ -125,44 +134,51 @@ def _visit_counts(grid_ids: Sequence[int], period: Period) -> list[tuple[int, in
             due AS (
                 SELECT m.household_id, greatest(1, %(days)s / min(i.every_days)) AS visits
                   FROM people_prioritymembership m JOIN intervals i ON i.tag = m."group"
-                 WHERE (m.entered_on IS NULL OR m.entered_on <= %(last_day)s)
+                 WHERE m.district_code = ANY(%(codes)s)
+                   AND (m.entered_on IS NULL OR m.entered_on <= %(last_day)s)
                    AND (m.left_on IS NULL OR m.left_on > %(last_day)s)
                  GROUP BY m.household_id),
             done AS (
                 SELECT v.household_id, count(*) AS visits FROM people_visit v
-                 WHERE v.visited_at >= %(start)s AND v.visited_at < %(end)s GROUP BY v.household_id)
+                 WHERE v.district_code = ANY(%(codes)s)
+                   AND v.visited_at >= %(start)s AND v.visited_at < %(end)s GROUP BY v.household_id)
             SELECT h.grid_id, sum(due.visits)::int,
                    sum(least(greatest(coalesce(done.visits, 0),
                                       CASE WHEN h.last_visit >= %(first_day)s AND h.last_visit <= %(last_day)s
                                            THEN 1 ELSE 0 END), due.visits))::int
               FROM due JOIN people_household h ON h.id = due.household_id
               LEFT JOIN done ON done.household_id = due.household_id
-             WHERE h.grid_id = ANY(%(grids)s)
+             WHERE h.district_code = ANY(%(codes)s) AND h.grid_id = ANY(%(grids)s)
              GROUP BY h.grid_id
             """,
             {"intervals": visit_intervals_json(), "days": period.days(), "last_day": period.last_day(),
-             "first_day": period.first_day, "start": period.start, "end": period.end, "grids": list(grid_ids)})
+             "first_day": period.first_day, "start": period.start, "end": period.end, "grids": list(grid_ids),
+             "codes": list(codes)})
         return cur.fetchall()
 
 
-def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int]) -> None:
+def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int], codes: Sequence[str]) -> None:
     """cov:<type> and circle_complete from the stored walking times (NULL minutes: not reached)."""
     minutes = circle_minutes()
     with connection.cursor() as cur:
         cur.execute(
             "SELECT h.grid_id, t.code, count(*) FROM people_household h"
-            "  JOIN facilities_householdaccess a ON a.household_id = h.id"
+            "  JOIN facilities_householdaccess a ON a.household_id = h.id AND a.district_code = h.district_code"
             "  JOIN facilities_facilitytype t ON t.id = a.facility_type_id"
-            " WHERE h.grid_id = ANY(%s) AND a.minutes <= %s GROUP BY 1, 2", [list(grid_ids), minutes])
+            # (The planner does not carry ANY(...) across the join: each table names the districts.)
+            " WHERE h.district_code = ANY(%s) AND a.district_code = ANY(%s) AND h.grid_id = ANY(%s)"
+            "   AND a.minutes <= %s GROUP BY 1, 2",
+            [list(codes), list(codes), list(grid_ids), minutes])
         for grid_id, code, n in cur.fetchall():
             _bump(out, grid_id, f"cov:{code}", n)
         # One walking-time row per household and type (unique): reaching every type = as many rows as types.
         cur.execute(
             "SELECT h.grid_id, count(*) FROM people_household h"
-            "  JOIN (SELECT household_id, count(*) AS n FROM facilities_householdaccess WHERE minutes <= %s"
-            "         GROUP BY household_id) r ON r.household_id = h.id"
-            " WHERE h.grid_id = ANY(%s) AND r.n = (SELECT count(*) FROM facilities_facilitytype) GROUP BY 1",
-            [minutes, list(grid_ids)])
+            "  JOIN (SELECT household_id, count(*) AS n FROM facilities_householdaccess"
+            "         WHERE district_code = ANY(%s) AND minutes <= %s GROUP BY household_id) r ON r.household_id = h.id"
+            " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s)"
+            "   AND r.n = (SELECT count(*) FROM facilities_facilitytype) GROUP BY 1",
+            [list(codes), minutes, list(codes), list(grid_ids)])
         for grid_id, n in cur.fetchall():
             _bump(out, grid_id, "circle_complete", n)
         # What full completeness would be: every household reaching every type.
@@ -182,14 +198,16 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
         return out
     tz = settings.TIME_ZONE
     start, end = periods[0].start, periods[-1].end
+    codes = district_codes_of_grids(grid_ids)
     with connection.cursor() as cur:
         cur.execute(
             "SELECT to_char(reported_at AT TIME ZONE %s, 'YYYY-MM'), count(*),"
             "       count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status = ANY(%s)),"
             "       count(*) FILTER (WHERE satisfaction <> ''), count(*) FILTER (WHERE satisfaction = %s)"
-            "  FROM incidents_incident WHERE grid_id = ANY(%s) AND reported_at >= %s AND reported_at < %s GROUP BY 1",
+            "  FROM incidents_incident WHERE district_code = ANY(%s) AND grid_id = ANY(%s)"
+            "   AND reported_at >= %s AND reported_at < %s GROUP BY 1",
             [tz, IncidentStatus.CANCELLED.value, [s.value for s in CLOSED_STATUSES], lifecycle.SATISFIED,
-             list(grid_ids), start, end])
+             codes, list(grid_ids), start, end])
         for month, reported, cancelled, closed, revisited, satisfied in cur.fetchall():
             if month in out:
                 out[month].update(reported=reported, cancelled=cancelled, closed=closed, revisited=revisited,
@@ -199,9 +217,9 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
             "  FROM unnest(%s::date[]) AS d"
             "  JOIN people_prioritymembership m ON (m.entered_on IS NULL OR m.entered_on <= d)"
             "                                  AND (m.left_on IS NULL OR m.left_on > d)"
-            "  JOIN people_household h ON h.id = m.household_id"
-            " WHERE h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s) GROUP BY 1",
-            [[p.last_day() for p in periods], list(grid_ids), list(LEDGER_GROUPS)])
+            "  JOIN people_household h ON h.id = m.household_id AND h.district_code = m.district_code"
+            " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s) GROUP BY 1",
+            [[p.last_day() for p in periods], codes, list(grid_ids), list(LEDGER_GROUPS)])
         for month, members in cur.fetchall():
             if month in out:
                 out[month]["priority_members"] = members
