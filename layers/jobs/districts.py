@@ -43,9 +43,8 @@ DB_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
 
 
 _ALIAS = "<alias>"
-_GRID_LINKED_IN_DISTRICT = (
-    "<alias>.grid_id IN (SELECT g.id FROM grids_grid g JOIN grids_community c ON c.id = g.community_id"
-    " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id WHERE d.code = %s)")
+# The partition key (layers.grids.partitions): the planner reads that district's partition only.
+_GRID_LINKED_IN_DISTRICT = "<alias>.district_code = %s"
 _FACILITY_IN_DISTRICT = (
     "%s = COALESCE((SELECT d.code FROM grids_district d WHERE ST_Intersects(d.geom, <alias>.geom)"
     "               ORDER BY d.code LIMIT 1),"
@@ -63,9 +62,9 @@ def in_district_sql(alias: str) -> str:
     """SQL condition: the row ``alias`` of a grid-linked table (people_household,
     incidents_incident, …) lies in the district whose 6-digit code is bound as one ``%s``.
 
-    The one home of the per-district filter of batch work. Once the partitioned tables carry
-    ``district_code`` it reads ``<alias>.district_code = %s``, and the planner then touches
-    only that district's partition."""
+    The one home of the per-district filter of batch work: ``<alias>.district_code = %s``, so
+    the planner touches only that district's partition. Rows in the district but outside every
+    grid belong to it too."""
     return _with_alias(_GRID_LINKED_IN_DISTRICT, alias)
 
 
