@@ -54,8 +54,8 @@ def test_each_table_is_partitioned_with_a_partition_per_district():
         with connection.cursor() as cur:
             cur.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])
             assert cur.fetchone()[0] == "p", table
-        assert partitions_of(table) == {"000000": f"{table}_pdefault", "510104": f"{table}_p510104",
-                                        "510105": f"{table}_p510105"}
+        expected = {"000000": f"{table}_pdefault", "510104": f"{table}_p510104", "510105": f"{table}_p510105"}
+        assert expected.items() <= partitions_of(table).items()
 
 
 def test_households_from_the_orm_bulk_create_and_plain_sql_land_in_their_district_partition():

@@ -178,7 +178,9 @@ def test_photo_with_a_step_that_takes_none_is_refused(world):
     assert world.iw.status == S.REPORTED and not IncidentPhoto.objects.exists()
 
 
-def test_photos_go_into_the_backup(world, tmp_path):
+def test_photos_go_into_the_backup(transactional_db, world, tmp_path):
+    # Committed (transactional_db): pg_dump, another session, waits for the locks a transaction
+    # holds, and the district's partitions made in the test's transaction are such a lock.
     photo = _photo_of_west_incident(world)
     call_command("backup", dir=tmp_path / "backups", keep=1, verbosity=0)
     (archive,) = (tmp_path / "backups").glob("gridmap-*.tar")
