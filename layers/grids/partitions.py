@@ -10,6 +10,13 @@ filters on ``district_code`` so that the planner touches that partition only.
 
 编号 (external_id) and the phone's client_id are unique within a district (PostgreSQL requires
 the partition key in every unique index of a partitioned table).
+
+Moving a point to another district moves its row to that partition (an UPDATE of geom and
+district_code; DistrictPartitioned.save does it), and the composite keys (ON UPDATE CASCADE)
+move its visits and walking times along. PostgreSQL moves a row as a delete and an insert,
+so an incident that has a history cannot change district: its append-only history guard
+refuses at commit (incident_history_append_only). A merged duplicate (duplicate_of) must be
+in the same district as the case it points to.
 """
 
 from __future__ import annotations

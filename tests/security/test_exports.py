@@ -35,7 +35,8 @@ def hostile(world):
         Incident.objects.create(category=world.iw.category, description=payload, address=payload, reporter_name=payload,
                                 reported_at=world.iw.reported_at, geom=world.iw.geom, external_id=f"X{n}")
     Household.objects.filter(pk=world.hw.pk).update(address="=1+2", head_name="@王", external_id="-7",
-                                                    geom=Point(-0.5, -1.25, srid=4326))  # negative numbers
+                                                    geom=Point(-0.5, -1.25, srid=4326),  # negative numbers
+                                                    district_code="000000")  # (in no district there)
     # Whole seconds, as exported, so that a round trip can be compared value for value.
     Incident.objects.update(reported_at=world.iw.reported_at.replace(microsecond=0))
     return world
