@@ -326,11 +326,13 @@ def load_incidents(cur, pattern: Pattern, layout: Layout, *, seed: int) -> int:
     cur.execute("SELECT set_config('gridmap.set_based_linking', 'on', true)")
     cur.execute("""
         INSERT INTO incidents_incident (geom, category_id, description, address, reported_at, status, reporter_name,
-                                        satisfaction, external_id, synthetic, dispatched_at, closed_at)
-        SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), c.id, s.description, '', now() - make_interval(secs => s.age_s),
+                                        satisfaction, external_id, synthetic, dispatched_at, closed_at, district_code)
+        SELECT p.geom, c.id, s.description, '', now() - make_interval(secs => s.age_s),
                s.status, '', coalesce(s.satisfaction, ''), '', true,
                CASE WHEN s.status NOT IN ('reported', 'accepted', 'cancelled')
                     THEN now() - make_interval(secs => s.age_s) + interval '1 hour' END,
-               CASE WHEN s.status IN ('closed', 'evaluated') THEN now() - make_interval(secs => s.age_s / 2) END
-          FROM pv_incident s JOIN incidents_incidentcategory c ON c.code = s.category""")
+               CASE WHEN s.status IN ('closed', 'evaluated') THEN now() - make_interval(secs => s.age_s / 2) END,
+               gridmap_district_code_for_point(p.geom, NULL)  -- its partition (layers.grids.partitions)
+          FROM pv_incident s JOIN incidents_incidentcategory c ON c.code = s.category,
+               LATERAL (SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom) p""")
     return cur.rowcount

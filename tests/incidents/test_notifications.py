@@ -90,9 +90,15 @@ def test_due_soon_schedule_exists_after_migrate():
 
     from layers.incidents.tasks import SCHEDULE_NAME, ensure_schedule
 
+    assert Schedule.objects.filter(name=SCHEDULE_NAME).exists()  # made by migrate (post_migrate)
+    # Made again (the test database was migrated minutes ago, so its first run may be near):
+    # the first run is one period away, and a second call neither duplicates nor resets it.
+    Schedule.objects.filter(name=SCHEDULE_NAME).delete()
     ensure_schedule()
+    first = Schedule.objects.get(name=SCHEDULE_NAME).next_run
     ensure_schedule()
     schedule = Schedule.objects.get(name=SCHEDULE_NAME)
+    assert schedule.next_run == first
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
         "layers.incidents.tasks.queue_due_soon", Schedule.MINUTES, 15)
     assert schedule.next_run > timezone.now() + timedelta(minutes=10)
