@@ -94,15 +94,20 @@ def _make_reachable_for_postgres(path: Path) -> None:
 def _prepare_dirs() -> None:
     for d in (DATA_DIR.parent, SOCKET_DIR, LOG_FILE.parent):
         d.mkdir(parents=True, exist_ok=True)
+    _give_to_postgres(PG_DIR)
+
+
+def _give_to_postgres(pg_dir: Path) -> None:
+    """Running as root: the folder belongs to the postgres user, who can reach it."""
     if _as_root():
-        _make_reachable_for_postgres(PG_DIR)
+        _make_reachable_for_postgres(pg_dir)
         pg = pwd.getpwnam("postgres")
-        for root, _dirs, files in os.walk(PG_DIR):
+        for root, _dirs, files in os.walk(pg_dir):
             os.chown(root, pg.pw_uid, pg.pw_gid)
             for name in files:
                 os.chown(os.path.join(root, name), pg.pw_uid, pg.pw_gid)
         # The server refuses a data folder readable by others.
-        PG_DIR.chmod(0o700)
+        pg_dir.chmod(0o700)
 
 
 def is_initialised() -> bool:
@@ -249,14 +254,7 @@ def start_extra(pg_dir: Path, port: int) -> int:
     for d in (data.parent, run, log.parent):
         d.mkdir(parents=True, exist_ok=True)
     bindir = find_bindir()
-    if _as_root():
-        _make_reachable_for_postgres(pg_dir)
-        pg = pwd.getpwnam("postgres")
-        for root, _dirs, files in os.walk(pg_dir):
-            os.chown(root, pg.pw_uid, pg.pw_gid)
-            for name in files:
-                os.chown(os.path.join(root, name), pg.pw_uid, pg.pw_gid)
-        pg_dir.chmod(0o700)
+    _give_to_postgres(pg_dir)
     if not (data / "PG_VERSION").exists():
         result = _run([str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
                        "--locale=C.UTF-8"], check=False)
