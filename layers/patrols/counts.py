@@ -25,11 +25,14 @@ index 0..n-1 (the order of the Gi* weights), with columns ``cell_id`` (grid code
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from django.conf import settings
 from django.db import connection
@@ -167,14 +170,60 @@ def cells(kind: str, *, size_m: float | None = None, district: str | None = None
 
 # --- counting ----------------------------------------------------------------------------------
 
-# Incidents of the filter as one MultiPoint Z in the metric CRS (z = time bin, or 0): one
-# binary value instead of a million rows, so that hexagon keys come from
+# Incidents of the filter as fixed-width binary COPY rows (float8 lon, float8 lat of the stored
+# WGS84 point, int4 time bin or 0), read straight into numpy: no Python object per point and no
+# ST_Transform per row. Points are projected by project_lonlat_m and put in hexagons by
 # cells.hex_axial_coords, the one home of the hexagon rounding.
 _HEX_POINTS_SQL = """
-SELECT ST_AsBinary(ST_Collect(ST_MakePoint(ST_X(t.g), ST_Y(t.g), {bin})))
-  FROM incidents_incident i CROSS JOIN LATERAL (SELECT ST_Transform(i.geom, %s) AS g) t
- WHERE {where}
+COPY (SELECT ST_X(i.geom), ST_Y(i.geom), ({bin})::int4 FROM incidents_incident i WHERE {where}) TO STDOUT (FORMAT binary)
 """
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_LONLAT_BIN_ROW = np.dtype([("n", ">i2"), ("len_lon", ">i4"), ("lon", ">f8"), ("len_lat", ">i4"), ("lat", ">f8"),
+                            ("len_bin", ">i4"), ("bin", ">i4")])  # fmt: skip
+
+
+def _lonlat_bin_rows(copy_out: bytes) -> np.ndarray:
+    """The rows of a PostgreSQL binary COPY of (float8, float8, int4) without NULLs as a
+    structured big-endian array (fields lon, lat in degrees and bin)."""
+    if not copy_out.startswith(_COPY_SIGNATURE):
+        msg = "not a PostgreSQL binary COPY stream"
+        raise ValueError(msg)
+    extension_len = int.from_bytes(copy_out[15:19], "big")
+    body = copy_out[19 + extension_len : -2]  # the trailer is one int16 -1
+    if len(body) % _LONLAT_BIN_ROW.itemsize or copy_out[-2:] != b"\xff\xff":
+        msg = "binary COPY rows are not (float8, float8, int4) without NULLs"
+        raise ValueError(msg)
+    rows = np.frombuffer(body, dtype=_LONLAT_BIN_ROW)
+    if not ((rows["n"] == 3).all() and (rows["len_lon"] == 8).all() and (rows["len_lat"] == 8).all()
+            and (rows["len_bin"] == 4).all()):  # fmt: skip
+        msg = "binary COPY rows are not (float8, float8, int4) without NULLs"
+        raise ValueError(msg)
+    return rows
+
+
+@functools.lru_cache(maxsize=16)
+def _to_metric(srid: int) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(4326, srid, always_xy=True)
+
+
+def project_lonlat_m(lon_deg: np.ndarray, lat_deg: np.ndarray, *, srid: int) -> np.ndarray:
+    """(n, 2) coordinates in metres in EPSG ``srid`` of WGS84 points (degrees), vectorised by
+    pyproj: the same coordinates as PostGIS's ST_Transform (tests/patrols/test_hex_fetch.py)."""
+    x, y = _to_metric(int(srid)).transform(np.asarray(lon_deg, dtype=float), np.asarray(lat_deg, dtype=float))
+    return np.column_stack([x, y])
+
+
+def _hex_points(where: str, params: list, *, bin_edges: list | None, srid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) metres in EPSG ``srid`` and (n,) int64 time bins (0 without edges) of the filtered incidents."""
+    bin_sql, bin_params = ("width_bucket(i.reported_at, %s::timestamptz[])", [bin_edges]) if bin_edges else ("0", [])
+    out = io.BytesIO()
+    with connection.cursor() as cur:
+        # COPY takes no server-side parameters: psycopg2 binds them (quoted) as it does for execute.
+        query = cur.mogrify(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, *params])
+        cur.cursor.copy_expert(query, out)
+    rows = _lonlat_bin_rows(out.getbuffer().tobytes())
+    return project_lonlat_m(rows["lon"], rows["lat"], srid=srid), rows["bin"].astype(np.int64)
+
 
 _GRID_KEY_SQL = """
 SELECT g.code AS k1, 0 AS k2 {extra_cols}, count(*)
@@ -224,15 +273,11 @@ def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _hex_counts(where: str, params: list, size_m: float, *, bin_edges: list | None, srid: int) -> list[tuple]:
     """(q, r[, bin], count) rows for the hexagons of ``size_m`` metres (in EPSG ``srid``) holding incidents."""
-    bin_sql, bin_params = ("width_bucket(i.reported_at, %s::timestamptz[])", [bin_edges]) if bin_edges else ("0", [])
-    with connection.cursor() as cur:
-        cur.execute(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, srid, *params])
-        blob = cur.fetchone()[0]
-    if blob is None:
+    xy_m, bins = _hex_points(where, params, bin_edges=bin_edges, srid=srid)
+    if len(bins) == 0:
         return []
-    xyz = shapely.get_coordinates(shapely.from_wkb(bytes(blob)), include_z=True)
-    q, r = hex_axial_coords(xyz[:, :2], size_m=size_m)
-    keys, n = _unique_rows(np.column_stack([q, r, xyz[:, 2].astype(np.int64)]))
+    q, r = hex_axial_coords(xy_m, size_m=size_m)
+    keys, n = _unique_rows(np.column_stack([q, r, bins]))
     if bin_edges is None:
         return [(int(k[0]), int(k[1]), int(c)) for k, c in zip(keys, n, strict=True)]
     return [(int(k[0]), int(k[1]), int(k[2]), int(c)) for k, c in zip(keys, n, strict=True)]
