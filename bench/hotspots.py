@@ -17,8 +17,9 @@ for grid cells (queen contiguity) and for hexagons sized to give about as many c
           same counts and weights, as esda's users call it (keep_simulations=True), n_jobs=1;
 
 and prints both times and their ratio, plus the parts of ours, that z and p are identical, and
-for hexagons the SQL count next to fetching the points and assigning them in Python
-(cells.hex_axial_coords), with a check that both give the same counts.
+for hexagons our count (lon/lat by binary COPY, pyproj, cells.hex_axial_coords) next to
+projecting in PostGIS (ST_Transform) and fetching rows into Python, with a check that both give
+the same counts.
 The database is dropped of its incidents and areas on every build: never point --db at data
 you want to keep.
 """
@@ -171,7 +172,7 @@ def bench_kind(kind: str, size_m: float | None, repeats: int) -> tuple[float, fl
     print(f"\n{kind}: {len(frame):,} cells ({description}), {int(counts.sum()):,} incidents counted")
     print(f"  ours, whole pipeline (hotspots()), first run of the layout: {t_cold:6.2f} s")
     print(f"  ours, whole pipeline, weights of the layout kept:          {t_warm:6.2f} s")
-    print(f"    SQL count per cell + cells:        {t_count:6.2f} s")
+    print(f"    count per cell + cells:            {t_count:6.2f} s")
     print(f"    weights (built):                    {t_w:6.2f} s")
     print(f"    gi_star (999 permutations):         {t_gi:6.2f} s")
     print(f"  esda.G_Local direct, same input:    {t_esda:6.2f} s  (keep_simulations=False: {t_lean:.2f} s)")
@@ -197,8 +198,8 @@ def bench_kind(kind: str, size_m: float | None, repeats: int) -> tuple[float, fl
 
         t_py, by_python = timed(python_assign, repeats)
         by_sql = {(int(a), int(b)): int(c) for a, b, c in zip(frame["q"], frame["r"], frame["count"], strict=True) if c}
-        print(f"  incidents into hexagons: in SQL (count_incidents, cells included) {t_count:.2f} s; fetching "
-              f"the projected points and hex_axial_coords + unique in Python {t_py:.2f} s; "
+        print(f"  incidents into hexagons: count_incidents (COPY lon/lat, pyproj; cells included) {t_count:.2f} s; "
+              f"ST_Transform in PostGIS, rows fetched, hex_axial_coords + unique {t_py:.2f} s; "
               f"same counts per hexagon: {by_sql == by_python}")  # fmt: skip
     return t_cold, t_warm, t_esda
 

@@ -13,8 +13,9 @@ Cells
     (size ``size_m``, lattice anchored at the origin of the district's metric CRS, so
     the (q, r) ids are stable between runs) that share area with the union of the
     communities; ``area_m2`` is the part of the hexagon inside that union, the area used
-    for PAI. Incidents are put in hexagons in SQL with the same cube rounding as
-    ``cells.hex_axial_coords`` (bench/hotspots.py compares it with doing it in Python).
+    for PAI. Incidents' stored WGS84 coordinates come by binary COPY straight into numpy,
+    are projected by pyproj (bit for bit PostGIS's ST_Transform: tests/patrols/test_hex_fetch.py)
+    and put in hexagons by ``cells.hex_axial_coords`` (bench/hotspots.py times it).
 
 Every frame is in the metric CRS of the study area's district (layers.grids.crs; a study
 area of several districts in different zones is refused: choose one), one row per cell,
