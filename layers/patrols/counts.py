@@ -172,33 +172,31 @@ def cells(kind: str, *, size_m: float | None = None, district: str | None = None
 # --- counting ----------------------------------------------------------------------------------
 
 # Incidents of the filter as fixed-width binary COPY rows (float8 lon, float8 lat of the stored
-# WGS84 point, int4 time bin or 0), read straight into numpy: no Python object per point and no
+# WGS84 point[, int4 time bin]), read straight into numpy: no Python object per point and no
 # ST_Transform per row. Points are projected by project_lonlat_m and put in hexagons by
 # cells.hex_axial_coords, the one home of the hexagon rounding.
-_HEX_POINTS_SQL = """
-COPY (SELECT ST_X(i.geom), ST_Y(i.geom), ({bin})::int4 FROM incidents_incident i WHERE {where}) TO STDOUT (FORMAT binary)
-"""
+_HEX_POINTS_SQL = "COPY (SELECT ST_X(i.geom), ST_Y(i.geom){bin} FROM incidents_incident i WHERE {where}) TO STDOUT (FORMAT binary)"
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_LONLAT_BIN_ROW = np.dtype([("n", ">i2"), ("len_lon", ">i4"), ("lon", ">f8"), ("len_lat", ">i4"), ("lat", ">f8"),
-                            ("len_bin", ">i4"), ("bin", ">i4")])  # fmt: skip
+_LONLAT_ROW = [("n", ">i2"), ("len_lon", ">i4"), ("lon", ">f8"), ("len_lat", ">i4"), ("lat", ">f8")]
+_BIN_FIELDS = [("len_bin", ">i4"), ("bin", ">i4")]
 
 
-def _lonlat_bin_rows(copy_out: bytes) -> np.ndarray:
-    """The rows of a PostgreSQL binary COPY of (float8, float8, int4) without NULLs as a
-    structured big-endian array (fields lon, lat in degrees and bin)."""
-    if not copy_out.startswith(_COPY_SIGNATURE):
+def _lonlat_rows(copy_out: memoryview, *, with_bin: bool) -> np.ndarray:
+    """The rows of a PostgreSQL binary COPY of (float8, float8[, int4]) without NULLs as a
+    structured big-endian array (fields lon, lat in degrees[, bin]); a view, not a copy."""
+    wrong = "binary COPY rows are not (float8, float8" + (", int4" if with_bin else "") + ") without NULLs"
+    if bytes(copy_out[:11]) != _COPY_SIGNATURE:
         msg = "not a PostgreSQL binary COPY stream"
         raise ValueError(msg)
+    row = np.dtype(_LONLAT_ROW + (_BIN_FIELDS if with_bin else []))
     extension_len = int.from_bytes(copy_out[15:19], "big")
     body = copy_out[19 + extension_len : -2]  # the trailer is one int16 -1
-    if len(body) % _LONLAT_BIN_ROW.itemsize or copy_out[-2:] != b"\xff\xff":
-        msg = "binary COPY rows are not (float8, float8, int4) without NULLs"
-        raise ValueError(msg)
-    rows = np.frombuffer(body, dtype=_LONLAT_BIN_ROW)
-    if not ((rows["n"] == 3).all() and (rows["len_lon"] == 8).all() and (rows["len_lat"] == 8).all()
-            and (rows["len_bin"] == 4).all()):  # fmt: skip
-        msg = "binary COPY rows are not (float8, float8, int4) without NULLs"
-        raise ValueError(msg)
+    if len(body) % row.itemsize or bytes(copy_out[-2:]) != b"\xff\xff":
+        raise ValueError(wrong)
+    rows = np.frombuffer(body, dtype=row)
+    ok = (rows["n"] == (3 if with_bin else 2)).all() and (rows["len_lon"] == 8).all() and (rows["len_lat"] == 8).all()
+    if not ok or (with_bin and not (rows["len_bin"] == 4).all()):
+        raise ValueError(wrong)
     return rows
 
 
@@ -216,14 +214,15 @@ def project_lonlat_m(lon_deg: np.ndarray, lat_deg: np.ndarray, *, srid: int) -> 
 
 def _hex_points(where: str, params: list, *, bin_edges: list | None, srid: int) -> tuple[np.ndarray, np.ndarray]:
     """(n, 2) metres in EPSG ``srid`` and (n,) int64 time bins (0 without edges) of the filtered incidents."""
-    bin_sql, bin_params = ("width_bucket(i.reported_at, %s::timestamptz[])", [bin_edges]) if bin_edges else ("0", [])
+    bin_sql, bin_params = (", width_bucket(i.reported_at, %s::timestamptz[])::int4", [bin_edges]) if bin_edges else ("", [])
     out = io.BytesIO()
     with connection.cursor() as cur:
         # COPY takes no server-side parameters: psycopg2 binds them (quoted) as it does for execute.
         query = cur.mogrify(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, *params])
         cur.cursor.copy_expert(query, out)
-    rows = _lonlat_bin_rows(out.getbuffer().tobytes())
-    return project_lonlat_m(rows["lon"], rows["lat"], srid=srid), rows["bin"].astype(np.int64)
+    rows = _lonlat_rows(out.getbuffer(), with_bin=bin_edges is not None)
+    bins = rows["bin"].astype(np.int64) if bin_edges is not None else np.zeros(len(rows), dtype=np.int64)
+    return project_lonlat_m(rows["lon"], rows["lat"], srid=srid), bins
 
 
 _GRID_KEY_SQL = """

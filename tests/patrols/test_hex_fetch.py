@@ -130,8 +130,8 @@ def test_no_incidents_gives_zero_counts():
 
 def test_a_copy_stream_that_is_not_three_fixed_columns_is_refused():
     with pytest.raises(ValueError, match="not a PostgreSQL binary COPY"):
-        ic._lonlat_bin_rows(b"lon\tlat\n")
+        ic._lonlat_rows(memoryview(b"lon\tlat\n"), with_bin=False)
     header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
     row_with_null = np.int16(3).astype(">i2").tobytes() + np.int32(-1).astype(">i4").tobytes()
     with pytest.raises(ValueError, match="without NULLs"):
-        ic._lonlat_bin_rows(header + row_with_null + b"\xff\xff")
+        ic._lonlat_rows(memoryview(header + row_with_null + b"\xff\xff"), with_bin=True)
