@@ -173,9 +173,10 @@ def cells(kind: str, *, size_m: float | None = None, district: str | None = None
 
 # Incidents of the filter as fixed-width binary COPY rows (float8 lon, float8 lat of the stored
 # WGS84 point[, int4 time bin]), read straight into numpy: no Python object per point and no
-# ST_Transform per row. Points are projected by project_lonlat_m and put in hexagons by
+# ST_Transform per row. Points are projected by project_lonlat_m (or, should pyproj not be
+# PostGIS bit for bit, by ST_Transform in the COPY) and put in hexagons by
 # cells.hex_axial_coords, the one home of the hexagon rounding.
-_HEX_POINTS_SQL = "COPY (SELECT ST_X(i.geom), ST_Y(i.geom){bin} FROM incidents_incident i WHERE {where}) TO STDOUT (FORMAT binary)"
+_HEX_POINTS_SQL = "COPY (SELECT {x}, {y}{bin} FROM incidents_incident i WHERE {where}) TO STDOUT (FORMAT binary)"
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _LONLAT_ROW = [("n", ">i2"), ("len_lon", ">i4"), ("lon", ">f8"), ("len_lat", ">i4"), ("lat", ">f8")]
 _BIN_FIELDS = [("len_bin", ">i4"), ("bin", ">i4")]
@@ -202,7 +203,28 @@ def _lonlat_rows(copy_out: memoryview, *, with_bin: bool) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _to_metric(srid: int) -> pyproj.Transformer:
+    """pyproj's transformation from WGS84 (lon, lat degrees) to EPSG ``srid`` (metres)."""
     return pyproj.Transformer.from_crs(4326, srid, always_xy=True)
+
+
+@functools.lru_cache(maxsize=16)
+def pyproj_is_postgis(srid: int) -> bool:
+    """Whether pyproj projects to EPSG ``srid`` exactly as this database's ST_Transform does,
+    checked once per process on 1,000 points of the CRS's area of use. Bit for bit, not approximately: a
+    point on a hexagon edge must fall on the same side whichever library projected it. When
+    they differ (another PROJ version or pipeline), hexagon counts are projected in PostGIS."""
+    area = pyproj.CRS.from_epsg(srid).area_of_use
+    west, south, east, north = area.bounds if area else (73.0, 18.0, 135.0, 54.0)  # else: China
+    rng = np.random.default_rng(srid)
+    lon, lat = rng.uniform(west, east, 1_000), rng.uniform(south, north, 1_000)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_X(g), ST_Y(g) FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(x, y, k)"
+            " CROSS JOIN LATERAL ST_Transform(ST_SetSRID(ST_MakePoint(u.x, u.y), 4326), %s) AS g ORDER BY u.k",
+            [lon.tolist(), lat.tolist(), int(srid)],
+        )
+        theirs = np.array(cur.fetchall(), dtype=float)
+    return bool(np.array_equal(project_lonlat_m(lon, lat, srid=srid), theirs))
 
 
 def project_lonlat_m(lon_deg: np.ndarray, lat_deg: np.ndarray, *, srid: int) -> np.ndarray:
@@ -215,13 +237,18 @@ def project_lonlat_m(lon_deg: np.ndarray, lat_deg: np.ndarray, *, srid: int) -> 
 def _hex_points(where: str, params: list, *, bin_edges: list | None, srid: int) -> tuple[np.ndarray, np.ndarray]:
     """(n, 2) metres in EPSG ``srid`` and (n,) int64 time bins (0 without edges) of the filtered incidents."""
     bin_sql, bin_params = (", width_bucket(i.reported_at, %s::timestamptz[])::int4", [bin_edges]) if bin_edges else ("", [])
+    in_python = pyproj_is_postgis(int(srid))
+    point = "i.geom" if in_python else "ST_Transform(i.geom, %s)"
+    point_params = [] if in_python else [int(srid), int(srid)]
+    query = _HEX_POINTS_SQL.format(x=f"ST_X({point})", y=f"ST_Y({point})", bin=bin_sql, where=where)
     out = io.BytesIO()
     with connection.cursor() as cur:
         # COPY takes no server-side parameters: psycopg2 binds them (quoted) as it does for execute.
-        query = cur.mogrify(_HEX_POINTS_SQL.format(bin=bin_sql, where=where), [*bin_params, *params])
-        cur.cursor.copy_expert(query, out)
+        cur.cursor.copy_expert(cur.mogrify(query, [*point_params, *bin_params, *params]), out)
     rows = _lonlat_rows(out.getbuffer(), with_bin=bin_edges is not None)
     bins = rows["bin"].astype(np.int64) if bin_edges is not None else np.zeros(len(rows), dtype=np.int64)
+    if not in_python:
+        return np.column_stack([rows["lon"].astype(float), rows["lat"].astype(float)]), bins
     return project_lonlat_m(rows["lon"], rows["lat"], srid=srid), bins
 
 

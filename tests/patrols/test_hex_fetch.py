@@ -80,7 +80,9 @@ def previous_path_counts(flt: ic.IncidentFilter, srid: int, edges: list | None =
     return out
 
 
-def test_counts_equal_the_postgis_projection_on_random_points_and_ties():
+def add_random_and_tie_incidents() -> tuple[int, int]:
+    """3,000 random incidents and several hundred on hexagon edges and vertices of SIZE_M in a
+    6 × 6 lattice; returns (metric EPSG code, number of incidents)."""
     lattice(side=6)
     srid = ic.count_incidents(WINDOW, kind="hex", size_m=SIZE_M).crs.to_epsg()
     corners = ic.project_lonlat_m(np.array([LON0, LON0 + 6 * STEP]), np.array([LAT0, LAT0 + 6 * STEP]), srid=srid)
@@ -102,12 +104,19 @@ def test_counts_equal_the_postgis_projection_on_random_points_and_ties():
                  reported_at=local(2026, 3, int(d), 10), status="reported")
         for x, y, d in zip(lon, lat, days, strict=True)
     )  # fmt: skip
+    return srid, len(lon)
 
+
+@pytest.mark.parametrize("pyproj_path", [True, False])  # False: projected by ST_Transform in the COPY
+def test_counts_equal_the_postgis_projection_on_random_points_and_ties(pyproj_path, monkeypatch):
+    srid, n_incidents = add_random_and_tie_incidents()
+    assert ic.pyproj_is_postgis(srid)  # this database and pyproj agree: the fast path is the one taken
+    monkeypatch.setattr(ic, "pyproj_is_postgis", lambda srid: pyproj_path)
     frame = ic.count_incidents(WINDOW, kind="hex", size_m=SIZE_M)
     cell_keys = set(zip(frame["q"].tolist(), frame["r"].tolist(), strict=True))
     ours = {(int(q), int(r)): int(c) for q, r, c in zip(frame["q"], frame["r"], frame["count"], strict=True) if c}
     before = previous_path_counts(WINDOW, srid)
-    assert sum(before.values()) == len(lon)
+    assert sum(before.values()) == n_incidents
     assert ours == {k: v for k, v in before.items() if k in cell_keys}
     assert frame.attrs["outside"] == sum(v for k, v in before.items() if k not in cell_keys)
 
