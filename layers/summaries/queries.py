@@ -107,7 +107,8 @@ def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Pe
             _bump(out, g, "cancelled", n)
         if row["status"] in CLOSED_STATUSES:
             _bump(out, g, "closed", n)
-            _bump(out, g, "closed_on_time", row["on_time"])
+            if row["on_time"]:  # (as before: no key for a grid without a case closed on time)
+                _bump(out, g, "closed_on_time", row["on_time"])
     # Overdue on the running stage's clock, in one query (limits.overdue_q is the SQL twin of
     # lifecycle.is_overdue; a query per open case made a district page slow).
     now = now or timezone.now()
