@@ -172,3 +172,20 @@ def warning_q(now: datetime) -> Q:
     warn_h = Greatest(F("stage_limit_hours") * Value(Decimal(str(warning_fraction()))),
                       Value(Decimal(str(warning_min_hours()))), output_field=models.DecimalField())
     return Q(stage_deadline__gte=now) & Q(stage_deadline__lte=Value(now) + HoursInterval(warn_h))
+
+
+def with_handle_deadline(qs):
+    """``qs`` (incidents) annotated with ``handle_deadline``: the SQL twin of
+    layers.incidents.lifecycle.deadline — 派遣 (dispatched_at) + the category's 处置 limit
+    (time_limit_hours), NULL before dispatch — so closed-on-time counts are one aggregate."""
+    return qs.annotate(handle_deadline=Case(
+        When(dispatched_at__isnull=True, then=Value(None)),
+        default=F("dispatched_at") + HoursInterval(F("category__time_limit_hours")),
+        output_field=models.DateTimeField()))
+
+
+def closed_on_time_q() -> Q:
+    """Closed by the 处置 deadline (on a ``with_handle_deadline`` queryset), as the summaries
+    counted it case by case: no deadline (never dispatched) counts as on time, else closed_at
+    set and not after the deadline."""
+    return Q(handle_deadline__isnull=True) | Q(closed_at__lte=F("handle_deadline"))

