@@ -103,7 +103,7 @@ def test_a_multi_row_insert_with_one_wrong_district_code_is_refused_whole():
     assert not Household.objects.exists()
     with connection.cursor() as cur:
         cur.execute(f"INSERT INTO people_household ({COLUMNS}) VALUES {_values('ok', 50)}")
-    assert Household.objects.filter(district_code="510104", grid__isnull=False).count() == 50
+    assert Household.objects.filter(district_code="510104").count() == 50
 
 
 def test_the_ledger_rows_carry_their_household_district():
