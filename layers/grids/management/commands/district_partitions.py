@@ -4,7 +4,7 @@ district (layers.grids.partitions); make a district's, or detach them to export 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, connection
 from psycopg2 import sql
 
 from layers.grids import partitions
@@ -30,6 +30,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"已分离 (detached): {name}")
         except ValueError as e:
             raise CommandError(str(e)) from e
+        except DatabaseError as e:
+            # e.g. notifications or logs still pointing into the district (named by the foreign key).
+            raise CommandError(f"无法分离或建立分区（could not detach or make the partitions）：{e}") from e
         for table in partitions.PARTITIONED_TABLES:
             for code, name in sorted(partitions.partitions_of(table).items()):
                 with connection.cursor() as cur:
