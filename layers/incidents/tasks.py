@@ -41,11 +41,16 @@ def queue_due_soon() -> bool:
 
 def ensure_schedule(sender=None, **kwargs) -> None:
     """post_migrate: the schedule that queues the reminder job (idempotent)."""
+    from django.db import connections
     from django_q.models import Schedule
 
+    using = kwargs.get("using", "default")
+    # A migrate to an older state (`migrate incidents 0003`) may not have created django-q's tables.
+    if Schedule._meta.db_table not in connections[using].introspection.table_names():
+        return
     minutes = int(getattr(settings, "GRIDMAP_DUE_SOON_EVERY_MIN", 15))
     defaults = {"func": "layers.incidents.tasks.queue_due_soon", "schedule_type": Schedule.MINUTES,
                 "minutes": minutes, "repeats": -1}
     # The first run one period after creation (not at once, while a fresh installation migrates).
-    Schedule.objects.update_or_create(name=SCHEDULE_NAME, defaults=defaults, create_defaults={
+    Schedule.objects.using(using).update_or_create(name=SCHEDULE_NAME, defaults=defaults, create_defaults={
         **defaults, "next_run": timezone.now() + timedelta(minutes=minutes)})

@@ -47,3 +47,8 @@ CREATE TRIGGER household_record_memberships
 INSERT INTO people_prioritymembership (household_id, "group", entered_on, left_on)
 SELECT DISTINCT h.id, t, NULL::date, NULL::date
   FROM people_household h, unnest(h.tags) AS t;
+
+-- Check the rows just written now, not at commit: Django creates the model's indexes after this
+-- file, and PostgreSQL refuses CREATE INDEX on a table with foreign-key checks still pending
+-- (only an installation upgraded with households stored has any).
+SET CONSTRAINTS ALL IMMEDIATE;
