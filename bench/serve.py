@@ -72,11 +72,12 @@ def prepare() -> World:
     from layers.accounts.roles import PATROL, PLANNER, WORKER
     from layers.accounts.visibility import visible_grids
     from layers.facilities.models import FacilityType
-    from layers.incidents.models import Incident, IncidentCategory
+    from layers.incidents.models import Incident, IncidentCategory, IncidentReport
     from layers.people.models import Household
 
     call_command("collectstatic", interactive=False, verbosity=0)
     Incident.objects.filter(description=BENCH_REPORT).delete()  # an earlier run's reports
+    IncidentReport.objects.filter(description=BENCH_REPORT).delete()  # ... and those linked to a case
     if not Household.objects.exists():
         with tempfile.TemporaryDirectory() as tmp:
             call_command("load_demo", logins=str(Path(tmp) / "logins.txt"), verbosity=0)
@@ -94,9 +95,8 @@ def prepare() -> World:
             accounts["planner"].append(Account("planner", user.username))
         elif WORKER in groups:
             points = []
-            for grid in visible_grids(user):
-                inside = grid.geom.point_on_surface
-                points.append((inside.x, inside.y))
+            for grid in visible_grids(user):  # places spread over the grid, as a worker's reports are
+                points += random_points_in(grid.geom, 40, rng)
             if points:
                 rng.shuffle(points)
                 accounts["worker"].append(Account("worker", user.username, points))
@@ -106,6 +106,21 @@ def prepare() -> World:
     return World(accounts["worker"], accounts["planner"], accounts["patrol"],
                  list(IncidentCategory.objects.values_list("id", flat=True)),
                  list(FacilityType.objects.values_list("code", flat=True)))
+
+
+def random_points_in(geom, n: int, rng: random.Random) -> list[tuple[float, float]]:
+    """``n`` seeded points (lon, lat) inside the polygon ``geom`` (rejection sampling in its box)."""
+    import shapely
+
+    shape = shapely.from_wkb(bytes(geom.wkb))
+    shapely.prepare(shape)
+    x0, y0, x1, y1 = shape.bounds
+    points = []
+    while len(points) < n:
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if shapely.contains_xy(shape, x, y):
+            points.append((x, y))
+    return points
 
 
 def start_server(kind: str, port: int, cache_dir: str, *, dev_debug: bool = False) -> list[subprocess.Popen]:
@@ -178,11 +193,24 @@ def one_request(session: requests.Session, base: str, account: Account, world: W
         if r < 0.3:
             label = "POST /api/incidents/"
             lon, lat = rng.choice(account.points)
+            category = rng.choice(world.categories)
             response = session.post(f"{base}/api/incidents/", timeout=120, json={
                 "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": {"category": rng.choice(world.categories), "description": BENCH_REPORT}},
+                "properties": {"category": category, "description": BENCH_REPORT}},
                 headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/my/"})
-            ok = response.status_code == 201
+            if response.status_code == 409 and response.json().get("duplicates"):
+                # A case of that kind is already open within 50 m: the worker links the report
+                # to it, as the phone offers (a second request, timed with the first).
+                response.content  # noqa: B018
+                label = "POST /api/incidents/ + link_to"
+                response = session.post(f"{base}/api/incidents/", timeout=120, json={
+                    "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"category": category, "description": BENCH_REPORT,
+                                   "link_to": response.json()["duplicates"][0]["id"]}},
+                    headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/my/"})
+                ok = response.status_code == 200
+            else:
+                ok = response.status_code == 201
         elif r < 0.6:
             label = "GET /my/"
             response = session.get(f"{base}/my/", timeout=120)

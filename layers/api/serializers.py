@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from rest_framework import serializers
@@ -91,6 +92,33 @@ class IncidentSerializer(GeoFeatureModelSerializer):
     def get_deadline(self, obj: Incident):
         return lifecycle.deadline(obj)
 
+    def to_representation(self, instance: Incident) -> dict:
+        """The same Feature as GeoFeatureModelSerializer makes (tests/api/test_incident_feature.py
+        compares the two on every kind of case), built directly: DRF's per-field path (attribute
+        lookup, callable inspection, GDAL's GeoJSON) took 40 ms of CPU for a page of 100, the
+        largest share of a grid worker's list under load."""
+        category, grid, department = instance.category, instance.grid, instance.department
+        return {
+            "id": instance.pk,
+            "type": "Feature",
+            "geometry": json.loads(instance.geom.geojson),  # GDAL's writer, as drf-gis: the same digits
+            "properties": {
+                "external_id": instance.external_id, "category": instance.category_id,
+                "category_code": category.code, "category_name": category.name,
+                "description": instance.description, "address": instance.address,
+                "reported_at": _datetime(instance.reported_at), "status": instance.status,
+                "status_label": str(instance.get_status_display()),
+                "dispatched_at": _datetime(instance.dispatched_at), "closed_at": _datetime(instance.closed_at),
+                "deadline": self.get_deadline(instance), "stage": self.get_stage(instance),
+                "satisfaction": instance.satisfaction, "grid": instance.grid_id,
+                "grid_code": grid.code if grid is not None else None, "synthetic": instance.synthetic,
+                "department": instance.department_id,
+                "department_name": department.name if department is not None else None,
+                "duplicate_of": instance.duplicate_of_id,
+                "client_id": str(instance.client_id) if instance.client_id is not None else None,
+            },
+        }
+
     def get_stage(self, obj: Incident) -> dict | None:
         clock = limits.stage_clock(obj)
         if clock is None:
@@ -102,6 +130,14 @@ class IncidentSerializer(GeoFeatureModelSerializer):
         (a Polygon, a 3D point, NaN or inf, a point in the Atlantic) is a 400 naming geom,
         not a database error."""
         return check_incident_point(value)
+
+
+_DATETIME_FIELD = serializers.DateTimeField()
+
+
+def _datetime(value):
+    """A stored time as DRF writes it (ISO 8601 in settings.TIME_ZONE); None stays None."""
+    return _DATETIME_FIELD.to_representation(value) if value is not None else None
 
 
 CHINA_EXTENT = (73.0, 3.0, 136.0, 54.0)

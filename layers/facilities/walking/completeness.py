@@ -25,7 +25,24 @@ MISSING_SHARE = 0.5
 
 
 def access_state() -> str:
-    """What the completeness depends on: walking times, households (and their grids), types."""
+    """What the completeness depends on: walking times, households (and their grids), types.
+
+    It counts every walking time and household, so it is kept under the coverage data version
+    (a sequence every write to those tables advances): pages asking whether the snapshot is
+    current read one sequence instead of scanning households × types rows each time."""
+    from django.core.cache import cache
+
+    from layers.facilities.walking.reports import coverage_data_version
+
+    key = f"gridmap:access_state:v{coverage_data_version()}"  # read first: a write meanwhile draws a new one
+    state = cache.get(key)
+    if state is None:
+        state = _count_access_state()
+        cache.set(key, state, timeout=24 * 3600)
+    return state
+
+
+def _count_access_state() -> str:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*), max(computed_at) FROM facilities_householdaccess")
         access = cur.fetchone()

@@ -79,6 +79,14 @@ class CoverageRow:
 _DISTRICT = sql.SQL("LEFT JOIN grids_street s ON s.id = c.street_id LEFT JOIN grids_district d ON d.id = s.district_id")
 
 
+def coverage_data_version() -> int:
+    """The sequence gridmap_coverage_data_version (sql/0003_coverage_version.sql): a new value
+    after every statement writing households, facility types, walking times or the grid levels."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT last_value FROM gridmap_coverage_data_version")
+        return int(cur.fetchone()[0])
+
+
 def coverage_rows(*, level: str = "community", type_code: str | None = None,
                   district: str | None = None) -> list[CoverageRow]:
     """:func:`compute_coverage_rows`, from the cache when nothing it reads has been written
@@ -88,10 +96,7 @@ def coverage_rows(*, level: str = "community", type_code: str | None = None,
 
     from django.core.cache import cache
 
-    with connection.cursor() as cur:
-        cur.execute("SELECT last_value FROM gridmap_coverage_data_version")
-        version = int(cur.fetchone()[0])
-    text = f"{level}|{type_code!r}|{district!r}|{_focus_json()}|v{version}"
+    text = f"{level}|{type_code!r}|{district!r}|{_focus_json()}|v{coverage_data_version()}"
     key = "gridmap:coverage:" + hashlib.sha256(text.encode()).hexdigest()[:40]
     rows = cache.get(key)
     if rows is None:

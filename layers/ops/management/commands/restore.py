@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg2
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 
 from layers.ops.pgtools import connection_args, pg_binary
@@ -91,4 +92,7 @@ class Command(BaseCommand):
                 tar.extractall(tmp, members=media_members, filter="data")
                 media_root.mkdir(parents=True, exist_ok=True)
                 shutil.copytree(Path(tmp) / "media", media_root, dirs_exist_ok=True)
+        # Cached analyses are keyed by data-version sequences, which the dump sets back to the
+        # backup's values: the numbers after it would meet answers computed from other data.
+        cache.clear()
         self.stdout.write(f"恢复完成：{file} → 数据库 {target}；上传文件 {len(media_members)} 项 → {settings.MEDIA_ROOT}")
