@@ -285,9 +285,9 @@ def prime(base: str, world: World) -> None:
 
 
 def drive(base: str, world: World, users: int, seconds: float, warmup: float,
-          probe=lambda: 0.0) -> tuple[list, float, float]:
+          probe=dict) -> tuple[list, float, dict[str, float]]:
     """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows, the wall time and
-    what ``probe()`` (the servers' CPU seconds) grew by over the measured time."""
+    what each of ``probe()``'s figures (CPU seconds per process tree) grew by over the measured time."""
     pools = {"worker": world.workers, "planner": world.planners, "patrol": world.patrols}
     plan = []
     for role, share in MIX:
@@ -326,7 +326,7 @@ def drive(base: str, world: World, users: int, seconds: float, warmup: float,
         time.sleep(max(0.0, timing["start"] + warmup - time.monotonic()))
         cpu_start = probe()
         time.sleep(max(0.0, timing["end"] - time.monotonic()))
-        cpu = probe() - cpu_start
+        cpu = {name: value - cpu_start[name] for name, value in probe().items()}
         rows = [row for f in futures for row in f.result()]
     return rows, time.monotonic() - timing["start"] - warmup, cpu
 
@@ -360,7 +360,7 @@ def main() -> None:
     workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "2 × cores + 1"
     threads = os.environ.get("GRIDMAP_WEB_THREADS") or "4"
     print(f"gunicorn: {workers} workers × {threads} threads (gridmap/gunicorn.conf.py)")
-    client_cpu, server_cpu = {}, {}
+    client_cpu, server_cpu, split_cpu = {}, {}, {}
     for kind in args.servers.split(","):
         port = ports[kind]
         with tempfile.TemporaryDirectory(prefix=f"bench-serve-cache-{kind}-") as cache_dir:
@@ -368,9 +368,12 @@ def main() -> None:
             try:
                 cpu = time.process_time()
                 prime(f"http://127.0.0.1:{port}", world)
-                roots = [p.pid for p in processes] + [pid for pid in [database_pid()] if pid]
-                rows, wall, server_cpu[kind] = drive(f"http://127.0.0.1:{port}", world, args.users, args.seconds,
-                                                     args.warmup, probe=lambda roots=roots: tree_cpu_s(roots))
+                parts = {"web": [processes[0].pid], "worker": [processes[1].pid], "database": [database_pid()]}
+                parts = {name: pids for name, pids in parts.items() if all(pids)}
+                rows, wall, cpu_by_part = drive(
+                    f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup,
+                    probe=lambda parts=parts: {name: tree_cpu_s(pids) for name, pids in parts.items()})
+                server_cpu[kind], split_cpu[kind] = sum(cpu_by_part.values()), cpu_by_part
                 client_cpu[kind] = (time.process_time() - cpu) / (wall + args.warmup)
             finally:
                 stop(processes)
@@ -386,7 +389,8 @@ def main() -> None:
     for kind, table in results.items():
         n = table["(all)"][5]
         print(f"  {kind:<10} {server_cpu[kind]:7.1f} CPU s = {server_cpu[kind] / args.seconds:4.2f} cores busy, "
-              f"{1000 * server_cpu[kind] / max(n, 1):6.1f} CPU ms per request")
+              f"{1000 * server_cpu[kind] / max(n, 1):6.1f} CPU ms per request ("
+              + ", ".join(f"{name} {1000 * v / max(n, 1):.1f}" for name, v in split_cpu[kind].items()) + ")")
     print("load generator CPU (of one core, logins and warm-up included): "
           + ", ".join(f"{kind} {share:.0%}" for kind, share in client_cpu.items()))
     if len(results) == 2:

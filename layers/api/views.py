@@ -27,6 +27,12 @@ class ModelPermissions(permissions.DjangoModelPermissions):
     perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"],
                  "HEAD": ["%(app_label)s.view_%(model_name)s"]}
 
+    def _queryset(self, view):
+        # Only the model is read from it: name it by the serializer instead of building the
+        # scoped queryset (visibility, stage clocks: 6 ms per incident request) for nothing.
+        model = getattr(getattr(getattr(view, "serializer_class", None), "Meta", None), "model", None)
+        return model._default_manager.none() if model is not None else super()._queryset(view)
+
 
 class StepPermissions(ModelPermissions):
     """A lifecycle step (POST …/transition/) needs reading the incident; the action itself asks
@@ -119,7 +125,8 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         qs = _filter_grid(visibility.visible_incidents(self.request.user, district_param(self.request)), self.request)
-        qs = limits.with_stage_deadline(qs.select_related("category", "grid", "department"))  # the stage clocks, one query
+        # The stage clocks in the same query; the grid's outline is not part of a Feature.
+        qs = limits.with_stage_deadline(qs.select_related("category", "grid", "department").defer("grid__geom"))
         params = self.request.query_params
         if value := params.get("status"):
             qs = qs.filter(status__in=value.split(","))

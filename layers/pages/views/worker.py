@@ -36,7 +36,8 @@ def _open_incidents(user, district: str | None = None):
     # Stage deadlines annotated: the clocks of the list and the map read them without a query per case.
     return limits.with_stage_deadline(visibility.visible_incidents(user, district)
                                       .filter(status__in=lifecycle.OPEN_STATUSES)
-                                      .select_related("category", "grid").order_by("reported_at"))
+                                      .select_related("category", "grid").defer("grid__geom")  # no outline shown
+                                      .order_by("reported_at"))
 
 
 @login_required
@@ -45,7 +46,8 @@ def my_grids(request: HttpRequest) -> HttpResponse:
     user = request.user
     district = district_choice(request)  # a select only for a worker holding grids in several districts
     # 最近走访 is Household.last_visit everywhere (kept from the visits by the database).
-    households = visibility.visible_households(user, district.code).select_related("grid").order_by("grid__code", "address")
+    households = (visibility.visible_households(user, district.code).order_by("grid__code", "address")
+                  .only("id", "head_name", "address", "residents", "tags", "last_visit"))  # what the table shows
     if tag := request.GET.get("tag"):
         households = households.filter(tags__contains=[tag])
     page = Paginator(households, 50).get_page(request.GET.get("page"))
