@@ -15,7 +15,9 @@ visitor after a restart; the measured time is the steady state):
                      GET /api/incidents/
   20 % planners:     GET /planner/, GET /api/coverage/?type=<a facility type>
   20 % patrols:      GET /patrol/
-Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over runserver's.
+Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over runserver's,
+and the server's CPU per request split into the web server, the background worker and the
+database (every backend of the cluster: run it on a quiet machine).
 The load generator runs on the same machine (it shares the cores with the server): one
 process, a thread per user on a keep-alive connection; the CPU seconds it used are printed
 with each table so that its share of the machine is known. runserver runs as a development
