@@ -51,7 +51,7 @@ def district_choice(request: HttpRequest, *, require_one_zone: bool = False, say
     the user does not hold is said in a message (unless ``say`` is False: map frames) and ignored. With ``require_one_zone`` (an
     analysis in one metric CRS), "全部" is offered only when the districts share a zone;
     otherwise the first district held is taken and ``note`` says why."""
-    districts = list(visible_districts(request.user).order_by("code"))
+    districts = list(visible_districts(request.user).defer("geom").order_by("code"))  # on every page: no outline
     code = request.GET.get("district") or None
     if code and code not in {d.code for d in districts}:
         if say:

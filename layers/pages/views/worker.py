@@ -55,7 +55,7 @@ def my_grids(request: HttpRequest) -> HttpResponse:
     incidents = [(i, countdown_text(i, now=now), lifecycle.is_overdue(i, now=now))
                  for i in _open_incidents(user, district.code)]
     return render(request, "pages/my_grids.html", {
-        "grids": visibility.visible_grids(user, district.code).select_related("community"),
+        "grids": visibility.visible_grids(user, district.code).select_related("community").defer("geom", "community__geom"),
         "page": page, "incidents": incidents, "tag": tag or "", "district": district,
     })
 
