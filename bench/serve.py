@@ -287,9 +287,11 @@ def prime(base: str, world: World) -> None:
 
 
 def drive(base: str, world: World, users: int, seconds: float, warmup: float,
-          probe=dict) -> tuple[list, float, dict[str, float]]:
+          probe=dict, think_s: float = 0.0) -> tuple[list, float, dict[str, float]]:
     """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows, the wall time and
-    what each of ``probe()``'s figures (CPU seconds per process tree) grew by over the measured time."""
+    what each of ``probe()``'s figures (CPU seconds per process tree) grew by over the measured time.
+    Each user sends its next request as soon as the last one answered, or after a pause of
+    ``think_s`` seconds on average."""
     pools = {"worker": world.workers, "planner": world.planners, "patrol": world.patrols}
     plan = []
     for role, share in MIX:
@@ -320,6 +322,8 @@ def drive(base: str, world: World, users: int, seconds: float, warmup: float,
                 label, took, ok = "(connection error)", 0.0, False
             if time.monotonic() > end_warmup:
                 rows.append((label, took, ok))
+            if think_s > 0:  # reading the page before the next tap (exponential, mean think_s)
+                time.sleep(min(rng.expovariate(1 / think_s), max(0.0, timing["end"] - time.monotonic())))
         return rows
 
     with ThreadPoolExecutor(max_workers=users) as pool:
@@ -353,10 +357,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds after the logins")
     parser.add_argument("--servers", default="gunicorn,runserver", help="which servers to drive, in order")
     parser.add_argument("--dev-debug", action="store_true", help="runserver with GRIDMAP_DEBUG=1")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a user pauses between requests (0: none, every user "
+                             "asks again at once: the servers' capacity)")
     args = parser.parse_args()
     world = prepare()
     print(f"{args.users} users ({', '.join(f'{int(s * 100)} % {r}s' for r, s in MIX)}), "
-          f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
+          + (f"pausing {args.think:g} s on average between requests, " if args.think else "no pause between requests, ")
+          + f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
     results = {}
     ports = {"gunicorn": 8791, "runserver": 8792}
     workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "2 × cores + 1"
@@ -374,7 +382,8 @@ def main() -> None:
                 parts = {name: pids for name, pids in parts.items() if all(pids)}
                 rows, wall, cpu_by_part = drive(
                     f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup,
-                    probe=lambda parts=parts: {name: tree_cpu_s(pids) for name, pids in parts.items()})
+                    probe=lambda parts=parts: {name: tree_cpu_s(pids) for name, pids in parts.items()},
+                    think_s=args.think)
                 server_cpu[kind], split_cpu[kind] = sum(cpu_by_part.values()), cpu_by_part
                 client_cpu[kind] = (time.process_time() - cpu) / (wall + args.warmup)
             finally:
