@@ -1,6 +1,6 @@
 """Concurrent logged-in users against gunicorn and against `manage.py runserver`.
 
-    .venv/bin/python bench/serve.py [--users 50] [--seconds 30] [--warmup 5]
+    .venv/bin/python bench/serve.py [--users 50] [--seconds 30] [--warmup 5] [--think 0]
 
 Loads the demo district into a separate database (gridmap_bench_serve) unless it is there
 (and deletes the reports earlier runs added, so every run starts from the same data), starts
