@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import tarfile
-import uuid
 
-import psycopg2
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
@@ -15,16 +12,9 @@ from django.core.management import CommandError, call_command
 from layers.grids.models import Community, Grid
 from layers.people.models import Household
 from tests.factories import point, two_grids
+from tests.ops.conftest import connect as _connect
 
 TABLES = ["auth_user", "grids_community", "grids_grid", "people_household", "django_migrations"]
-
-
-def _connect(dbname: str):
-    db = settings.DATABASES["default"]
-    conn = psycopg2.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"] or None,
-                            password=db.get("PASSWORD") or None, dbname=dbname)
-    conn.autocommit = True
-    return conn
 
 
 def _counts(dbname: str) -> dict[str, int]:
@@ -38,18 +28,6 @@ def _counts(dbname: str) -> dict[str, int]:
             return counts
     finally:
         conn.close()
-
-
-@pytest.fixture
-def empty_database():
-    name = f"gridmap_restore_{uuid.uuid4().hex[:8]}"
-    conn = _connect("postgres")
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,13 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from urllib.parse import quote
 
-import pytest
 from django.conf import settings
 
-from tests.ops.test_backup import _connect
+from tests.ops.conftest import connect as _connect
 
 # The schema of the first release that district offices installed (what `migrate` had applied).
 FIRST_RELEASE = [("grids", "0003"), ("people", "0004"), ("incidents", "0003"), ("facilities", "0002")]
@@ -56,19 +54,8 @@ def _migrate(dbname: str, *target: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-@pytest.fixture
-def old_database():
-    name = f"gridmap_upgrade_{uuid.uuid4().hex[:8]}"
-    conn = _connect("postgres")
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
-
-
-def test_an_installation_with_data_upgrades_to_todays_schema(old_database):
+def test_an_installation_with_data_upgrades_to_todays_schema(empty_database):
+    old_database = empty_database
     for app, migration in FIRST_RELEASE:
         _migrate(old_database, app, migration)
     conn = _connect(old_database)
