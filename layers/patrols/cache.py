@@ -75,8 +75,38 @@ def peek(what: str, **options: Any) -> Any:
 
 
 def put(what: str, value: Any, **options: Any) -> None:
-    """Keep ``value`` for ``what`` and ``options`` until the data change (see :func:`peek`)."""
+    """Keep ``value`` for ``what`` and ``options`` until the data change (see :func:`peek`),
+    and as the latest answer of that question (see :func:`peek_recent`)."""
+    from django.utils import timezone
+
+    layout = versions()[1]
     cache.set(_key(what, None, options), value, timeout=TIMEOUT_S)
+    cache.set(_latest_put_key(what, options), (timezone.now(), value, layout), timeout=TIMEOUT_S)
+
+
+def _latest_put_key(what: str, options: dict[str, Any]) -> str:
+    text = f"{what}|{sorted(options.items())!r}"
+    return "gridmap:patrol:latest-put:" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def peek_recent(what: str, **options: Any) -> tuple[Any, bool]:
+    """(what :func:`put` stored for ``what`` and ``options``, whether it is at the current data):
+    the answer at the current data version; else the latest one if at most
+    settings.GRIDMAP_PATROL_STALE_SECONDS old and no grid, category or the network changed
+    since; else (None, False). The caller asks the worker for a new one when not current:
+    on a busy day every report draws a new version, and the page would otherwise never
+    have an answer to show."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    if (value := peek(what, **options)) is not None:
+        return value, True
+    latest = cache.get(_latest_put_key(what, options))
+    stale_s = float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
+    if (latest is not None and stale_s > 0 and latest[2] == versions()[1]
+            and 0 <= (timezone.now() - latest[0]).total_seconds() <= stale_s):
+        return latest[1], False
+    return None, False
 
 
 # --- results at most a minute old, refreshed by the background worker ---------------------------

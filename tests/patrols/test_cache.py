@@ -187,3 +187,23 @@ def test_a_renamed_grid_is_never_shown_under_its_old_name_even_within_the_window
     with connection.cursor() as cur:
         cur.execute("UPDATE grids_grid SET code = code WHERE id = %s", [world.west.pk])
     assert recent("points", IncidentFilter.last_days(30, district=district)).fresh
+
+
+# --- peek_recent(): what the worker put (the period check), served for a while after new reports --
+
+def test_a_put_answer_is_served_for_the_stale_window_after_a_report_then_not(world, settings):
+    from layers.patrols.cache import peek_recent, put
+
+    settings.GRIDMAP_PATROL_STALE_SECONDS = 60
+    put("period_check", "上期检验", days=30, kind="grid")
+    assert peek_recent("period_check", days=30, kind="grid") == ("上期检验", True)
+    _report_in_west(world, "检验之后的上报")
+    assert peek_recent("period_check", days=30, kind="grid") == ("上期检验", False)  # shown, and redone
+    assert peek_recent("period_check", days=7, kind="grid") == (None, False)  # another question
+    with connection.cursor() as cur:  # a grid changed: an answer from before is never shown
+        cur.execute("UPDATE grids_grid SET name = name WHERE id = %s", [world.west.pk])
+    assert peek_recent("period_check", days=30, kind="grid") == (None, False)
+    settings.GRIDMAP_PATROL_STALE_SECONDS = 0
+    put("period_check", "新的检验", days=30, kind="grid")
+    _report_in_west(world, "又一次上报")
+    assert peek_recent("period_check", days=30, kind="grid") == (None, False)

@@ -126,18 +126,19 @@ def route_rows(plan, depart: dt.datetime) -> list[dict]:
 
 
 def _period_check(flt, cell: str, request: HttpRequest):
-    """The cached evaluation of last period's map, or None after queueing its background job
+    """The cached evaluation of last period's map (at most GRIDMAP_PATROL_STALE_SECONDS behind
+    the latest reports), or None; its background job is queued whenever it is not current
     (never computed in this request)."""
     from layers.jobs.services import submit
-    from layers.patrols.cache import peek
+    from layers.patrols.cache import peek_recent
     from layers.patrols.filters import local_zone
     from layers.patrols.tasks import period_options
 
     days = max(1, int(round(((flt.until or timezone.now()) - flt.since).total_seconds() / 86400)))
     today = timezone.now().astimezone(local_zone()).date().isoformat()
     options = period_options(days=days, today=today, categories=flt.categories, district=flt.district, kind=cell)
-    found = peek("period_check", **options)
-    if found is None:
+    found, current = peek_recent("period_check", **options)
+    if not current:
         key = "|".join(str(options[k]) for k in ("days", "today", "district", "kind")) + "|" + ",".join(
             options["categories"])
         submit("patrols.period_check", key=key[:200], label="巡防热点：检验上期热点的预测效果", user=request.user,
