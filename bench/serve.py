@@ -74,12 +74,11 @@ def prepare() -> World:
     from layers.accounts.roles import PATROL, PLANNER, WORKER
     from layers.accounts.visibility import visible_grids
     from layers.facilities.models import FacilityType
-    from layers.incidents.models import Incident, IncidentCategory, IncidentReport
+    from layers.incidents.models import IncidentCategory
     from layers.people.models import Household
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    Incident.objects.filter(description=BENCH_REPORT).delete()  # an earlier run's reports
-    IncidentReport.objects.filter(description=BENCH_REPORT).delete()  # ... and those linked to a case
+    forget_bench_reports()
     if not Household.objects.exists():
         with tempfile.TemporaryDirectory() as tmp:
             call_command("load_demo", logins=str(Path(tmp) / "logins.txt"), verbosity=0)
@@ -108,6 +107,15 @@ def prepare() -> World:
     return World(accounts["worker"], accounts["planner"], accounts["patrol"],
                  list(IncidentCategory.objects.values_list("id", flat=True)),
                  list(FacilityType.objects.values_list("code", flat=True)))
+
+
+def forget_bench_reports() -> None:
+    """Delete what earlier runs (or the server measured before) reported: every server starts
+    from the same data, and its workers' reports are not duplicates of the last server's."""
+    from layers.incidents.models import Incident, IncidentReport
+
+    Incident.objects.filter(description=BENCH_REPORT).delete()
+    IncidentReport.objects.filter(description=BENCH_REPORT).delete()  # linked to a demo case
 
 
 def random_points_in(geom, n: int, rng: random.Random) -> list[tuple[float, float]]:
@@ -373,6 +381,7 @@ def main() -> None:
     client_cpu, server_cpu, split_cpu = {}, {}, {}
     for kind in args.servers.split(","):
         port = ports[kind]
+        forget_bench_reports()
         with tempfile.TemporaryDirectory(prefix=f"bench-serve-cache-{kind}-") as cache_dir:
             processes = start_server(kind, port, cache_dir, dev_debug=args.dev_debug)
             try:

@@ -43,7 +43,11 @@ class StepPermissions(ModelPermissions):
 
 
 class Pagination(GeoJsonPagination):
-    page_size = 1000
+    """Pages of 100 Features, newest first where time matters (``next`` names the following
+    page; ``?page_size=`` up to 10,000 for a client that wants more at once, as the maps do).
+    A default of 1000 sent a grid worker every case their grids ever had on each call."""
+
+    page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 10000
 
