@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -52,8 +53,15 @@ def filter_key(flt: IncidentFilter) -> str:
     return "|".join(f"{f.name}={part(getattr(flt, f.name))}" for f in dataclasses.fields(flt))
 
 
+def canonical(value: Any) -> str:
+    """``value`` (a question's options or filter) as key text that survives the trip through a
+    job's JSON parameters: PostgreSQL's jsonb reorders the keys of nested objects and turns
+    tuples into lists, and the worker must store its answer under the key the page reads."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def _key(what: str, flt: IncidentFilter | None, options: dict[str, Any]) -> str:
-    text = f"{what}|{filter_key(flt) if flt is not None else ''}|{sorted(options.items())!r}|v{data_version()}"
+    text = f"{what}|{filter_key(flt) if flt is not None else ''}|{canonical(options)}|v{data_version()}"
     return "gridmap:patrol:" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -85,7 +93,7 @@ def put(what: str, value: Any, **options: Any) -> None:
 
 
 def _latest_put_key(what: str, options: dict[str, Any]) -> str:
-    text = f"{what}|{sorted(options.items())!r}"
+    text = f"{what}|{canonical(options)}"
     return "gridmap:patrol:latest-put:" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -186,9 +194,9 @@ def filter_from_params(params: dict[str, Any], now: dt.datetime) -> IncidentFilt
 
 def _keys(what: str, flt: IncidentFilter, options: dict[str, Any], version: int, now: dt.datetime) -> tuple[str, str]:
     """(the key of this exact question at this data version, the key of its latest answer)."""
-    opts = repr(sorted(options.items()))
+    opts = canonical(options)
     exact = f"{what}|{filter_key(flt)}|{opts}|v{version}"
-    shape = f"{what}|{sorted(filter_params(flt, now).items())!r}|{opts}"
+    shape = f"{what}|{canonical(filter_params(flt, now))}|{opts}"
     return ("gridmap:patrol:" + hashlib.sha256(exact.encode()).hexdigest()[:40],
             "gridmap:patrol:latest:" + hashlib.sha256(shape.encode()).hexdigest()[:40])
 

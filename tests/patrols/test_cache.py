@@ -93,19 +93,24 @@ def test_within_the_window_the_last_answer_is_served_with_its_time_and_the_worke
 
     settings.GRIDMAP_PATROL_STALE_SECONDS = 60
     flt = IncidentFilter.last_days(30, district=district)
+    # Options as the patrol page sends them: a nested object, whose keys the job's jsonb reorders.
+    options = {"cell": "grid", "start": {"kind": "none", "lon": None, "lat": None, "name": "", "facility_id": None},
+               "dwell": 5.0}
     computed = timezone.now() - dt.timedelta(seconds=20)  # old enough to be recomputed
-    compute_and_store("points", flt, {}, now=computed)
+    compute_and_store("points", flt, options, now=computed)
     new = _report_in_west(world, "刚上报的纠纷")
-    served = recent("points", IncidentFilter.last_days(30, district=district))
+    served = recent("points", IncidentFilter.last_days(30, district=district), **options)
     assert not served.fresh and served.as_of == computed and new.pk not in set(served.value["id"])
     (job,) = Job.objects.filter(kind="patrols.refresh", state=Job.State.QUEUED)
-    assert recent("points", flt).as_of == computed  # asked again: the one job waits, no second one
+    assert recent("points", flt, **options).as_of == computed  # asked again: the one job waits, no second one
     assert Job.objects.filter(kind="patrols.refresh").count() == 1
     run_job(job.pk)  # what the background worker does
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.message
-    refreshed = recent("points", IncidentFilter.last_days(30, district=district))
+    refreshed = recent("points", IncidentFilter.last_days(30, district=district), **options)
     assert refreshed.fresh and refreshed.as_of > computed and new.pk in set(refreshed.value["id"])
+    recent("points", IncidentFilter.last_days(30, district=district), **options)
+    assert not Job.objects.filter(kind="patrols.refresh", state=Job.State.QUEUED).exists()  # nothing more to do
 
 
 def test_an_answer_older_than_the_window_is_never_served(world, district, settings):
