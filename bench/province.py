@@ -369,13 +369,14 @@ def stage_hotspots(mem: PeakMemory, n: int, workers: list[int]) -> StageResult:
                FROM grids_grid g JOIN grids_community c ON c.id = g.community_id
                JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id
                LEFT JOIN (SELECT grid_id, count(*) FROM incidents_incident
-                           WHERE reported_at >= now() - make_interval(days => %s) GROUP BY grid_id) n ON n.grid_id = g.id
-              WHERE d.code = %s ORDER BY g.code"""
+                           WHERE district_code = %s AND reported_at >= now() - make_interval(days => %s)
+                           GROUP BY grid_id) n ON n.grid_id = g.id
+              WHERE d.code = %s ORDER BY g.code"""  # the district's partition only, as ours reads
 
     def peer() -> int:
         hot_peer = 0
         for code in codes:
-            frame = gpd.read_postgis(sql, connection.connection, geom_col="geom", params=[HOTSPOT_DAYS, code])
+            frame = gpd.read_postgis(sql, connection.connection, geom_col="geom", params=[code, HOTSPOT_DAYS, code])
             w = Queen.from_dataframe(frame, use_index=False, silence_warnings=True)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
