@@ -216,17 +216,19 @@ def _started_with_async_commit() -> bool:
         return False
 
 
-def _create_database() -> None:
+def _create_database(socket_dir: Path = SOCKET_DIR, port: int = PORT, log: Path = LOG_FILE) -> None:
+    """Create DATABASE on the cluster listening in ``socket_dir`` unless it is there (waits up
+    to 5 s for the cluster to answer)."""
     import psycopg2
 
     for _ in range(50):
         try:
-            conn = psycopg2.connect(host=str(SOCKET_DIR), port=PORT, user=SUPERUSER, dbname="postgres")
+            conn = psycopg2.connect(host=str(socket_dir), port=port, user=SUPERUSER, dbname="postgres")
             break
         except psycopg2.OperationalError:
             time.sleep(0.1)
     else:
-        raise ClusterError(f"the cluster does not answer on {SOCKET_DIR}; see {LOG_FILE}")
+        raise ClusterError(f"the cluster does not answer on {socket_dir}; see {log}")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
@@ -266,15 +268,7 @@ def start_extra(pg_dir: Path, port: int) -> int:
     if result.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise ClusterError(f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n{tail}")
-    import psycopg2
-
-    conn = psycopg2.connect(host=str(run), port=port, user=SUPERUSER, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{DATABASE}"')
-    conn.close()
+    _create_database(run, port, log)
     return int((data / "postmaster.pid").read_text().split()[0])
 
 

@@ -10,10 +10,13 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.apps import apps
         from django.db.models.signals import post_migrate
 
-        # Sent once per app with models (this one has none); clearing an emptied cache is cheap.
-        post_migrate.connect(clear_cache_after_migrate, dispatch_uid="ops.clear_cache_after_migrate")
+        # post_migrate is sent once per app with models, after every migrate (whatever its
+        # target); this app has none, so listen to one that is always there: cleared once.
+        post_migrate.connect(clear_cache_after_migrate, sender=apps.get_app_config("contenttypes"),
+                             dispatch_uid="ops.clear_cache_after_migrate")
 
 
 def clear_cache_after_migrate(sender=None, **kwargs) -> None:

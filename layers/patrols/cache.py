@@ -60,8 +60,9 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _key(what: str, flt: IncidentFilter | None, options: dict[str, Any]) -> str:
-    text = f"{what}|{filter_key(flt) if flt is not None else ''}|{canonical(options)}|v{data_version()}"
+def _key(what: str, flt: IncidentFilter | None, options: dict[str, Any], version: int | None = None) -> str:
+    version = data_version() if version is None else version
+    text = f"{what}|{filter_key(flt) if flt is not None else ''}|{canonical(options)}|v{version}"
     return "gridmap:patrol:" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -87,8 +88,8 @@ def put(what: str, value: Any, **options: Any) -> None:
     and as the latest answer of that question (see :func:`peek_recent`)."""
     from django.utils import timezone
 
-    layout = versions()[1]
-    cache.set(_key(what, None, options), value, timeout=TIMEOUT_S)
+    version, layout = versions()
+    cache.set(_key(what, None, options, version), value, timeout=TIMEOUT_S)
     cache.set(_latest_put_key(what, options), (timezone.now(), value, layout), timeout=TIMEOUT_S)
 
 
@@ -107,11 +108,12 @@ def peek_recent(what: str, **options: Any) -> tuple[Any, bool]:
     from django.conf import settings
     from django.utils import timezone
 
-    if (value := peek(what, **options)) is not None:
+    version, layout = versions()
+    if (value := cache.get(_key(what, None, options, version))) is not None:
         return value, True
     latest = cache.get(_latest_put_key(what, options))
     stale_s = float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
-    if (latest is not None and stale_s > 0 and latest[2] == versions()[1]
+    if (latest is not None and stale_s > 0 and latest[2] == layout
             and 0 <= (timezone.now() - latest[0]).total_seconds() <= stale_s):
         return latest[1], False
     return None, False
