@@ -216,10 +216,13 @@ def _started_with_async_commit() -> bool:
         return False
 
 
-def _create_database(socket_dir: Path = SOCKET_DIR, port: int = PORT, log: Path = LOG_FILE) -> None:
-    """Create DATABASE on the cluster listening in ``socket_dir`` unless it is there (waits up
-    to 5 s for the cluster to answer)."""
+def _create_database(socket_dir: Path | None = None, port: int | None = None, log: Path | None = None) -> None:
+    """Create DATABASE on the cluster listening in ``socket_dir`` (default: this module's
+    SOCKET_DIR, PORT and LOG_FILE, read when called) unless it is there; waits up to 5 s for
+    the cluster to answer."""
     import psycopg2
+
+    socket_dir, port, log = socket_dir or SOCKET_DIR, port or PORT, log or LOG_FILE
 
     for _ in range(50):
         try:
