@@ -270,23 +270,30 @@ def fill_district_codes(objs: list) -> None:
         o.district_code = code
 
 
-class GridLinked(DistrictPartitioned):
-    """A point linked to the grid covering it. ``grid`` is set by the database trigger on
-    every insert and move; NULL means the point lies outside every grid (unassigned). Its
-    table is partitioned by district (:class:`DistrictPartitioned`)."""
-
-    geom = models.PointField("位置", srid=WGS84, spatial_index=False)
-    grid = models.ForeignKey(
+def grid_link_field(*, db_index: bool = True) -> models.ForeignKey:
+    """The link of a :class:`GridLinked` row to its grid; ``db_index`` False for a model that
+    indexes ``grid`` itself (a covering index, people.Household)."""
+    return models.ForeignKey(
         Grid,
         # The database re-links rows when a grid is deleted (trigger), so Django must not.
         on_delete=models.DO_NOTHING,
         db_constraint=True,
+        db_index=db_index,
         null=True,
         blank=True,
         editable=False,
         related_name="%(class)ss",
         verbose_name="网格",
     )
+
+
+class GridLinked(DistrictPartitioned):
+    """A point linked to the grid covering it. ``grid`` is set by the database trigger on
+    every insert and move; NULL means the point lies outside every grid (unassigned). Its
+    table is partitioned by district (:class:`DistrictPartitioned`)."""
+
+    geom = models.PointField("位置", srid=WGS84, spatial_index=False)
+    grid = grid_link_field()
 
     class Meta:
         abstract = True
