@@ -18,6 +18,9 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(ensure_roles, sender=self)
         m2m_changed.connect(staff_for_admin_group, sender=get_user_model().groups.through,
                             dispatch_uid="accounts.staff_for_admin_group")
+        from layers.accounts.backends import connect_signals
+
+        connect_signals()
         from django.apps import apps
 
         if apps.is_installed("axes"):
