@@ -23,12 +23,13 @@ GENERATION_KEY = "gridmap:permissions:generation"
 PERMISSIONS_SECONDS = 600
 
 
-def generation() -> str:
-    """The current generation (a new one after the cache is emptied: migrate, restore)."""
+def generation() -> str | None:
+    """The current generation (a new one after the cache is emptied: migrate, restore); None
+    when the cache cannot keep one (then nothing is cached: a change could not be announced)."""
     value = cache.get(GENERATION_KEY)
     if value is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        value = cache.get(GENERATION_KEY) or "unset"
+        value = cache.get(GENERATION_KEY)
     return value
 
 
@@ -63,7 +64,10 @@ class CachedPermissionsBackend(ModelBackend):
         attr = f"_{from_name}_perm_cache"
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous or hasattr(user_obj, attr):
             return super()._get_permissions(user_obj, obj, from_name)
-        key = f"gridmap:permissions:{generation()}:{from_name}:{user_obj.pk}:{int(user_obj.is_superuser)}"
+        current = generation()
+        if current is None:
+            return super()._get_permissions(user_obj, obj, from_name)
+        key = f"gridmap:permissions:{current}:{from_name}:{user_obj.pk}:{int(user_obj.is_superuser)}"
         perms = cache.get(key)
         if perms is None:
             perms = super()._get_permissions(user_obj, obj, from_name)

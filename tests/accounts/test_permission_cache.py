@@ -85,3 +85,13 @@ def test_no_new_generation_before_the_change_commits(world, django_capture_on_co
     for callback in callbacks:
         callback()
     assert backends.generation() != before
+
+
+def test_without_a_working_cache_permissions_are_read_each_time(world, settings):
+    """A cache that keeps nothing (a full disk, a dummy backend) must not pin a generation."""
+    from layers.accounts import backends
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert backends.generation() is None
+    assert permission_queries(fresh(world.worker_w)) == (True, 2)
+    assert permission_queries(fresh(world.worker_w)) == (True, 2)
