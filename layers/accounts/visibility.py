@@ -80,9 +80,14 @@ def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
         return Incident.objects.none()
     if _all(user, "incidents"):
         return in_district(Incident.objects.all(), district)
-    # A subquery, not a join through department.users: a case is listed once however many
-    # people its department has.
-    mine = Q(grid_id__in=assigned_grid_ids(user)) | Q(department_id__in=user_department_ids(user))
+    # The few ids as lists, read first, not as subqueries: "grid IN (subquery) OR department
+    # IN (subquery)" can use no index, and PostgreSQL read every incident of every district
+    # for each of a grid worker's lists (2.1 s at 2.5 million incidents, 5 ms with the ids).
+    # Not a join through department.users either: a case is listed once however many people
+    # its department has.
+    grids = list(assigned_grid_ids(user).values_list("id", flat=True))
+    departments = list(user_department_ids(user).values_list("id", flat=True))
+    mine = Q(grid_id__in=grids) | Q(department_id__in=departments)
     return in_district(Incident.objects.filter(mine), district)
 
 
