@@ -1,7 +1,7 @@
 """A province of 1, 3 and 10 million households: our bulk paths next to the analyst's tools.
 
     .venv/bin/python bench/province.py [--households 1000000 3000000 10000000] [--workers 1 2]
-                                       [--stages generate,import,link,walking,coverage,hotspots,summary]
+                                       [--stages generate,import,link,walking,coverage,hotspots,summary,pages]
                                        [--seed 20261129] [--keep-file]
 
 For each size, bench/province_gen.py builds the province in its own database
@@ -22,6 +22,8 @@ next to the peer tool on the same data in the same run:
             (counts per grid read with SQL, libpysal Queen weights, 999 permutations)
   summary   the leaders' city-wide page (layers.summaries.services.summarize, level "all")
             vs pandas read_sql + groupby of the same figures per district
+  pages     a grid worker's pages (/my/, /api/incidents/, /incidents/) for two grids
+            (bench/province_pages.py; no peer)
 
 Memory: the peak resident set (VmRSS sampled every 0.2 s) of this process and its children
 (Dask workers) plus the PostgreSQL backends connected to the bench database: "peak MB" is
@@ -46,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 DB_NAME = "gridmap_province_bench"
-STAGES = ("generate", "import", "link", "walking", "coverage", "hotspots", "summary")
+STAGES = ("generate", "import", "link", "walking", "coverage", "hotspots", "summary", "pages")
 PANDANA_MAXDIST_M = 3000.0
 HOTSPOT_DAYS = 30  # the patrol page's default window, as the Dask hot spot step
 
@@ -476,7 +478,9 @@ def print_table(results: list[StageResult]) -> None:
 
 
 def _s(v: float | None) -> str:
-    return f"{v:.1f}" if v is not None else "n/a"
+    if v is None:
+        return "n/a"
+    return f"{v:.1f}" if v >= 1 else f"{v:.3f}"
 
 
 def _mb(v: float | None) -> str:
@@ -559,6 +563,10 @@ def main() -> None:
                 results.append(stage_hotspots(mem, n, args.workers))
             elif stage == "summary":
                 results.append(stage_summary(mem, n))
+            elif stage == "pages":
+                from province_pages import stage_pages
+
+                results.append(stage_pages(mem, n, StageResult, measure))
             else:
                 continue
             print(f"   {stage} done in {time.perf_counter() - t:.1f} s", flush=True)

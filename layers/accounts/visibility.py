@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from layers.grids.models import District, Grid
+from layers.grids.partitions import district_codes_holding
 from layers.incidents.models import Department, Incident
 from layers.people.models import Household
 
@@ -87,7 +88,12 @@ def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
     # its department has.
     grids = list(assigned_grid_ids(user).values_list("id", flat=True))
     departments = list(user_department_ids(user).values_list("id", flat=True))
-    mine = Q(grid_id__in=grids) | Q(department_id__in=departments)
+    in_grids = Q(grid_id__in=grids)
+    if grids:
+        # Only the partitions of the districts holding these grids' cases are read (a list
+        # ordered by time otherwise walked every other district's cases looking for them).
+        in_grids &= Q(district_code__in=district_codes_holding(Incident, grids))
+    mine = in_grids | Q(department_id__in=departments)
     return in_district(Incident.objects.filter(mine), district)
 
 

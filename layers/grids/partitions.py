@@ -67,6 +67,15 @@ def district_codes_of_grids(grid_ids) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
+def district_codes_holding(model, grid_ids) -> list[str]:
+    """The district codes of the rows of ``model`` (a partitioned, grid-linked model) linked to
+    ``grid_ids``, read from the rows themselves (each keeps the district its point lies in,
+    which a stale link may not share with its grid): ``district_code = ANY(codes)`` then
+    prunes partitions without leaving out a row."""
+    return sorted(set(model.objects.filter(grid_id__in=list(grid_ids)).values_list("district_code", flat=True)
+                      .distinct().order_by()))
+
+
 def ensure_partitions(code: str) -> None:
     """Make the partitions of district ``code`` if missing (the trigger on grids_district does
     it for every new district; loaders may call it first)."""
