@@ -8,6 +8,9 @@ answer 404).
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.db.models import Q, QuerySet
 
 from layers.grids.models import District, Grid
@@ -88,13 +91,19 @@ def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
     # its department has.
     grids = list(assigned_grid_ids(user).values_list("id", flat=True))
     departments = list(user_department_ids(user).values_list("id", flat=True))
-    in_grids = Q(grid_id__in=grids)
+    # (An empty list is left out, not written as "IN ()": Django cannot write the SQL of such
+    # a filter, and the exports bind the scope's SQL into their own.)
+    parts = []
     if grids:
         # Only the partitions of the districts holding these grids' cases are read (a list
         # ordered by time otherwise walked every other district's cases looking for them).
-        in_grids &= Q(district_code__in=district_codes_holding(Incident, grids))
-    mine = in_grids | Q(department_id__in=departments)
-    return in_district(Incident.objects.filter(mine), district)
+        codes = district_codes_holding(Incident, grids)
+        parts.append(Q(grid_id__in=grids, district_code__in=codes) if codes else Q(grid_id__in=grids))
+    if departments:
+        parts.append(Q(department_id__in=departments))
+    if not parts:
+        return Incident.objects.none()
+    return in_district(Incident.objects.filter(reduce(operator.or_, parts)), district)
 
 
 def user_department_ids(user) -> QuerySet:
