@@ -72,8 +72,8 @@ def district_codes_holding(model, grid_ids) -> list[str]:
     ``grid_ids``, read from the rows themselves (each keeps the district its point lies in,
     which a stale link may not share with its grid): ``district_code = ANY(codes)`` then
     prunes partitions without leaving out a row."""
-    return sorted(set(model.objects.filter(grid_id__in=list(grid_ids)).values_list("district_code", flat=True)
-                      .distinct().order_by()))
+    return list(model.objects.filter(grid_id__in=list(grid_ids)).order_by("district_code")
+                .values_list("district_code", flat=True).distinct())
 
 
 def ensure_partitions(code: str) -> None:

@@ -105,18 +105,28 @@ def peek_recent(what: str, **options: Any) -> tuple[Any, bool]:
     since; else (None, False). The caller asks the worker for a new one when not current:
     on a busy day every report draws a new version, and the page would otherwise never
     have an answer to show."""
-    from django.conf import settings
     from django.utils import timezone
 
     version, layout = versions()
     if (value := cache.get(_key(what, None, options, version))) is not None:
         return value, True
     latest = cache.get(_latest_put_key(what, options))
-    stale_s = float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
-    if (latest is not None and stale_s > 0 and latest[2] == layout
-            and 0 <= (timezone.now() - latest[0]).total_seconds() <= stale_s):
+    if latest is not None and latest[2] == layout and _within_stale_window(latest[0], timezone.now()):
         return latest[1], False
     return None, False
+
+
+def _stale_seconds() -> float:
+    """How far behind the latest writes an answer may be shown (GRIDMAP_PATROL_STALE_SECONDS)."""
+    from django.conf import settings
+
+    return float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
+
+
+def _within_stale_window(as_of: dt.datetime, now: dt.datetime) -> bool:
+    """May an answer computed at ``as_of`` still be shown at ``now`` (data written since)?"""
+    stale_s = _stale_seconds()
+    return stale_s > 0 and 0 <= (now - as_of).total_seconds() <= stale_s
 
 
 # --- results at most a minute old, refreshed by the background worker ---------------------------
@@ -238,7 +248,6 @@ def recent(what: str, flt: IncidentFilter, **options: Any) -> Answer:
     settings.GRIDMAP_PATROL_STALE_SECONDS old (the worker is
     asked to recompute it); else computed here — unless another process is computing it right
     then: the older answer, with its time, is shown meanwhile."""
-    from django.conf import settings
     from django.utils import timezone
 
     now = timezone.now()
@@ -246,15 +255,14 @@ def recent(what: str, flt: IncidentFilter, **options: Any) -> Answer:
     exact, latest = _keys(what, flt, options, version, now)
     if (hit := cache.get(exact)) is not None:
         return Answer(hit[1], hit[0], True)
-    stale_s = float(getattr(settings, "GRIDMAP_PATROL_STALE_SECONDS", 60))
+    stale_s = _stale_seconds()
     last = cache.get(latest) if stale_s > 0 else None
     if last is not None and last[3] != layout:  # a grid, category or the network changed: never shown
         last = None
     if last is not None:
         as_of, last_version, value, _layout = last
-        age_s = (now - as_of).total_seconds()
-        if 0 <= age_s <= stale_s:
-            if last_version != version and age_s >= min(REFRESH_AFTER_S, stale_s / 2):
+        if _within_stale_window(as_of, now):
+            if last_version != version and (now - as_of).total_seconds() >= min(REFRESH_AFTER_S, stale_s / 2):
                 from layers.jobs.services import submit
 
                 submit("patrols.refresh", key=latest.rsplit(":", 1)[1], label="更新巡防热点分析",
