@@ -45,10 +45,18 @@ DB_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
 _ALIAS = "<alias>"
 # The partition key (layers.grids.partitions): the planner reads that district's partition only.
 _GRID_LINKED_IN_DISTRICT = "<alias>.district_code = %s"
+# The nearest district of a facility outside them all is the nearest by true distance among
+# those whose box is no further than the true distance to the district with the nearest box
+# (a box is never further than its district, so no closer one is left out; ties by code).
+# Measuring every district's true distance cost 1.1 ms a facility: 14 s for each district's
+# batch at a 56-district province, every batch looking at every facility.
 _FACILITY_IN_DISTRICT = (
     "%s = COALESCE((SELECT d.code FROM grids_district d WHERE ST_Intersects(d.geom, <alias>.geom)"
     "               ORDER BY d.code LIMIT 1),"
-    "              (SELECT d.code FROM grids_district d ORDER BY d.geom <-> <alias>.geom, d.code LIMIT 1))")
+    "              (SELECT d.code FROM grids_district d"
+    "                WHERE (d.geom <#> <alias>.geom) <= (SELECT n.geom <-> <alias>.geom FROM grids_district n"
+    "                                                    ORDER BY n.geom <#> <alias>.geom, n.code LIMIT 1)"
+    "                ORDER BY d.geom <-> <alias>.geom, d.code LIMIT 1))")
 
 
 def _with_alias(template: str, alias: str) -> str:
