@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_fsm import FSMField
 
 from layers.grids.limits import ADDRESS_MAX, DESCRIPTION_MAX, KEY_MAX, PERSON_NAME_MAX, validate_not_before_2000
-from layers.grids.models import District, DistrictPartitioned, GridLinked, Synthetic, geometry_rules
+from layers.grids.models import District, DistrictPartitioned, GridLinked, Synthetic, geometry_rules, grid_link_field
 from layers.incidents.lifecycle import SATISFACTION_CHOICES, IncidentLifecycle, IncidentStatus
 
 __all__ = ["Department", "Incident", "IncidentCategory", "IncidentPhoto", "IncidentReport", "IncidentStatus",
@@ -87,9 +87,12 @@ class Incident(IncidentLifecycle, GridLinked, Synthetic):
     IncidentTransition. ``status`` is protected: only layers.incidents.lifecycle.move
     changes it (with the row locked) and writes the history in the same transaction."""
 
+    # The grid's and the category's searches go through incident_grid_status_idx and
+    # incident_category_time_idx, which lead with them: no index of their own to write too.
+    grid = grid_link_field(db_index=False)
     external_id = models.CharField("编号", max_length=KEY_MAX, blank=True)
     category = models.ForeignKey(
-        IncidentCategory, on_delete=models.PROTECT, related_name="incidents", verbose_name="类别"
+        IncidentCategory, on_delete=models.PROTECT, related_name="incidents", verbose_name="类别", db_index=False
     )
     # max_length: the form, the API serializer and import_incidents all read this limit; the
     # validator makes full_clean() (admin, any other path) enforce it too (a TextField's
@@ -154,8 +157,9 @@ class IncidentTransition(DistrictPartitioned):
     the last step's to_status is the incident's status (checked by the database, see
     sql/0002_incident_history_guard.sql)."""
 
+    # Searched through incidenttransition_last_idx (incident, -id): no index of its own.
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transitions", verbose_name="事件",
-                                 db_constraint=False)
+                                 db_constraint=False, db_index=False)
     partition_parent = "incident"
     from_status = models.CharField("原状态", max_length=12, choices=IncidentStatus.choices, blank=True)
     to_status = models.CharField("新状态", max_length=12, choices=IncidentStatus.choices)

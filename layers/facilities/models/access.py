@@ -118,15 +118,22 @@ class HouseholdAccess(DistrictPartitioned):
     not added to the walk.
     """
 
+    # No index of their own on the three keys: the unique constraint leads with the household,
+    # householdaccess_type_minutes with the type and householdaccess_facility is the facility's.
+    # This table holds a row per household and type (150 million at a 10-million-household
+    # province), and each index is written for every row (migration 0009).
     household = models.ForeignKey(
-        Household, on_delete=models.DO_NOTHING, related_name="access", verbose_name="户", db_constraint=False
+        Household, on_delete=models.DO_NOTHING, related_name="access", verbose_name="户", db_constraint=False,
+        db_index=False,
     )
     partition_parent = "household"
     facility_type = models.ForeignKey(
-        FacilityType, on_delete=models.CASCADE, related_name="household_access", verbose_name="设施类型"
+        FacilityType, on_delete=models.CASCADE, related_name="household_access", verbose_name="设施类型",
+        db_index=False,
     )
     facility = models.ForeignKey(
-        Facility, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+", verbose_name="最近设施"
+        Facility, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+", verbose_name="最近设施",
+        db_index=False,
     )
     distance_m = models.FloatField("步行距离(m)", null=True, blank=True)
     minutes = models.FloatField("步行时间(分钟)", null=True, blank=True)
