@@ -20,3 +20,12 @@ def run_sql_file(migration_file: str, name: str) -> migrations.RunSQL:
     reverse = reverse_path.read_text(encoding="utf-8") if reverse_path.exists() else migrations.RunSQL.noop
     # One statement string each: psycopg2 runs the whole script, dollar-quoted bodies included.
     return migrations.RunSQL([forward], [reverse] if isinstance(reverse, str) else reverse)
+
+
+def drop_indexes(indexes: tuple[tuple[str, str, str], ...]) -> list[migrations.RunSQL]:
+    """RunSQL operations dropping each (table, index, column) plain index, recreated on reverse:
+    the database side of a foreign key's ``db_index=False`` whose AlterField is only applied to
+    the state (Django's own would drop and re-validate the key, a full scan of the table)."""
+    return [migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"',
+                              reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")')
+            for table, index, column in indexes]

@@ -8,10 +8,12 @@ untouched (Django's AlterField would drop and re-validate them, a full scan of t
 import django.db.models.deletion
 from django.db import migrations, models
 
-# (the foreign key's own index, its column)
-TRIMMED = (("facilities_householdaccess_household_id_4c8c7065", "household_id"),
-           ("facilities_householdaccess_facility_type_id_f780800c", "facility_type_id"),
-           ("facilities_householdaccess_facility_id_e7507bce", "facility_id"))
+from layers.sqlfiles import drop_indexes
+
+# (table, the foreign key's own index, its column)
+TRIMMED = (("facilities_householdaccess", "facilities_householdaccess_household_id_4c8c7065", "household_id"),
+           ("facilities_householdaccess", "facilities_householdaccess_facility_type_id_f780800c", "facility_type_id"),
+           ("facilities_householdaccess", "facilities_householdaccess_facility_id_e7507bce", "facility_id"))
 
 
 class Migration(migrations.Migration):
@@ -46,10 +48,6 @@ class Migration(migrations.Migration):
                                             to='people.household', verbose_name='户'),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"',
-                                  reverse_sql=f'CREATE INDEX "{index}" ON "facilities_householdaccess" ("{column}")')
-                for index, column in TRIMMED
-            ],
+            database_operations=drop_indexes(TRIMMED),
         ),
     ]

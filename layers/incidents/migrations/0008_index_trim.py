@@ -7,6 +7,8 @@ step's incident (incidenttransition_last_idx). The foreign keys themselves are u
 import django.db.models.deletion
 from django.db import migrations, models
 
+from layers.sqlfiles import drop_indexes
+
 # (table, the foreign key's own index, its column)
 TRIMMED = (("incidents_incident", "incidents_incident_grid_id_28cf4a8d", "grid_id"),
            ("incidents_incident", "incidents_incident_category_id_adb8aa70", "category_id"),
@@ -45,10 +47,6 @@ class Migration(migrations.Migration):
                                             to='incidents.incident', verbose_name='事件'),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"',
-                                  reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")')
-                for table, index, column in TRIMMED
-            ],
+            database_operations=drop_indexes(TRIMMED),
         ),
     ]
