@@ -76,6 +76,13 @@ def district_codes_holding(model, grid_ids) -> list[str]:
                 .values_list("district_code", flat=True).distinct())
 
 
+def district_codes_of(model, ids) -> list[str]:
+    """The district codes of the rows of ``model`` (a partitioned model) with these ids:
+    ``district_code = ANY(codes)`` then reads only their partitions."""
+    return list(model.objects.filter(id__in=list(ids)).order_by("district_code")
+                .values_list("district_code", flat=True).distinct())
+
+
 def ensure_partitions(code: str) -> None:
     """Make the partitions of district ``code`` if missing (the trigger on grids_district does
     it for every new district; loaders may call it first)."""

@@ -19,6 +19,8 @@ from layers.facilities.analysis.network_graph import WalkGraph
 from layers.facilities.models import AccessMethod
 from layers.facilities.walking.graph import by_metric_srid, load_graph, lonlat_to_metric, points_lonlat
 from layers.facilities.walking.placement import Placement, placement
+from layers.grids.partitions import district_codes_of
+from layers.people.models import Household
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def refresh_access(type_ids: Iterable[int] | None = None, household_ids: Iterabl
     else:
         hid, lonlat = points_lonlat("SELECT id, ST_X(geom), ST_Y(geom) FROM people_household WHERE id = ANY(%s)"
                                     " ORDER BY id", [sorted(set(household_ids))])
-        codes = _district_codes(hid)
+        codes = district_codes_of(Household, hid.tolist())
     if len(hid) == 0 or not types:
         return AccessCounts(len(hid), len(types), 0)
     speed = settings.GRIDMAP_WALK_SPEED_M_PER_MIN
@@ -134,13 +136,6 @@ def walking_distances_each(graph: WalkGraph | None, placed: PreparedPoints | Non
         out.append((w.distance_m, w.source, np.where(cut_off, AccessMethod.FRAGMENT.value, method).astype(object),
                     placed.points.snap_distance_m))
     return out
-
-
-def _district_codes(hid: np.ndarray) -> list[str]:
-    """The districts holding these households (their partitions are the ones _write reads)."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT DISTINCT district_code FROM people_household WHERE id = ANY(%s)", [hid.tolist()])
-        return [r[0] for r in cur.fetchall()]
 
 
 def _write(hid: np.ndarray, type_id: int, facility_ids: np.ndarray, distance: np.ndarray, speed: float,
