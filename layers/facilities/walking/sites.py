@@ -72,7 +72,8 @@ def _demand(type_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     sql = """
         SELECT ST_X(h.geom), ST_Y(h.geom), v.residents, COALESCE(v.tags && %s::varchar[], false), v.covered,
                COALESCE(c.code, '')
-          FROM gridmap_household_coverage v JOIN people_household h ON h.id = v.household_id
+          FROM gridmap_household_coverage_in(NULL) v
+          JOIN people_household h ON h.id = v.household_id AND h.district_code = v.district_code
           LEFT JOIN grids_community c ON c.id = v.community_id
          WHERE v.facility_type_id = %s
     """
