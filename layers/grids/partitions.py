@@ -57,36 +57,41 @@ def district_codes_for_points(points: list) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
+# Marks the queries that find which partitions hold some grids' rows: they look into every
+# partition's grid index (a few index searches each), so that the query they serve reads only
+# those partitions. Tests of partition pruning leave them out by this mark.
+HOLDING_PROBE = "/* gridmap: partitions holding */"
+
 # A grid g and its district d (through its community c and street s).
 _GRID_DISTRICT = sql.SQL("grids_grid g JOIN grids_community c ON c.id = g.community_id"
                          " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id")
-
-
-def district_codes_of_grids(grid_ids) -> list[str]:
-    """The district codes of the grids ``grid_ids``: adding ``district_code = ANY(codes)`` to a
-    query on a partitioned table lets the planner skip every other district's partition."""
-    with connection.cursor() as cur:
-        cur.execute(sql.SQL("SELECT DISTINCT d.code FROM {} WHERE g.id = ANY(%s) ORDER BY 1").format(_GRID_DISTRICT),
-                    [list(grid_ids)])
-        return [r[0] for r in cur.fetchall()]
 
 
 def district_codes_holding(model, grid_ids) -> list[str]:
     """The district codes of the rows of ``model`` (a partitioned, grid-linked model) linked to
     ``grid_ids``, read from the rows themselves (each keeps the district its point lies in,
     which a stale link may not share with its grid): ``district_code = ANY(codes)`` then
-    prunes partitions without leaving out a row."""
-    return list(model.objects.filter(grid_id__in=list(grid_ids)).order_by("district_code")
-                .values_list("district_code", flat=True).distinct())
+    prunes partitions without leaving out a row. Every grid: every partition, without reading
+    the rows (a city-wide figure reads them all anyway)."""
+    from layers.grids.models import Grid
+
+    ids = set(grid_ids)
+    if ids and len(ids) >= Grid.objects.count():
+        return sorted(partitions_of(model._meta.db_table))
+    query = sql.SQL("{} SELECT DISTINCT r.district_code FROM {} r WHERE r.grid_id = ANY(%s) ORDER BY 1").format(
+        sql.SQL(HOLDING_PROBE), sql.Identifier(model._meta.db_table))
+    with connection.cursor() as cur:
+        cur.execute(query, [sorted(ids)])
+        return [r[0] for r in cur.fetchall()]
 
 
 def district_codes_holding_district(model, code: str) -> list[str]:
     """:func:`district_codes_holding` for every grid of district ``code``: the partitions
     holding the rows its reports count (usually ``[code]``; a border row linked to one of its
     grids may be stored in the neighbouring district's partition)."""
-    query = sql.SQL("SELECT DISTINCT r.district_code FROM {} r WHERE r.grid_id IN ("
+    query = sql.SQL("{} SELECT DISTINCT r.district_code FROM {} r WHERE r.grid_id IN ("
                     "SELECT g.id FROM {} WHERE d.code = %s) ORDER BY 1").format(
-                        sql.Identifier(model._meta.db_table), _GRID_DISTRICT)
+                        sql.SQL(HOLDING_PROBE), sql.Identifier(model._meta.db_table), _GRID_DISTRICT)
     with connection.cursor() as cur:
         cur.execute(query, [code])
         return [r[0] for r in cur.fetchall()]

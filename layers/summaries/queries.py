@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from layers.grids.partitions import district_codes_of_grids
+from layers.grids.partitions import district_codes_holding
 from layers.incidents import lifecycle, limits
 from layers.incidents.lifecycle import OPEN_STATUSES, IncidentStatus
 from layers.incidents.models import Incident
@@ -49,8 +49,11 @@ def grid_counts(grid_ids: Sequence[int], period: Period, *, now=None, snapshot: 
     ids = list(grid_ids)
     if not ids:
         return {}
-    # Every query names the grids' districts too, so only their partitions are read (issue #15).
-    codes = district_codes_of_grids(ids)
+    # Every query names the partitions holding the grids' rows too, so only those are read
+    # (issue #15): read from the rows, not the grids' districts, because a household or case on
+    # a district border may be kept in the neighbouring district's partition. A household's
+    # ledger memberships, visits and walking times are kept in its partition.
+    codes = district_codes_holding(Household, ids)
     if snapshot:
         for row in (Household.objects.filter(district_code__in=codes, grid_id__in=ids).values("grid_id")
                     .annotate(n=Count("id"), people=Sum("residents"))):
@@ -59,7 +62,7 @@ def grid_counts(grid_ids: Sequence[int], period: Period, *, now=None, snapshot: 
         _coverage_counts(out, ids, codes)
     for grid_id, group, n in group_members(ids, period, codes):
         _bump(out, grid_id, f"group:{group}", n)
-    _incident_counts(out, ids, period, codes, now=now)
+    _incident_counts(out, ids, period, district_codes_holding(Incident, ids), now=now)
     for grid_id, due, done in _visit_counts(ids, period, codes):
         _bump(out, grid_id, "visits_due", due)
         _bump(out, grid_id, "visits_done", done)
@@ -69,8 +72,8 @@ def grid_counts(grid_ids: Sequence[int], period: Period, *, now=None, snapshot: 
 def group_members(grid_ids: Sequence[int], period: Period,
                   codes: Sequence[str] | None = None) -> list[tuple[int, str, int]]:
     """(grid id, group, households) in each ledger group on the period's last day (``codes``:
-    the grids' districts, district_codes_of_grids)."""
-    codes = district_codes_of_grids(grid_ids) if codes is None else codes
+    the partitions holding the grids' households, district_codes_holding)."""
+    codes = district_codes_holding(Household, grid_ids) if codes is None else codes
     with connection.cursor() as cur:
         cur.execute(
             "SELECT h.grid_id, m.\"group\", count(DISTINCT m.household_id)"
@@ -200,7 +203,6 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
         return out
     tz = settings.TIME_ZONE
     start, end = periods[0].start, periods[-1].end
-    codes = district_codes_of_grids(grid_ids)
     with connection.cursor() as cur:
         cur.execute(
             "SELECT to_char(reported_at AT TIME ZONE %s, 'YYYY-MM'), count(*),"
@@ -209,7 +211,7 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
             "  FROM incidents_incident WHERE district_code = ANY(%s) AND grid_id = ANY(%s)"
             "   AND reported_at >= %s AND reported_at < %s GROUP BY 1",
             [tz, IncidentStatus.CANCELLED.value, [s.value for s in CLOSED_STATUSES], lifecycle.SATISFIED,
-             codes, list(grid_ids), start, end])
+             district_codes_holding(Incident, grid_ids), list(grid_ids), start, end])
         for month, reported, cancelled, closed, revisited, satisfied in cur.fetchall():
             if month in out:
                 out[month].update(reported=reported, cancelled=cancelled, closed=closed, revisited=revisited,
@@ -224,7 +226,8 @@ def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[st
             "                                  AND (m.left_on IS NULL OR m.left_on > d)"
             "  JOIN people_household h ON h.id = m.household_id AND h.district_code = m.district_code"
             " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s) AND m.\"group\" = ANY(%s)) members GROUP BY 1",
-            [[p.last_day() for p in periods], codes, list(grid_ids), list(LEDGER_GROUPS)])
+            [[p.last_day() for p in periods], district_codes_holding(Household, grid_ids), list(grid_ids),
+             list(LEDGER_GROUPS)])
         for month, members in cur.fetchall():
             if month in out:
                 out[month]["priority_members"] = members
