@@ -71,3 +71,38 @@ def test_a_community_renamed_is_not_served_under_its_old_name(street):
     Community.objects.filter(code=CODE).update(name="新名字社区")
     (row,) = [r for r in reports.coverage_rows(level="community", type_code="kindergarten") if r.code == CODE]
     assert row.name == "新名字社区"
+
+
+def test_visits_recorded_all_day_keep_the_figures_cached_and_a_household_edit_does_not(
+        street, django_assert_max_num_queries):
+    """A visit updates its household's 最近走访, which coverage does not read: the cached figures
+    stay (at a province's size each recomputation of one district is seconds). Residents or
+    tags written by any path still count at once."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from layers.people.models import Household, Visit
+
+    add_facility(-950, 10)
+    home = add_household(-800, 10, residents=2)
+    refresh_pending()
+
+    def residents() -> int:
+        (row,) = [r for r in reports.coverage_rows(level="community", type_code="kindergarten") if r.code == CODE]
+        return row.residents
+
+    assert residents() == 2
+    version = reports.coverage_data_version()
+    worker = User.objects.create_user("wangge_cache")
+    for _ in range(3):
+        Visit.objects.create(household=home, user=worker, visited_at=timezone.now())
+    home.refresh_from_db()
+    assert home.last_visit == timezone.localdate()  # the visit did write the household
+    assert reports.coverage_data_version() == version
+    with django_assert_max_num_queries(1):  # the version only
+        assert residents() == 2
+    Household.objects.filter(pk=home.pk).update(residents=5)
+    assert residents() == 5
+    home.residents = 4
+    home.save()
+    assert residents() == 4
