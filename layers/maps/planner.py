@@ -216,17 +216,16 @@ def _facility_layer(ftype: FacilityType, district: str | None = None) -> folium.
 
 def _cached_gap_areas(ftype: FacilityType, district: str | None = None) -> list:
     """Gap areas are the slow part of the map (seconds for 100,000 households): keep them
-    until the type's walking times, its threshold or the households change."""
+    until something coverage reads is written (reports.coverage_data_version: households,
+    walking times, types, grid levels). Counting the walking times for a key instead took
+    6 s a page at 10 million households."""
     from django.core.cache import cache
 
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*), max(computed_at) FROM facilities_householdaccess WHERE facility_type_id = %s",
-                    [ftype.pk])
-        rows, latest = cur.fetchone()
-        cur.execute("SELECT count(*), max(id) FROM people_household")
-        households = cur.fetchone()
-    # A digest keeps the key short and free of spaces (timestamps) for every cache backend.
-    state = f"{ftype.pk}:{ftype.threshold_minutes}:{rows}:{latest}:{households}:{district}"
+    # The version is read first: a write while the areas are computed draws a new one, and
+    # these areas are then never served for it.
+    state = (f"{ftype.code}:{district}:{settings.GRIDMAP_GAP_BUFFER_M}:"
+             f"{settings.GRIDMAP_COVERAGE_FOCUS_TAGS.get(ftype.code)}:v{reports.coverage_data_version()}")
+    # A digest keeps the key short and free of spaces for every cache backend.
     key = "gridmap:gaps:" + hashlib.sha256(state.encode()).hexdigest()[:32]
     areas = cache.get(key)
     if areas is None:

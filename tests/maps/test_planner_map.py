@@ -132,3 +132,24 @@ def test_completeness_layer_per_grid_from_the_snapshot():
     # Only kindergartens exist: no household has every type, both grids 0 % complete.
     pairs = re.findall(r'"complete": (\d+), "households": (\d+), "name": "[^"]*", "share": "([^"]*)"', html)
     assert sorted(pairs) == [("0", "3", "0%"), ("0", "4", "0%")]
+
+
+def test_gap_areas_are_kept_until_what_coverage_reads_is_written(django_assert_max_num_queries):
+    """The map's gap areas come from the cache while nothing coverage reads is written (a visit
+    is not such a write), and a new uncovered household shows in them at once."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from layers.maps.planner import _cached_gap_areas
+    from layers.people.models import Household, Visit
+
+    district()
+    kind = FacilityType.objects.get(code="kindergarten")
+    assert [a.households for a in _cached_gap_areas(kind)] == [3]
+    Visit.objects.create(household=Household.objects.order_by("id").last(), user=User.objects.create_user("w1"),
+                         visited_at=timezone.now())
+    with django_assert_max_num_queries(1):  # the coverage data version only
+        assert [a.households for a in _cached_gap_areas(kind)] == [3]
+    add_household(1190, 15)  # next to the east gap
+    refresh_pending()
+    assert [a.households for a in _cached_gap_areas(kind)] == [4]
