@@ -59,6 +59,22 @@ def choice_param(request: Request, name: str, default: str, choices: tuple[str, 
     return value
 
 
+def parse_bbox(name: str, text: str) -> tuple[float, float, float, float]:
+    """``minLon,minLat,maxLon,maxLat`` as four finite degrees, min before max; else ValueError
+    with the message (naming the parameter ``name``) the caller returns as a 400."""
+    usage = f"{name}: 应为 minLon,minLat,maxLon,maxLat 四个经纬度 (four degrees: min lon, min lat, max lon, max lat)"
+    try:
+        numbers = [float(n) for n in text.split(",")]
+    except ValueError as e:
+        raise ValueError(f"{usage}, got {text[:60]!r}") from e
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise ValueError(f"{usage}, got {text[:60]!r}")
+    x1, y1, x2, y2 = numbers
+    if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):
+        raise ValueError(f"{usage}; 最小值须小于最大值且在经纬度范围内 (min ≤ max, within ±180/±90), got {text[:60]!r}")
+    return x1, y1, x2, y2
+
+
 class CheckedBBoxFilter(InBBoxFilter):
     """?in_bbox=minLon,minLat,maxLon,maxLat: four finite degrees, min before max, else a 400."""
 
@@ -67,17 +83,10 @@ class CheckedBBoxFilter(InBBoxFilter):
         text = request.query_params.get(name)
         if not text:
             return None
-        usage = f"{name}: 应为 minLon,minLat,maxLon,maxLat 四个经纬度 (four degrees: min lon, min lat, max lon, max lat)"
         try:
-            numbers = [float(n) for n in text.split(",")]
+            return Polygon.from_bbox(parse_bbox(name, text))
         except ValueError as e:
-            raise bad(name, f"{usage}, got {text[:60]!r}") from e
-        if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-            raise bad(name, f"{usage}, got {text[:60]!r}")
-        x1, y1, x2, y2 = numbers
-        if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):
-            raise bad(name, f"{usage}; 最小值须小于最大值且在经纬度范围内 (min ≤ max, within ±180/±90), got {text[:60]!r}")
-        return Polygon.from_bbox((x1, y1, x2, y2))
+            raise bad(name, str(e)) from e
 
 
 def district_param(request: Request) -> str | None:

@@ -120,6 +120,11 @@ class Attribution(MacroElement):
         self.text = text
 
 
+STREETS_MIN_ZOOM = 12
+"""Below this zoom (about 40 m a pixel) maps draw no street background: a view then spans
+tens of kilometres and the streets would be a grey mass of megabytes."""
+
+
 def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap: str | None = None,
              with_streets: bool = True, streets_url: str | None = None, embed_streets: bool = False) -> folium.Map:
     """A Leaflet map with gridmap's basemap setting, the OSM attribution and Chinese UI.
@@ -154,8 +159,11 @@ def base_map(*, bounds: tuple[float, float, float, float] | None = None, basemap
         folium.GeoJson(_streets_in(bounds), name="街道（路网背景）", overlay=False, control=True,
                        style_function=lambda f: {"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}).add_to(m)
     elif with_streets:
+        # The streets in view, fetched again when the view moves; none below STREETS_MIN_ZOOM
+        # (a province's network is tens of megabytes).
         LazyGeoJson(streets_url or reverse("streets_geojson"), name="街道（路网背景）", interactive=False,
-                    style={"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}, overlay=False).add_to(m)
+                    style={"color": "#c8c4bc", "weight": 1.5, "opacity": 0.9}, overlay=False, by_bbox=True,
+                    min_zoom=STREETS_MIN_ZOOM).add_to(m)
     m.get_root().header.add_child(
         Element("<style>.leaflet-container{background:#f4f3ef;font-family:'Noto Sans CJK SC',sans-serif}"
                 # A narrow map (a phone, a case's small map): the attribution in small type, the

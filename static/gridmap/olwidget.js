@@ -11,8 +11,16 @@
 
   function streets(options) {
     var layer = new ol.layer.Vector({
-      source: new ol.source.Vector({url: options.streets_url, format: new ol.format.GeoJSON(),
-                                    attributions: options.streets_attribution}),
+      // The streets in view, asked for again as the view moves (a province's network is tens
+      // of megabytes); the box in degrees, kept within their range.
+      source: new ol.source.Vector({
+        format: new ol.format.GeoJSON(), attributions: options.streets_attribution, strategy: ol.loadingstrategy.bbox,
+        url: function (extent, resolution, projection) {
+          var e = ol.proj.transformExtent(extent, projection, 'EPSG:4326');
+          var box = [Math.max(e[0], -180), Math.max(e[1], -90), Math.min(e[2], 180), Math.min(e[3], 90)];
+          return options.streets_url + '?in_bbox=' + box.map(function (v) { return v.toFixed(6); }).join(',');
+        }
+      }),
       style: new ol.style.Style({stroke: new ol.style.Stroke({color: '#c8c4bc', width: 1.5})})
     });
     layer.set('name', 'streets');

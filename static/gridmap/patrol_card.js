@@ -40,7 +40,8 @@
   GridmapStopLabels.spread(map, markers);
   window.gridmapCardMap = map;  // for the browser tests and the console
   var done = function () { document.body.setAttribute('data-ready', '1'); };
-  fetch(el.getAttribute('data-streets'), {credentials: 'same-origin'})
+  // The streets around the route only (a province's network is tens of megabytes).
+  fetch(el.getAttribute('data-streets') + '?in_bbox=' + bounds.pad(0.5).toBBoxString(), {credentials: 'same-origin'})
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (geo) {
       if (geo) {

@@ -31,6 +31,8 @@ class Phone:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.outside: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.outside.append(r.url)
                      if urlparse(r.url).hostname not in ("127.0.0.1", "localhost", None) else None)
@@ -120,6 +122,7 @@ def test_worker_map_full_width_legend_and_layers_folded_locate(phone, world):
     page.wait_for_selector("iframe[src*='/my/map.html']")
     frame = next(f for f in page.frames if "/my/map.html" in f.url)
     frame.wait_for_selector(".gm-legend")
+    assert [u for u in p.requests if "/maps/streets.geojson?in_bbox=" in u]  # the streets in view only
     box = page.locator("iframe[src*='/my/map.html']").bounding_box()
     assert box["x"] == 0 and box["width"] >= PHONE["viewport"]["width"] - 1 and box["height"] >= 400
     legend = frame.locator(".gm-legend")
@@ -153,9 +156,22 @@ def test_search_on_the_phone_masked(phone, world):
 
 
 def test_report_takes_the_current_position_and_the_pin_drags(phone, world):
+    from django.contrib.gis.geos import LineString
+
+    from layers.facilities.models import WalkEdge
+
+    # A street by the worker's grids and one 30 km away: the phone fetches the streets around
+    # its grids only (a province's network is tens of megabytes).
+    for k, (x, name) in enumerate(((104.064, "西路"), (104.364, "远路"))):
+        WalkEdge.objects.create(source=900 + k, target=950 + k, cost=100, reverse_cost=100, length_m=100, name=name,
+                                geom=LineString((x, 30.6545), (x + 0.002, 30.6545), srid=4326))
     p = phone(world.worker_w)
     page = p.open("/incidents/new/")
     page.wait_for_function("() => document.getElementById('id_lat').value !== ''")
+    page.wait_for_function("() => document.querySelectorAll('#pick path[stroke=\"#c8c4bc\"]').length > 0")
+    assert page.locator('#pick path[stroke="#c8c4bc"]').count() == 1  # 西路 drawn, 远路 not fetched
+    streets = [u for u in p.requests if "/maps/streets.geojson" in u]
+    assert streets and all("?in_bbox=" in u for u in streets), streets
     assert abs(float(page.input_value("#id_lat")) - WEST_HOUSE["latitude"]) < 1e-5
     page.wait_for_function("() => document.getElementById('grid-info').textContent.includes('西网格')")
     pin = page.locator(".gm-pin").bounding_box()

@@ -50,6 +50,9 @@ def test_route_card_lists_the_analysis_route_and_prints_on_a4(visit, world):
     page.goto(f"{v.base}/patrol/card/?{query}", wait_until="networkidle", timeout=120_000)
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_function("document.querySelectorAll('#card-map .gm-stop').length > 0")
+    # The streets around the route, fetched for its box and drawn under it.
+    assert [u for u in v.requests if "/maps/streets.geojson?in_bbox=" in u]
+    assert page.locator('#card-map path[stroke="#9a9a9a"]').count() > 0
 
     # The list is the route the analysis makes for the same filter and start.
     start = parse_start({"start": f"police:{t.police.pk}"})

@@ -28,6 +28,29 @@ def test_none_draws_streets_from_the_network_and_loads_no_tiles(admin_client):
     assert again.status_code == 304
 
 
+def test_maps_ask_for_the_streets_in_view_only(client, django_user_model):
+    """A province's walk network is tens of megabytes: every map asks for the streets crossing
+    its view (?in_bbox=), and a bad box is a 400 naming the parameter."""
+    client.force_login(django_user_model.objects.create_user("w_streets"))
+    html = render(base_map(basemap="none"))
+    assert "'in_bbox=' + map.getBounds().toBBoxString()" in html and "map.getZoom() < 12" in html
+    for k, x in enumerate((104.07, 104.30)):
+        WalkEdge.objects.create(source=10 + k, target=20 + k, cost=100, reverse_cost=100, length_m=100,
+                                name=f"路{k}", geom=LineString((x, 30.65), (x + 0.001, 30.65), srid=4326))
+    near = client.get("/maps/streets.geojson?in_bbox=104.06,30.64,104.08,30.66")
+    assert [f["properties"]["name"] for f in near.json()["features"]] == ["路0"]
+    everything = client.get("/maps/streets.geojson")
+    assert sorted(f["properties"]["name"] for f in everything.json()["features"]) == ["路0", "路1"]
+    assert near["ETag"] != everything["ETag"]  # each box is its own copy in the browser
+    for box in ("104.08,30.64,104.06,30.66", "1,2,3", "a,b,c,d", "0,0,200,10"):
+        bad = client.get("/maps/streets.geojson", {"in_bbox": box})
+        assert bad.status_code == 400 and "in_bbox" in bad.content.decode(), box
+    # A street edited: the browser's copy of the box is stale.
+    WalkEdge.objects.filter(name="路0").update(name="路零")
+    fresh = client.get("/maps/streets.geojson?in_bbox=104.06,30.64,104.08,30.66", HTTP_IF_NONE_MATCH=near["ETag"])
+    assert fresh.status_code == 200 and fresh.json()["features"][0]["properties"]["name"] == "路零"
+
+
 def test_osm_and_tianditu_tiles(settings):
     assert "tile.openstreetmap.org" in render(base_map(basemap="osm"))
     settings.GRIDMAP_TIANDITU_KEY = "abc123"
