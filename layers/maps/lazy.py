@@ -45,11 +45,14 @@ class LazyGeoJson(Layer):
                 {%- if this.by_bbox %}
                 url += (url.indexOf('?') < 0 ? '?' : '&') + 'in_bbox=' + map.getBounds().toBBoxString();
                 {%- endif %}
+                {%- if this.with_zoom %}
+                url += (url.indexOf('?') < 0 ? '?' : '&') + 'zoom=' + Math.floor(map.getZoom());
+                {%- endif %}
                 fetch(url, {credentials: 'same-origin'})
                     .then(function (r) { return r.json(); })
                     .then(function (data) { layer.clearLayers(); layer.addData(data); });
             }
-            {%- if this.by_bbox %}
+            {%- if this.by_bbox or this.with_zoom %}
             map.on('moveend', load);
             {%- endif %}
             load();
@@ -62,7 +65,7 @@ class LazyGeoJson(Layer):
 
     def __init__(self, url: str, *, name: str, style: dict, tooltip: dict[str, str] | None = None,
                  by_bbox: bool = False, interactive: bool = True, show: bool = True, overlay: bool = True,
-                 min_zoom: int | None = None) -> None:
+                 min_zoom: int | None = None, with_zoom: bool = False) -> None:
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "LazyGeoJson"
         self.url = url
@@ -72,6 +75,8 @@ class LazyGeoJson(Layer):
         self.interactive = interactive
         # Below this zoom the layer stays empty (too many features to be useful or fast).
         self.min_zoom = min_zoom
+        # The map's zoom sent as ?zoom= (the server may then send less detail).
+        self.with_zoom = with_zoom
 
     def __repr__(self) -> str:
         return f"LazyGeoJson({json.dumps(self.url)})"

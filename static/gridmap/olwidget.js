@@ -18,7 +18,10 @@
         url: function (extent, resolution, projection) {
           var e = ol.proj.transformExtent(extent, projection, 'EPSG:4326');
           var box = [Math.max(e[0], -180), Math.max(e[1], -90), Math.min(e[2], 180), Math.min(e[3], 90)];
-          return options.streets_url + '?in_bbox=' + box.map(function (v) { return v.toFixed(6); }).join(',');
+          // The zoom level of this resolution (Web Mercator, 256-pixel tiles): less detail far out.
+          var zoom = Math.max(0, Math.min(22, Math.floor(Math.log2(156543.03392804097 / resolution))));
+          return options.streets_url + '?in_bbox=' + box.map(function (v) { return v.toFixed(6); }).join(',') +
+            '&zoom=' + zoom;
         }
       }),
       style: new ol.style.Style({stroke: new ol.style.Stroke({color: '#c8c4bc', width: 1.5})})

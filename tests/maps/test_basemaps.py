@@ -33,10 +33,22 @@ def test_maps_ask_for_the_streets_in_view_only(client, django_user_model):
     its view (?in_bbox=), and a bad box is a 400 naming the parameter."""
     client.force_login(django_user_model.objects.create_user("w_streets"))
     html = render(base_map(basemap="none"))
-    assert "'in_bbox=' + map.getBounds().toBBoxString()" in html and "map.getZoom() < 12" in html
+    assert "'in_bbox=' + map.getBounds().toBBoxString()" in html and "map.getZoom() < 13" in html
+    assert "'zoom=' + Math.floor(map.getZoom())" in html
     for k, x in enumerate((104.07, 104.30)):
         WalkEdge.objects.create(source=10 + k, target=20 + k, cost=100, reverse_cost=100, length_m=100,
                                 name=f"路{k}", geom=LineString((x, 30.65), (x + 0.001, 30.65), srid=4326))
+    WalkEdge.objects.create(source=30, target=31, cost=100, reverse_cost=100, length_m=100, name="干道",
+                            highway="primary", geom=LineString((104.07, 30.651), (104.071, 30.651), srid=4326))
+
+    def names(query: str) -> list[str]:
+        return sorted(f["properties"]["name"] for f in client.get("/maps/streets.geojson?" + query).json()["features"])
+
+    box = "in_bbox=104.06,30.64,104.08,30.66"
+    # Close in every street of the view; further out the major roads only; far out none.
+    assert names(box + "&zoom=14") == names(box) == ["干道", "路0"]
+    assert names(box + "&zoom=13") == ["干道"] and names(box + "&zoom=12") == []
+    WalkEdge.objects.filter(name="干道").delete()
     near = client.get("/maps/streets.geojson?in_bbox=104.06,30.64,104.08,30.66")
     assert [f["properties"]["name"] for f in near.json()["features"]] == ["路0"]
     everything = client.get("/maps/streets.geojson")
@@ -45,6 +57,9 @@ def test_maps_ask_for_the_streets_in_view_only(client, django_user_model):
     for box in ("104.08,30.64,104.06,30.66", "1,2,3", "a,b,c,d", "0,0,200,10"):
         bad = client.get("/maps/streets.geojson", {"in_bbox": box})
         assert bad.status_code == 400 and "in_bbox" in bad.content.decode(), box
+    for zoom in ("-1", "23", "13.5", "x"):
+        bad = client.get("/maps/streets.geojson", {"zoom": zoom})
+        assert bad.status_code == 400 and "zoom" in bad.content.decode(), zoom
     # A street edited: the browser's copy of the box is stale.
     WalkEdge.objects.filter(name="路0").update(name="路零")
     fresh = client.get("/maps/streets.geojson?in_bbox=104.06,30.64,104.08,30.66", HTTP_IF_NONE_MATCH=near["ETag"])
