@@ -207,6 +207,9 @@ GRIDMAP_BASEMAP = os.environ.get("GRIDMAP_BASEMAP", "none")
 # Above this many households (an administrator looking at a whole district) the grid
 # worker's map does not embed the points: they load by bounding box when zoomed in.
 GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS = int(os.environ.get("GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS", "3000"))
+# The first page's map of every district draws grids up to this many; above it (a province)
+# it outlines the districts, and choosing one shows its grids.
+GRIDMAP_OVERVIEW_MAX_GRIDS = int(os.environ.get("GRIDMAP_OVERVIEW_MAX_GRIDS", "3000"))
 GRIDMAP_TIANDITU_KEY = os.environ.get("GRIDMAP_TIANDITU_KEY", "")
 
 # --- Content-Security-Policy (django-csp 4.x; security finding 1, stored XSS) ------------

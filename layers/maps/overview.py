@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import folium
+import shapely
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count
 
-from layers.grids.models import Community, Grid
+from layers.grids.models import Community, District, Grid
 from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip, div_icon, html
 from layers.maps.legend import Legend
@@ -24,10 +26,19 @@ def _feature(obj, properties: dict) -> dict:
 
 def neighbour_colours(geoms: list, palette_size: int) -> list[int]:
     """Greedy colouring: each polygon gets the first palette index no touching neighbour
-    already has (neighbours: polygons sharing a border), so adjacent grids differ."""
+    already has (neighbours: polygons sharing a border), so adjacent grids differ.
+
+    Neighbours are found with an STRtree: comparing every pair took minutes for a province's
+    25,000 grids."""
+    shapes = shapely.from_wkb([bytes(g.wkb) for g in geoms])
+    earlier: list[list[int]] = [[] for _ in shapes]
+    if len(shapes):
+        for i, j in zip(*shapely.STRtree(shapes).query(shapes, predicate="intersects"), strict=True):
+            if j < i:
+                earlier[i].append(int(j))
     colours: list[int] = []
-    for i, g in enumerate(geoms):
-        taken = {colours[j] for j in range(i) if g.intersects(geoms[j])}
+    for i in range(len(shapes)):
+        taken = {colours[j] for j in earlier[i]}
         colours.append(next((c for c in range(palette_size) if c not in taken), i % palette_size))
     return colours
 
@@ -36,11 +47,13 @@ def overview_map(district: str | None = None) -> folium.Map:
     """Every district's communities and grids, or one district's (its 6-digit code)."""
     from layers.accounts.visibility import in_district
 
+    scope = in_district(Grid.objects.all(), district)
+    if district is None and scope.count() > settings.GRIDMAP_OVERVIEW_MAX_GRIDS:
+        return _districts_map()
     communities = list(in_district(Community.objects.all(), district))
     extent = in_district(Community.objects.all(), district).aggregate(e=Extent("geom"))["e"]
     m = base_map(bounds=extent)
-    grids = list(in_district(Grid.objects.all(), district).select_related("community")
-                 .annotate(n_households=Count("households")))
+    grids = list(scope.select_related("community").annotate(n_households=Count("households")))
     colours = neighbour_colours([g.geom.buffer(0.00001) for g in grids], len(GRID_COLOURS))
     grid_fc = {
         "type": "FeatureCollection",
@@ -74,5 +87,42 @@ def overview_map(district: str | None = None) -> folium.Map:
         ).add_to(labels)
     labels.add_to(m)
     Legend("图例", [("#d7301f", "社区边界", "line"), (GRID_COLOURS[0], "网格（颜色区分相邻网格）", "fill")]).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _districts_map() -> folium.Map:
+    """Every district, outlined with its name and its number of streets, communities and
+    grids: the overview of more grids than settings.GRIDMAP_OVERVIEW_MAX_GRIDS (a province's
+    25,000 grids would make a page of tens of megabytes). Choosing a district shows its grids."""
+    districts = list(District.objects.annotate(
+        n_streets=Count("streets", distinct=True), n_communities=Count("streets__communities", distinct=True),
+        n_grids=Count("streets__communities__grids", distinct=True)).order_by("code"))
+    extent = None
+    for d in districts:
+        x0, y0, x1, y1 = d.geom.extent
+        extent = (x0, y0, x1, y1) if extent is None else (min(extent[0], x0), min(extent[1], y0),
+                                                          max(extent[2], x1), max(extent[3], y1))
+    m = base_map(bounds=extent)
+    # Outlines drawn to about 20 m (0.0002°): a province's boundaries at full detail are megabytes.
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": json.loads(d.geom.simplify(0.0002, preserve_topology=True).geojson),
+             "properties": {"code": d.code, "name": d.name, "streets": d.n_streets, "communities": d.n_communities,
+                            "grids": d.n_grids}} for d in districts]},
+        name="区",
+        style_function=lambda f: {"fillColor": GRID_COLOURS[4], "fillOpacity": 0.25, "color": "#7f0000", "weight": 2},
+        tooltip=GeoJsonTooltip(["name", "code", "streets", "communities", "grids"],
+                               aliases=["区", "区划代码", "街道", "社区", "网格"]),
+    ).add_to(m)
+    labels = folium.FeatureGroup(name="区名称")
+    for d in districts:
+        point = d.geom.point_on_surface
+        folium.Marker(
+            [point.y, point.x],
+            icon=div_icon(html('<div class="gm-label">{}</div>', d.name), icon_size=(120, 20), icon_anchor=(60, 10)),
+        ).add_to(labels)
+    labels.add_to(m)
+    Legend("图例", [("#7f0000", "区界（网格较多：请在「区」中选择一个区查看其网格）", "line")]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -60,3 +60,36 @@ def test_neighbouring_grids_get_different_colours():
     colours = neighbour_colours([g.buffer(0.000001) for g in geoms], 12)
     assert colours[0] != colours[1] and colours[1] != colours[2]
     assert colours[3] == 0
+
+
+def test_neighbour_colours_match_comparing_every_pair():
+    """The STRtree finds the same neighbours as comparing every pair: a lattice of touching
+    squares with gaps gets the colours of the pairwise greedy rule."""
+    from layers.maps.overview import neighbour_colours
+    from tests.factories import box
+
+    geoms = [box(104.0 + 0.01 * i, 30.6 + 0.01 * j, 104.01 + 0.01 * i, 30.61 + 0.01 * j).buffer(0.000001)
+             for i in range(12) for j in range(9) if (i * 7 + j * 3) % 5]  # some squares left out
+    reference: list[int] = []
+    for i, g in enumerate(geoms):
+        taken = {reference[j] for j in range(i) if g.intersects(geoms[j])}
+        reference.append(next(c for c in range(12) if c not in taken))
+    assert neighbour_colours(geoms, 12) == reference
+    assert len(set(reference)) > 2
+
+
+def test_a_province_overview_outlines_its_districts_and_a_district_shows_its_grids(admin_client, settings):
+    """Above GRIDMAP_OVERVIEW_MAX_GRIDS grids the first page's map of every district outlines the
+    districts (a province's 25,000 grids would be a page of tens of megabytes); choosing a
+    district shows its grids as before."""
+    community, west, east = two_grids()
+    settings.GRIDMAP_OVERVIEW_MAX_GRIDS = 1
+    html = admin_client.get("/maps/overview.html").content.decode()
+
+    def shows(text: str) -> bool:  # folium writes GeoJSON with \\u escapes
+        return text in html or json.dumps(text)[1:-1] in html
+
+    assert shows("锦江区") and shows("请在「区」中选择一个区查看其网格")
+    assert west.code not in html and east.code not in html and not shows(community.name)
+    one = admin_client.get("/maps/overview.html?district=510104").content.decode()
+    assert west.code in one and east.code in one
