@@ -78,17 +78,22 @@ def overview_map(district: str | None = None) -> folium.Map:
         style_function=lambda f: {"fill": False, "color": "#d7301f", "weight": 3},
         tooltip=GeoJsonTooltip(["name", "code"], aliases=["社区", "编码"]),
     ).add_to(m)
-    labels = folium.FeatureGroup(name="社区名称")
-    for c in communities:
-        point = c.geom.point_on_surface
-        folium.Marker(
-            [point.y, point.x],
-            icon=div_icon(html('<div class="gm-label">{}</div>', c.name), icon_size=(120, 20), icon_anchor=(60, 10)),
-        ).add_to(labels)
-    labels.add_to(m)
+    _name_labels(m, "社区名称", communities)
     Legend("图例", [("#d7301f", "社区边界", "line"), (GRID_COLOURS[0], "网格（颜色区分相邻网格）", "fill")]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def _name_labels(m: folium.Map, layer: str, areas) -> None:
+    """Each area's name on a point inside it (escaped: names come from imports)."""
+    labels = folium.FeatureGroup(name=layer)
+    for a in areas:
+        point = a.geom.point_on_surface
+        folium.Marker(
+            [point.y, point.x],
+            icon=div_icon(html('<div class="gm-label">{}</div>', a.name), icon_size=(120, 20), icon_anchor=(60, 10)),
+        ).add_to(labels)
+    labels.add_to(m)
 
 
 def _districts_map() -> folium.Map:
@@ -115,14 +120,7 @@ def _districts_map() -> folium.Map:
         tooltip=GeoJsonTooltip(["name", "code", "streets", "communities", "grids"],
                                aliases=["区", "区划代码", "街道", "社区", "网格"]),
     ).add_to(m)
-    labels = folium.FeatureGroup(name="区名称")
-    for d in districts:
-        point = d.geom.point_on_surface
-        folium.Marker(
-            [point.y, point.x],
-            icon=div_icon(html('<div class="gm-label">{}</div>', d.name), icon_size=(120, 20), icon_anchor=(60, 10)),
-        ).add_to(labels)
-    labels.add_to(m)
+    _name_labels(m, "区名称", districts)
     Legend("图例", [("#7f0000", "区界（网格较多：请在「区」中选择一个区查看其网格）", "line")]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
