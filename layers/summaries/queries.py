@@ -163,8 +163,41 @@ def _visit_counts(grid_ids: Sequence[int], period: Period, codes: Sequence[str])
 
 
 def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int], codes: Sequence[str]) -> None:
-    """cov:<type> and circle_complete from the stored walking times (NULL minutes: not reached)."""
+    """cov:<type> and circle_complete from the stored walking times (NULL minutes: not reached),
+    kept in the cache under the coverage data version (layers.facilities.walking.reports): they
+    read every walking time of the grids (107 of the 152 s a whole 10-million-household
+    province's summary took), and change only when households' grids, walking times, types or
+    grid levels are written, not with cases or visits."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from layers.facilities.walking.reports import coverage_data_version
+
+    # The version is read first: a write while counting draws a new one, and these counts are
+    # then never served for it.
+    ids = sorted(grid_ids)
+    state = f"{coverage_data_version()}|{circle_minutes()}|{ids}"
+    key = "gridmap:summary_coverage:" + hashlib.sha256(state.encode()).hexdigest()[:40]
+    counts = cache.get(key)
+    if counts is None:
+        counts = _count_coverage(ids, codes)
+        cache.set(key, counts, timeout=24 * 3600)
+    for grid_id, key_, n in counts:
+        _bump(out, grid_id, key_, n)
+    with connection.cursor() as cur:
+        # What full completeness would be: every household reaching every type.
+        cur.execute("SELECT count(*) FROM facilities_facilitytype")
+        types = cur.fetchone()[0]
+    for row in out.values():
+        row["circle_reached"] = sum(v for k, v in row.items() if k.startswith("cov:"))
+        row["circle_possible"] = row.get("households", 0) * types
+
+
+def _count_coverage(grid_ids: Sequence[int], codes: Sequence[str]) -> list[tuple[int, str, int]]:
+    """(grid id, "cov:<type>" or "circle_complete", households) from the walking times."""
     minutes = circle_minutes()
+    found = []
     with connection.cursor() as cur:
         cur.execute(
             "SELECT h.grid_id, t.code, count(*) FROM people_household h"
@@ -174,8 +207,7 @@ def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int], codes: Seq
             " WHERE h.district_code = ANY(%s) AND a.district_code = ANY(%s) AND h.grid_id = ANY(%s)"
             "   AND a.minutes <= %s GROUP BY 1, 2",
             [list(codes), list(codes), list(grid_ids), minutes])
-        for grid_id, code, n in cur.fetchall():
-            _bump(out, grid_id, f"cov:{code}", n)
+        found += [(grid_id, f"cov:{code}", n) for grid_id, code, n in cur.fetchall()]
         # One walking-time row per household and type (unique): reaching every type = as many rows as types.
         cur.execute(
             "SELECT h.grid_id, count(*) FROM people_household h"
@@ -184,14 +216,8 @@ def _coverage_counts(out: dict[int, Counts], grid_ids: Sequence[int], codes: Seq
             " WHERE h.district_code = ANY(%s) AND h.grid_id = ANY(%s)"
             "   AND r.n = (SELECT count(*) FROM facilities_facilitytype) GROUP BY 1",
             [list(codes), minutes, list(codes), list(grid_ids)])
-        for grid_id, n in cur.fetchall():
-            _bump(out, grid_id, "circle_complete", n)
-        # What full completeness would be: every household reaching every type.
-        cur.execute("SELECT count(*) FROM facilities_facilitytype")
-        types = cur.fetchone()[0]
-    for row in out.values():
-        row["circle_reached"] = sum(v for k, v in row.items() if k.startswith("cov:"))
-        row["circle_possible"] = row.get("households", 0) * types
+        found += [(grid_id, "circle_complete", n) for grid_id, n in cur.fetchall()]
+    return found
 
 
 def monthly_trend(grid_ids: Sequence[int], periods: Sequence[Period]) -> dict[str, Counts]:

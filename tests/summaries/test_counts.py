@@ -13,7 +13,7 @@ from layers.facilities.models import FacilityType, HouseholdAccess
 from layers.grids.models import Grid
 from layers.incidents.models import Incident
 from layers.summaries import figures, queries, services
-from tests.summaries.conftest import OCT, SEP
+from tests.summaries.conftest import OCT, SEP, case
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +99,33 @@ def test_circle_completeness_reads_the_stored_walking_times(town):
     assert counts[town.west.id]["circle_possible"] == 2 * len(types)
     assert "circle_complete" not in counts[town.north_grid.id]
     assert figures.value(counts[town.west.id], "circle_rate") == 0.5
+
+
+def test_circle_counts_are_kept_until_walking_times_or_households_change(town):
+    """The walking-time counts come from the cache while cases and visits are written (they read
+    every walking time of the grids: minutes for a province), and are counted again once a
+    walking time changes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from layers.people.models import Visit
+
+    types = list(FacilityType.objects.order_by("id"))
+    now = timezone.now()
+    HouseholdAccess.objects.bulk_create(
+        [HouseholdAccess(household=town.hw, facility_type=t, minutes=10, distance_m=600, method="network",
+                         computed_at=now) for t in types])
+    grids = [town.west.id, town.north_grid.id]
+    assert queries.grid_counts(grids, OCT)[town.west.id]["circle_complete"] == 1
+    Visit.objects.create(household=town.hw, user=town.worker_w, visited_at=now)
+    case("dispute", town.hw.geom, now, [])
+    with CaptureQueriesContext(connection) as captured:
+        again = queries.grid_counts(grids, OCT)
+    assert again[town.west.id]["circle_complete"] == 1 and again[town.west.id]["circle_reached"] == len(types)
+    assert not [q for q in captured.captured_queries if "facilities_householdaccess" in q["sql"]]
+    HouseholdAccess.objects.filter(household=town.hw, facility_type=types[0]).update(minutes=30)
+    changed = queries.grid_counts(grids, OCT)[town.west.id]
+    assert "circle_complete" not in changed and changed["circle_reached"] == len(types) - 1
 
 
 def test_scope_worker_sees_own_grid_only_leader_sees_all(town):
