@@ -48,9 +48,12 @@ class LazyGeoJson(Layer):
                 {%- if this.with_zoom %}
                 url += (url.indexOf('?') < 0 ? '?' : '&') + 'zoom=' + Math.floor(map.getZoom());
                 {%- endif %}
+                // Offline, or signed out meanwhile (a redirect to the login page): the layer
+                // keeps what it shows rather than failing on a page that is not GeoJSON.
                 fetch(url, {credentials: 'same-origin'})
-                    .then(function (r) { return r.json(); })
-                    .then(function (data) { layer.clearLayers(); layer.addData(data); });
+                    .then(function (r) { return r.ok && !r.redirected ? r.json() : null; })
+                    .then(function (data) { if (data) { layer.clearLayers(); layer.addData(data); } })
+                    .catch(function () {});
             }
             {%- if this.by_bbox or this.with_zoom %}
             map.on('moveend', load);
