@@ -128,8 +128,9 @@ def summarize(user, level: str, code: str | None, period: Period, *, trend: bool
     """The summary of one unit for ``period``; NotInScope or SummaryError when it cannot be opened."""
     unit, rows, child_level = open_unit(user, level, code)
     ids = [r["id"] for r in rows]
-    current = queries.grid_counts(ids, period, now=now)
-    previous = queries.grid_counts(ids, period.previous(), now=now, snapshot=False)
+    holding = queries.Holding.of(ids)  # the partitions every query below reads
+    current = queries.grid_counts(ids, period, now=now, holding=holding)
+    previous = queries.grid_counts(ids, period.previous(), now=now, snapshot=False, holding=holding)
     children: list[Row] = []
     if child_level:
         column = _PATHS[child_level][0]
@@ -140,7 +141,7 @@ def summarize(user, level: str, code: str | None, period: Period, *, trend: bool
             seen.setdefault(r[column], _unit(r, child_level))
         children = [Row(u, cur_by.get(c, {}), prev_by.get(c, {})) for c, u in seen.items()]
     total = Row(unit, figures.add(current.values()), figures.add(previous.values()))
-    months = queries.monthly_trend(ids, period.back(TREND_MONTHS)) if trend else {}
+    months = queries.monthly_trend(ids, period.back(TREND_MONTHS), holding=holding) if trend else {}
     return Summary(unit, period, child_level, total, children, months, len(ids))
 
 
@@ -162,8 +163,9 @@ def table(user, level: str, period: Period, *, code: str | None = None) -> list[
             raise NotInScope(code)
     ids = [r["id"] for r in rows]
     parent_of = {r["id"]: r[column] for r in rows}
-    cur_by = figures.rollup(queries.grid_counts(ids, period), parent_of)
-    prev_by = figures.rollup(queries.grid_counts(ids, period.previous(), snapshot=False), parent_of)
+    holding = queries.Holding.of(ids)
+    cur_by = figures.rollup(queries.grid_counts(ids, period, holding=holding), parent_of)
+    prev_by = figures.rollup(queries.grid_counts(ids, period.previous(), snapshot=False, holding=holding), parent_of)
     units: dict[str, Unit] = {}
     for r in rows:
         units.setdefault(r[column], _unit(r, level))

@@ -128,3 +128,16 @@ def test_rows_of_the_grids_kept_in_a_neighbouring_districts_partition_are_still_
     read = "\n".join(_plans_of(captured))
     for table in ("people_household", "people_visit", "incidents_incident", "incidents_incidenttransition"):
         assert f"{table}_p510105" in read, table
+
+
+def test_a_summary_finds_the_partitions_it_reads_once(town):
+    """Which partitions hold the grids' households and cases is found once for the whole page
+    (this period, the previous one and the trend), not by each query again."""
+    from layers.summaries import services
+
+    _second_district()
+    with CaptureQueriesContext(connection) as captured:
+        summary = services.summarize(town.leader, "district", "510104", OCT)
+    assert summary.total.current["households"] == 4
+    probes = [q["sql"] for q in captured.captured_queries if HOLDING_PROBE in q["sql"]]
+    assert len(probes) == 2 and "people_household" in probes[0] and "incidents_incident" in probes[1], probes
