@@ -35,7 +35,7 @@ def test_a_districts_walking_times_read_only_its_households_partition(scope):
     def capture(execute, sql, params, many, context):
         text = sql if isinstance(sql, str) else sql.as_string(connection.connection)
         if WRITE in text:
-            writes.append(text)
+            writes.append(context["cursor"].mogrify(text, params).decode())
         return execute(sql, params, many, context)
 
     with transaction.atomic():

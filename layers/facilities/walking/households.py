@@ -162,16 +162,15 @@ def _write(hid: np.ndarray, type_id: int, facility_ids: np.ndarray, distance: np
         # the id alone, every type of every district's rebuild hashed the whole province's
         # households (3.4 s a type at 10 million), which made a province's rebuild grow with the
         # square of its size. Only rows whose values change are written (and get a new computed_at).
-        in_districts = sql.SQL("") if codes is None else sql.SQL("WHERE h.district_code = ANY({})").format(
-            sql.Literal(list(codes)))
-        cur.execute(sql.SQL(
+        cur.execute(
             """
             INSERT INTO facilities_householdaccess
                    (household_id, facility_type_id, facility_id, distance_m, minutes, snap_distance_m, method,
                     computed_at, district_code)
             SELECT n.household_id, n.facility_type_id, n.facility_id, n.distance_m, n.minutes, n.snap_distance_m,
                    n.method, now(), h.district_code
-              FROM _access_new n JOIN people_household h ON h.id = n.household_id {in_districts}
+              FROM _access_new n JOIN people_household h ON h.id = n.household_id
+             WHERE %(all)s OR h.district_code = ANY(%(codes)s)
             ON CONFLICT (household_id, facility_type_id, district_code) DO UPDATE
                SET facility_id = EXCLUDED.facility_id, distance_m = EXCLUDED.distance_m,
                    minutes = EXCLUDED.minutes, snap_distance_m = EXCLUDED.snap_distance_m,
@@ -182,5 +181,5 @@ def _write(hid: np.ndarray, type_id: int, facility_ids: np.ndarray, distance: np
                    IS DISTINCT FROM
                    (EXCLUDED.facility_id, EXCLUDED.distance_m, EXCLUDED.minutes, EXCLUDED.snap_distance_m,
                     EXCLUDED.method)
-            """).format(in_districts=in_districts))
+            """, {"all": codes is None, "codes": list(codes or ())})
         return cur.rowcount
