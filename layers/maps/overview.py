@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import folium
+import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count
 
+from layers.facilities.walking.graph import geoms_to_metric, geoms_to_wgs84
+from layers.grids.crs import district_metric_srid
 from layers.grids.models import Community, District, Grid
 from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip, div_icon, html
@@ -103,16 +106,10 @@ def _districts_map() -> folium.Map:
     districts = list(District.objects.annotate(
         n_streets=Count("streets", distinct=True), n_communities=Count("streets__communities", distinct=True),
         n_grids=Count("streets__communities__grids", distinct=True)).order_by("code"))
-    extent = None
-    for d in districts:
-        x0, y0, x1, y1 = d.geom.extent
-        extent = (x0, y0, x1, y1) if extent is None else (min(extent[0], x0), min(extent[1], y0),
-                                                          max(extent[2], x1), max(extent[3], y1))
-    m = base_map(bounds=extent)
-    # Outlines drawn to about 20 m (0.0002°): a province's boundaries at full detail are megabytes.
+    m = base_map(bounds=District.objects.aggregate(e=Extent("geom"))["e"])
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": json.loads(d.geom.simplify(0.0002, preserve_topology=True).geojson),
+            {"type": "Feature", "geometry": _outline(d),
              "properties": {"code": d.code, "name": d.name, "streets": d.n_streets, "communities": d.n_communities,
                             "grids": d.n_grids}} for d in districts]},
         name="区",
@@ -124,3 +121,17 @@ def _districts_map() -> folium.Map:
     Legend("图例", [("#7f0000", "区界（网格较多：请在「区」中选择一个区查看其网格）", "line")]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+OUTLINE_TOLERANCE_M = 20.0
+"""How far a district's drawn outline may stray from its boundary, in metres: a province's
+boundaries at full detail are megabytes of GeoJSON."""
+
+
+def _outline(district: District) -> dict:
+    """The district's boundary simplified by OUTLINE_TOLERANCE_M in its own metric CRS, back in
+    WGS84, as a GeoJSON geometry."""
+    srid = district_metric_srid(district)
+    metric = geoms_to_metric(np.array([shapely.from_wkb(bytes(district.geom.wkb))]), srid)
+    simple = shapely.simplify(metric, OUTLINE_TOLERANCE_M, preserve_topology=True)
+    return json.loads(shapely.to_geojson(geoms_to_wgs84(simple, srid)[0]))

@@ -93,3 +93,23 @@ def test_a_province_overview_outlines_its_districts_and_a_district_shows_its_gri
     assert west.code not in html and east.code not in html and not shows(community.name)
     one = admin_client.get("/maps/overview.html?district=510104").content.decode()
     assert west.code in one and east.code in one
+
+
+def test_district_outlines_are_simplified_in_metres_in_the_districts_crs():
+    """A bump of 10 m on a district's edge is smoothed away on the province overview, one of
+    40 m stays: the tolerance (OUTLINE_TOLERANCE_M, 20 m) is in the district's metric CRS."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from layers.grids.models import District
+    from layers.maps.overview import _outline
+
+    def with_bump(metres: float) -> District:
+        north = 30.7 + metres / 111_000  # degrees of latitude for that many metres
+        ring = ((104.0, 30.6), (104.2, 30.6), (104.2, 30.7), (104.1, north), (104.0, 30.7), (104.0, 30.6))
+        return District(code="510104", name="锦江区", metric_srid=4544, geom=MultiPolygon(Polygon(ring), srid=4326))
+
+    def vertices(geometry: dict) -> int:
+        return sum(len(ring) for polygon in geometry["coordinates"] for ring in polygon) if (
+            geometry["type"] == "MultiPolygon") else sum(len(ring) for ring in geometry["coordinates"])
+
+    assert vertices(_outline(with_bump(10))) == 5 and vertices(_outline(with_bump(40))) == 6
