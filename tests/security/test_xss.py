@@ -195,3 +195,24 @@ def test_pages_around_the_maps_show_hostile_names_as_text(visit, world):
             assert t.address in page.inner_text("#households")
         if path.startswith("/planner/"):
             assert t.ftype in page.inner_text("h2")
+
+
+@pytest.fixture(scope="module")
+def districts_server(serve):
+    """A production server whose overview of every district outlines the districts (above
+    GRIDMAP_OVERVIEW_MAX_GRIDS grids, as for a province)."""
+    server = serve(GRIDMAP_OVERVIEW_MAX_GRIDS="0")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("payload", list(PAYLOADS.values()), ids=list(PAYLOADS))
+def test_a_hostile_district_name_never_runs_on_the_province_overview(visit, world, payload, districts_server):
+    from layers.grids.models import District
+
+    name = payload + "锦江区"
+    District.objects.filter(code="510104").update(name=name)
+    seen, _ = _open(visit, world.admin, "/maps/overview.html", server=districts_server)
+    assert name in seen["labels"], seen["labels"]  # the district's label, as text
+    assert any(name in s and "510104" in s for s in seen["shown"]), seen["shown"]  # its tooltip
+    assert not any(world.west.name in s for s in seen["shown"])  # districts, not grids
