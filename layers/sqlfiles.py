@@ -26,6 +26,9 @@ def drop_indexes(indexes: tuple[tuple[str, str, str], ...]) -> list[migrations.R
     """RunSQL operations dropping each (table, index, column) plain index, recreated on reverse:
     the database side of a foreign key's ``db_index=False`` whose AlterField is only applied to
     the state (Django's own would drop and re-validate the key, a full scan of the table)."""
-    return [migrations.RunSQL(f'DROP INDEX IF EXISTS "{index}"',
-                              reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")')
+    from django.db import connection
+
+    q = connection.ops.quote_name  # identifiers quoted as the schema editor quotes them
+    return [migrations.RunSQL(f"DROP INDEX IF EXISTS {q(index)}",
+                              reverse_sql=f"CREATE INDEX {q(index)} ON {q(table)} ({q(column)})")
             for table, index, column in indexes]
