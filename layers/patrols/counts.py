@@ -252,11 +252,13 @@ def _hex_points(where: str, params: list, *, bin_edges: list | None, srid: int) 
     return project_lonlat_m(rows["lon"], rows["lat"], srid=srid), bins
 
 
+# Counted per grid id first and named after: joining the grid's code to each incident and
+# grouping by text cost 0.29 s at a million incidents, against 0.17 s (bench/hotspots.py).
 _GRID_KEY_SQL = """
-SELECT g.code AS k1, 0 AS k2 {extra_cols}, count(*)
-  FROM (SELECT i.grid_id {extra} FROM incidents_incident i WHERE {where}) p
+SELECT g.code AS k1, 0 AS k2 {extra_cols}, p.n
+  FROM (SELECT i.grid_id {extra}, count(*) AS n FROM incidents_incident i WHERE {where}
+         GROUP BY i.grid_id {extra_cols}) p
   JOIN grids_grid g ON g.id = p.grid_id
- GROUP BY g.code {extra_cols}
 """
 
 

@@ -46,6 +46,7 @@ from layers.patrols.counts import (
     incident_points,
     study_area_m,
 )
+from layers.patrols.stats.cells import hex_centres_m
 from layers.patrols.stats.density import DensityGrid, kde_quartic
 from layers.patrols.stats.emerging import CATEGORY_LABELS_ZH, EmergingResult, emerging_hotspots
 from layers.patrols.stats.gistar import contiguity_weights, distance_band_weights, gi_star
@@ -91,8 +92,9 @@ def cell_weights(frame: gpd.GeoDataFrame) -> tuple[W, str]:
         built = w, f"网格 queen 邻接 (边界共点, 容差 {2 * GRID_CONTIGUITY_BUFFER_M:g} m)"
     else:
         size_m = float(frame.attrs["size_m"])
-        centres = frame.geometry.centroid
-        xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
+        # The cells are whole hexagons of the lattice (counts.hex_cells): their centres come from
+        # (q, r). GEOS's centroids of 10,000 hexagons took 0.08 s, a tenth of an analysis.
+        xy = hex_centres_m(frame["q"].to_numpy(), frame["r"].to_numpy(), size_m=size_m)
         threshold_m = HEX_BAND_FACTOR * size_m
         w = distance_band_weights(xy, threshold_m=threshold_m)
         built = w, f"六边形 {size_m:g} m, 距离带 {threshold_m:g} m (相邻 6 格)"
@@ -170,8 +172,7 @@ def name_hexagons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     busy = np.flatnonzero(out["count"].to_numpy() > 0)
     names = np.full(len(out), "无事件的六边形单元", dtype=object)
     if len(busy):
-        centres = out.geometry.iloc[busy].centroid
-        xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
+        xy = hex_centres_m(out["q"].to_numpy()[busy], out["r"].to_numpy()[busy], size_m=float(out.attrs["size_m"]))
         names[busy] = [f"六边形单元 · {n}" for n in place_names(xy, int(out.crs.to_epsg()))]
     out["name"] = names
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 
@@ -221,6 +222,7 @@ def test_the_check_table_shows_the_evaluation_of_last_period_next_to_the_baselin
 
 
 def test_hexagons_are_named_by_their_streets_not_their_lattice_ids(world, patrol_town):
+    from layers.facilities.places import place_names
     from layers.patrols import hotspots as hs
     from layers.patrols.filters import IncidentFilter
 
@@ -233,3 +235,7 @@ def test_hexagons_are_named_by_their_streets_not_their_lattice_ids(world, patrol
     assert all(re.fullmatch(r"六边形单元 · [横纵].[路街](与[横纵].[路街]交叉口)?附近", n) for n in named), named
     assert not any(re.search(r"-?\d+:-?\d+", n) for n in cells["name"])
     assert set(cells.loc[cells["count"] == 0, "name"]) <= {"无事件的六边形单元"}
+    # Named at each hexagon's own centre (taken from its lattice coordinates, not from GEOS).
+    centres = busy.geometry.centroid
+    at_centres = place_names(np.column_stack([centres.x, centres.y]), int(cells.crs.to_epsg()))
+    assert list(busy["name"]) == [f"六边形单元 · {n}" for n in at_centres]
