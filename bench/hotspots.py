@@ -223,6 +223,12 @@ def main() -> None:
         n_grids, n_incidents = cur.fetchone()
     if not (args.reuse and n_grids == args.side**2 and n_incidents >= 0.99 * args.incidents):
         build(args.incidents, args.side)
+    # Analyses run in the background worker, warmed at its start (gridmap.warm: imports, and the
+    # startup heap frozen out of the garbage collector's full passes). This process is warmed
+    # the same way; esda runs in it after ours, so both get it.
+    from gridmap.warm import warm_process
+
+    warm_process()
     try:
         import numba
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from layers.incidents.models import Incident
+from layers.patrols import binary_copy
 from layers.patrols import counts as ic
 from layers.patrols.stats.cells import hex_axial_coords, hex_centres_m
 from tests.factories import category, point
@@ -108,7 +109,10 @@ def add_random_and_tie_incidents() -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("pyproj_path", [True, False])  # False: projected by ST_Transform in the COPY
-def test_counts_equal_the_postgis_projection_on_random_points_and_ties(pyproj_path, monkeypatch):
+@pytest.mark.parametrize("part_bytes", [None, 1_000])  # 1,000: the COPY in a hundred parts, rows cut across them
+def test_counts_equal_the_postgis_projection_on_random_points_and_ties(pyproj_path, part_bytes, monkeypatch):
+    if part_bytes:
+        monkeypatch.setattr(binary_copy, "PART_BYTES", part_bytes)
     srid, n_incidents = add_random_and_tie_incidents()
     assert ic.pyproj_is_postgis(srid)  # this database and pyproj agree: the fast path is the one taken
     monkeypatch.setattr(ic, "pyproj_is_postgis", lambda srid: pyproj_path)
