@@ -142,6 +142,14 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
             qs = qs.filter(reported_at__lt=until)
         return qs.order_by("-reported_at", "-id")
 
+    def list(self, request, *args, **kwargs):
+        """A page of Features, read as rows (serializers.CaseRow), not as models."""
+        page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
+        if page is None:  # no pagination class: not the case today, kept as DRF does it
+            return Response(self.get_serializer([s.CaseRow(row) for row in s.case_rows(self.get_queryset())],
+                                                many=True).data)
+        return self.get_paginated_response(self.get_serializer([s.CaseRow(row) for row in page], many=True).data)
+
     def create(self, request, *args, **kwargs):
         """Report an incident. 200 with the stored one when its ``client_id`` was reported
         before by the same user (a phone sending its offline queue twice). If cases of the same

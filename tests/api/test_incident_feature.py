@@ -66,3 +66,21 @@ def test_the_hand_written_feature_equals_drf_gis(settings):
     first = ours_json[0]
     assert first["properties"]["description"].startswith("<script>")  # JSON carries text as it is
     assert first["properties"]["reported_at"].endswith("+08:00")  # in the installation's time zone
+
+
+def test_the_list_read_as_rows_is_the_features_of_the_models(settings, client):
+    """GET /api/incidents/ builds its Features from plain rows (serializers.CaseRow), not models:
+    the same JSON, byte for byte, as the serializer writes from the Incidents themselves."""
+    settings.TIME_ZONE = "Asia/Shanghai"
+    _cases()
+    client.force_login(User.objects.get(username="feature-admin"))
+    response = client.get("/api/incidents/?page_size=5")
+    listed = response.json()
+    incidents = list(limits.with_stage_deadline(Incident.objects.select_related("category", "grid", "department"))
+                     .order_by("-reported_at", "-id"))
+    assert listed["count"] == 8 and listed["next"] and len(listed["features"]) == 5
+    both_pages = listed["features"] + client.get(listed["next"]).json()["features"]  # every kind of case
+    features = IncidentSerializer(incidents, many=True).data["features"]
+    assert both_pages == json.loads(JSONRenderer().render(list(features)))
+    stored = {i.pk: list(i.geom.coords) for i in incidents}
+    assert all(f["geometry"]["coordinates"] == stored[f["id"]] for f in both_pages)  # exactly what is stored
