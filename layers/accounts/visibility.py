@@ -13,6 +13,7 @@ from functools import reduce
 
 from django.db.models import Q, QuerySet
 
+from layers.accounts.backends import cached_for_generation
 from layers.grids.models import District, Grid
 from layers.grids.partitions import district_codes_holding
 from layers.incidents.models import Department, Incident
@@ -89,8 +90,7 @@ def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
     # for each of a grid worker's lists (2.1 s at 2.5 million incidents, 5 ms with the ids).
     # Not a join through department.users either: a case is listed once however many people
     # its department has.
-    grids = list(assigned_grid_ids(user).values_list("id", flat=True))
-    departments = list(user_department_ids(user).values_list("id", flat=True))
+    grids, departments = _worker_scope(user)
     # (An empty list is left out, not written as "IN ()": Django cannot write the SQL of such
     # a filter, and the exports bind the scope's SQL into their own.)
     parts = []
@@ -104,6 +104,15 @@ def visible_incidents(user, district: str | None = None) -> QuerySet[Incident]:
     if not parts:
         return Incident.objects.none()
     return in_district(Incident.objects.filter(reduce(operator.or_, parts)), district)
+
+
+def _worker_scope(user) -> tuple[list[int], list[int]]:
+    """The ids of the grids and departments ``user`` is assigned to, from the shared cache
+    between changes of assignments (layers.accounts.backends): two queries on every list, page
+    and report of a grid worker otherwise."""
+    return cached_for_generation("scope", user, lambda: (
+        list(assigned_grid_ids(user).order_by("id").values_list("id", flat=True)),
+        list(user_department_ids(user).order_by("id").values_list("id", flat=True))))
 
 
 def user_department_ids(user) -> QuerySet:

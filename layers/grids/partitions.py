@@ -67,6 +67,9 @@ _GRID_DISTRICT = sql.SQL("grids_grid g JOIN grids_community c ON c.id = g.commun
                          " JOIN grids_street s ON s.id = c.street_id JOIN grids_district d ON d.id = s.district_id")
 
 
+_FEW_GRIDS = 50
+
+
 def district_codes_holding(model, grid_ids) -> list[str]:
     """The district codes of the rows of ``model`` (a partitioned, grid-linked model) linked to
     ``grid_ids``, read from the rows themselves (each keeps the district its point lies in,
@@ -76,7 +79,8 @@ def district_codes_holding(model, grid_ids) -> list[str]:
     from layers.grids.models import Grid
 
     ids = set(grid_ids)
-    if ids and len(ids) >= Grid.objects.count():
+    # (A grid worker's few grids are not worth counting the installation's grids on each request.)
+    if len(ids) > _FEW_GRIDS and len(ids) >= Grid.objects.count():
         return sorted(partitions_of(model._meta.db_table))
     query = sql.SQL("{} SELECT DISTINCT r.district_code FROM {} r WHERE r.grid_id = ANY(%s) ORDER BY 1").format(
         sql.SQL(HOLDING_PROBE), sql.Identifier(model._meta.db_table))
