@@ -4,8 +4,8 @@
 
 Loads the demo district into a separate database (gridmap_bench_serve) unless it is there
 (and deletes the reports earlier runs added, so every run starts from the same data), starts
-gunicorn (gridmap/gunicorn.conf.py: 2 × cores + 1 workers × 4 threads unless
-GRIDMAP_WEB_WORKERS says otherwise) and then runserver on 127.0.0.1, each next to the
+gunicorn (gridmap/gunicorn.conf.py: a worker per core × 3 threads unless
+GRIDMAP_WEB_WORKERS / GRIDMAP_WEB_THREADS say otherwise) and then runserver on 127.0.0.1, each next to the
 background worker (`manage.py qcluster`, as `make serve` runs it: the same app, only the web
 server differs) and each with an empty cache folder of its own, and drives each with the
 same mix of users, every one with its own session logged in once through the login form (CSRF),
@@ -375,8 +375,8 @@ def main() -> None:
           + f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
     results = {}
     ports = {"gunicorn": 8791, "runserver": 8792}
-    workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "2 × cores + 1"
-    threads = os.environ.get("GRIDMAP_WEB_THREADS") or "4"
+    workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "one per core"
+    threads = os.environ.get("GRIDMAP_WEB_THREADS") or "3"
     print(f"gunicorn: {workers} workers × {threads} threads (gridmap/gunicorn.conf.py)")
     client_cpu, server_cpu, split_cpu = {}, {}, {}
     for kind in args.servers.split(","):

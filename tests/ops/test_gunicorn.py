@@ -25,8 +25,12 @@ def test_workers_follow_the_cores_unless_overridden(monkeypatch):
     monkeypatch.delenv("GRIDMAP_WEB_WORKERS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
     conf = runpy.run_path(str(CONF))
-    assert conf["workers"] == 5 and conf["threads"] >= 2 and conf["worker_class"] == "gthread"
+    assert conf["workers"] == 2 and conf["threads"] >= 2 and conf["worker_class"] == "gthread"
     assert conf["graceful_timeout"] > 0 and conf["accesslog"] == "-"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert runpy.run_path(str(CONF))["workers"] == 2  # a slow request never holds the only process
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(6)))
+    assert runpy.run_path(str(CONF))["workers"] == 6
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)))
     assert runpy.run_path(str(CONF))["workers"] == 9
     monkeypatch.setenv("GRIDMAP_WEB_WORKERS", "3")
