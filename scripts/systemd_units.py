@@ -132,8 +132,8 @@ GRIDMAP_ALLOWED_HOSTS={server_name}
 GRIDMAP_HTTPS=1
 GRIDMAP_CSRF_TRUSTED_ORIGINS=https://{server_name}
 # GRIDMAP_SECRET_KEY=...          unset: generated once into {data_dir}/secret_key
-# GRIDMAP_WEB_WORKERS=5           default 2 x cores + 1 (at most 9)
-# GRIDMAP_WEB_THREADS=4
+# GRIDMAP_WEB_WORKERS=4           default one per core (2 to 9)
+# GRIDMAP_WEB_THREADS=3
 # GRIDMAP_ACCESS_LOG={data_dir}/log/access.log   default: stdout, i.e. journalctl -u gridmap-web
 # DATABASE_URL=postgis://gridmap:password@db.internal:5432/gridmap   instead of the embedded cluster
 """
