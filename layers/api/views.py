@@ -19,6 +19,7 @@ from layers.facilities.models import Facility
 from layers.grids.models import Community
 from layers.incidents import duplicates, lifecycle, limits
 from layers.incidents.models import Incident
+from layers.incidents.rows import CaseRow, case_rows
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -144,11 +145,11 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def list(self, request, *args, **kwargs):
         """A page of Features, read as rows (serializers.CaseRow), not as models."""
-        page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(case_rows(self.filter_queryset(self.get_queryset())))
         if page is None:  # no pagination class: not the case today, kept as DRF does it
-            return Response(self.get_serializer([s.CaseRow(row) for row in s.case_rows(self.get_queryset())],
+            return Response(self.get_serializer([CaseRow(row) for row in case_rows(self.get_queryset())],
                                                 many=True).data)
-        return self.get_paginated_response(self.get_serializer([s.CaseRow(row) for row in page], many=True).data)
+        return self.get_paginated_response(self.get_serializer([CaseRow(row) for row in page], many=True).data)
 
     def create(self, request, *args, **kwargs):
         """Report an incident. 200 with the stored one when its ``client_id`` was reported
