@@ -30,7 +30,9 @@ def linked_grid(point: Point) -> Grid | None:
     with connection.cursor() as cur:
         cur.execute("SELECT gridmap_grid_for_point(ST_Transform(ST_GeomFromEWKT(%s), 4326))", [ewkt])
         grid_id = cur.fetchone()[0]
-    return Grid.objects.select_related("community").filter(pk=grid_id).first() if grid_id else None
+    # Names and codes for the messages: not the outlines (two polygons parsed on every report).
+    grids = Grid.objects.select_related("community").defer("geom", "community__geom")
+    return grids.filter(pk=grid_id).first() if grid_id else None
 
 
 def report_grid(user, point: Point) -> Grid:

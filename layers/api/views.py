@@ -196,7 +196,8 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     def _reported_before(self, client_id) -> Incident | None:
         if client_id is None:
             return None
-        existing = Incident.objects.filter(client_id=client_id).select_related("category", "grid").first()
+        existing = (Incident.objects.filter(client_id=client_id).select_related("category", "grid", "department")
+                    .defer("grid__geom").first())
         if existing is not None and existing.reporter_id != self.request.user.pk:
             raise ValidationError({"client_id": ["该提交编号已被他人使用"]})
         return existing

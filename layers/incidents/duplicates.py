@@ -73,7 +73,7 @@ def candidates(incidents: QuerySet[Incident], *, category: IncidentCategory | in
           .annotate(distance=Distance("geom_m", here)))
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.select_related("category", "grid").order_by("distance", "-reported_at")
+    return qs.select_related("category", "grid").defer("grid__geom").order_by("distance", "-reported_at")
 
 
 def as_dict(incident: Incident) -> dict:
