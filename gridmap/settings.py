@@ -210,6 +210,10 @@ GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS = int(os.environ.get("GRIDMAP_MAX_EMBEDDED_HOUSE
 # The first page's map of every district draws grids up to this many; above it (a province)
 # it outlines the districts, and choosing one shows its grids.
 GRIDMAP_OVERVIEW_MAX_GRIDS = int(os.environ.get("GRIDMAP_OVERVIEW_MAX_GRIDS", "3000"))
+# 辖区汇总 of a unit above this many grids is computed by the background worker (a province's took
+# 42–150 s), and shown with its time while a newer one is computed after this many seconds.
+GRIDMAP_SUMMARY_BACKGROUND_GRIDS = int(os.environ.get("GRIDMAP_SUMMARY_BACKGROUND_GRIDS", "3000"))
+GRIDMAP_SUMMARY_MAX_AGE_SECONDS = int(os.environ.get("GRIDMAP_SUMMARY_MAX_AGE_SECONDS", "600"))
 GRIDMAP_TIANDITU_KEY = os.environ.get("GRIDMAP_TIANDITU_KEY", "")
 
 # --- Content-Security-Policy (django-csp 4.x; security finding 1, stored XSS) ------------

@@ -3,11 +3,14 @@
 The figures of layers.summaries (the same as the 辖区汇总 page and `manage.py summary`), with the
 page's rights: summaries.view_summary; a grid worker reads the grid level of their own grids.
 Without ``code``: every unit of the level the user may see. With ``code``: that unit and its
-children. Bad parameters are a 400 naming them; a unit out of scope a 404.
+children. Bad parameters are a 400 naming them; a unit out of scope a 404. A unit too large to
+sum in a request (layers.summaries.background) answers its latest figures with ``computed_at``,
+or 202 with the job computing the first ones.
 """
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -16,7 +19,7 @@ from rest_framework.views import APIView
 
 from layers.accounts.roles import SUMMARY_PAGES
 from layers.api.params import bad
-from layers.summaries import export, services
+from layers.summaries import background, export, services
 from layers.summaries.figures import LEVELS
 from layers.summaries.periods import PeriodError, parse_period
 
@@ -47,8 +50,13 @@ class SummaryView(APIView):
                 rows = services.table(request.user, level, period)
                 return Response({"period": period.key, "previous_period": period.previous().key, "level": level,
                                  "units": [export.unit_dict(r) for r in rows]})
-            summary = services.summarize(request.user, level, code, period, trend=False)
+            answer = background.summary_for(request.user, level, code, period, trend=False)
         except services.NotInScope as e:
             raise NotFound("没有该单位或不在您的管辖范围内") from e
+        if answer.summary is None:  # a large unit's first summary: 202, and the job to follow
+            return Response({"detail": "汇总较大，正在由后台计算，请稍后再取", "job": answer.job.pk,
+                             "job_url": reverse("job_status", args=[answer.job.pk])}, status=202)
+        summary = answer.summary
         return Response({"period": period.key, "previous_period": period.previous().key, "level": level,
+                         "computed_at": answer.as_of.isoformat() if answer.as_of else None,
                          "unit": export.unit_dict(summary.total), "children": [export.unit_dict(r) for r in summary.children]})

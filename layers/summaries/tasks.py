@@ -1,5 +1,6 @@
-"""Background work of the summaries: the Excel ledger of a level (layers.jobs). A district's
-ledger takes seconds to write, so a page only queues it (POST) and the worker writes it."""
+"""Background work of the summaries (layers.jobs): the Excel ledger of a level (a district's
+takes seconds to write, so a page only queues it and the worker writes it), and the summaries
+of units too large to compute in a request (layers.summaries.background)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from layers.accounts.roles import SUMMARY_PAGES
 from layers.accounts.visibility import can_see_pii
 from layers.jobs.models import Job
 from layers.jobs.tasks import JobFailed, job_task
-from layers.summaries import ledger, services
+from layers.summaries import background, ledger, services
 from layers.summaries.periods import PeriodError, parse_period
 
 
@@ -42,3 +43,9 @@ def export_ledger(job, progress, *, level: str, code: str, period: str, masked: 
         ledger.log_unmasked(user, items, via=f"台账导出 {unit.level}:{unit.code or '全部'} {month.key}")
     note = "（含完整个人信息，已记录）" if full else "（个人信息已脱敏）"
     return {"rows": len(items), "masked": not full, "summary": f"已导出{unit.name}{month.label}台账 {len(items)} 条{note}"}
+
+
+@job_task(background.KIND)
+def compute_summary(job, progress, *, level: str, code: str, period: str) -> dict:
+    """A large unit's summary for the job's user, kept for its pages (layers.summaries.background)."""
+    return background.store(job, progress, level=level, code=code, period=period)

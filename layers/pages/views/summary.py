@@ -19,7 +19,7 @@ from layers.incidents.lifecycle import IncidentStatus
 from layers.incidents.models import IncidentCategory
 from layers.jobs.models import Job
 from layers.jobs.services import submit
-from layers.summaries import charts, figures, ledger, queries, services
+from layers.summaries import background, charts, figures, ledger, queries, services
 from layers.summaries.periods import PeriodError, parse_period
 
 summary_required = permission_required(SUMMARY_PAGES, raise_exception=True)
@@ -54,8 +54,12 @@ def summary_page(request: HttpRequest, level: str = "all", code: str | None = No
     opened = _open(request, level, code)
     if isinstance(opened, HttpResponse):
         return opened
-    period, unit, _, _ = opened
-    summary = services.summarize(request.user, level, code, period)
+    period, unit, rows, _ = opened
+    answer = background.summary_for(request.user, level, code, period)
+    if answer.summary is None:  # a large unit's first summary: the worker computes it
+        return render(request, "pages/summary_pending.html", {"unit": unit, "period": period, "job": answer.job,
+                                                              "grid_count": len(rows)})
+    summary = answer.summary
     counts = summary.total.current
     categories = [(c.name, counts.get(f"category:{c.code}", 0), summary.total.previous.get(f"category:{c.code}", 0))
                   for c in IncidentCategory.objects.order_by("group", "code")]
@@ -77,7 +81,7 @@ def summary_page(request: HttpRequest, level: str = "all", code: str | None = No
         "statuses": statuses, "groups": groups, "coverage": coverage, "charts": charts.trend_charts(summary.trend),
         "child_columns": [label for _, label in CHILD_COLUMNS], "child_total": columns(summary.total),
         "child_level_name": figures.LEVEL_NAMES.get(summary.child_level or "", ""),
-        "circle_minutes": queries.circle_minutes(),
+        "circle_minutes": queries.circle_minutes(), "as_of": answer.as_of, "job": answer.job,
     })
 
 

@@ -1,0 +1,88 @@
+"""Large summaries are computed by the background worker, never in a page request.
+
+The summary of a unit of a few thousand grids reads its households, visits, ledger and cases in
+seconds; a whole province's (25,200 grids, 10 million households) took 42–150 s, far longer than
+a request may run (gunicorn restarts a worker after 120 s). Above
+``settings.GRIDMAP_SUMMARY_BACKGROUND_GRIDS`` grids the page and the API ask the worker
+(``summaries.compute``, one job per question however many people ask) and show the latest
+result with the time it was computed; a result older than
+``settings.GRIDMAP_SUMMARY_MAX_AGE_SECONDS`` is shown while the worker computes the next one.
+Results are kept per user scope: everyone who sees every grid shares them; anyone else has
+their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from layers.jobs.models import Job
+from layers.jobs.services import submit
+from layers.jobs.tasks import JobFailed
+from layers.summaries import services
+from layers.summaries.periods import Period, PeriodError, parse_period
+
+KIND = "summaries.compute"
+KEEP_S = 7 * 24 * 3600  # the last result stays shown (with its time) until the next one replaces it
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A summary for a page: ``summary`` (None while the first one is computed), the moment it
+    was computed (``as_of``, None when computed for this request) and the job computing the
+    next one (None when none is needed)."""
+
+    summary: services.Summary | None
+    as_of: dt.datetime | None
+    job: Job | None
+
+
+def _question(user, level: str, code: str | None, period: Period) -> str:
+    scope = "all" if services.sees_all(user) else f"user{user.pk}"
+    return f"{scope}:{level}:{code or ''}:{period.key}"
+
+
+def _key(question: str) -> str:
+    return "gridmap:summary:" + hashlib.sha256(question.encode()).hexdigest()[:40]
+
+
+def summary_for(user, level: str, code: str | None, period: Period, *, trend: bool = True) -> Answer:
+    """The summary of the unit ``level``/``code`` for ``period`` as ``user`` sees it: computed here
+    when the unit has few grids, else the worker's latest (see the module's doc). NotInScope
+    and SummaryError as services.summarize; the worker's summary always has its trend."""
+    unit, rows, _child = services.open_unit(user, level, code)
+    if len(rows) <= settings.GRIDMAP_SUMMARY_BACKGROUND_GRIDS:
+        return Answer(services.summarize(user, level, code, period, trend=trend), None, None)
+    question = _question(user, level, code, period)
+    kept = cache.get(_key(question))
+    age_s = (timezone.now() - kept[0]).total_seconds() if kept is not None else None
+    job = None
+    if kept is None or age_s > settings.GRIDMAP_SUMMARY_MAX_AGE_SECONDS:
+        job = submit(KIND, key=question, label=f"{unit.name}{period.label}汇总", user=user,
+                     params={"level": level, "code": code or "", "period": period.key})
+    return Answer(kept[1] if kept else None, kept[0] if kept else None, job)
+
+
+def store(job, progress, *, level: str, code: str, period: str) -> dict:
+    """The worker's side (layers.summaries.tasks): compute the summary for the job's user and
+    keep it for the pages, as of when its reading began."""
+    user = job.user
+    if user is None or not user.is_active:
+        raise JobFailed("提交汇总的用户已不存在或已停用")
+    try:
+        month = parse_period(period)
+        progress(5, "正在读取户、走访、台账和事件")
+        started = timezone.now()
+        summary = services.summarize(user, level, code or None, month)
+    except (PeriodError, services.SummaryError) as e:
+        raise JobFailed(str(e)) from e
+    except services.NotInScope as e:
+        raise JobFailed("没有该单位或不在您的管辖范围内") from e
+    cache.set(_key(_question(user, level, code or None, month)), (started, summary), KEEP_S)
+    return {"grids": summary.grid_count,
+            "summary": f"已计算{summary.total.unit.name}{month.label}汇总（{summary.grid_count} 个网格）"}
