@@ -72,6 +72,14 @@ def visible_grids(user, district: str | None = None) -> QuerySet[Grid]:
     return in_district(Grid.objects.filter(id__in=assigned_grid_ids(user)), district)
 
 
+def too_large_for_all(user) -> bool:
+    """Does ``user`` hold more grids than an analysis of every district at once may read
+    (settings.GRIDMAP_OVERVIEW_MAX_GRIDS)? Such analyses (coverage) then go district by district."""
+    from django.conf import settings
+
+    return visible_grids(user).count() > settings.GRIDMAP_OVERVIEW_MAX_GRIDS
+
+
 def visible_households(user, district: str | None = None) -> QuerySet[Household]:
     if not user.is_authenticated or not user.has_perm("people.view_household"):
         return Household.objects.none()

@@ -174,6 +174,24 @@ def test_the_planner_chooses_the_district_first(city):
     assert shown(frame, "黄浦幼儿园") and not shown(frame, "锦江幼儿园")
 
 
+def test_a_province_scale_planner_and_coverage_go_district_by_district(city, settings):
+    settings.GRIDMAP_OVERVIEW_MAX_GRIDS = 3  # the city holds 4 grids: as a province holds 25,000
+    c = client_for(city.planner)
+    page = c.get("/planner/?type=kindergarten").content.decode()
+    assert "须逐区查看" in page and '<option value="">全部</option>' not in page
+    assert "黄浦区合计" not in page and "锦江区合计" not in page  # one district's rows, not every district's
+    assert f'value="{SH}" selected' in page and f"district={SH}" in page  # the first held (by code), and its map
+    frame = c.get("/planner/map.html?type=kindergarten").content.decode()
+    assert shown(frame, "黄浦幼儿园") and not shown(frame, "锦江幼儿园")  # the frame alone takes the same one
+    response = c.get("/api/coverage/?type=kindergarten")
+    assert response.status_code == 400 and "district" in response.json()
+    assert c.get(f"/api/coverage/?type=kindergarten&district={CD}").status_code == 200
+    page = c.get(f"/planner/?type=kindergarten&district={CD}").content.decode()
+    assert f'value="{CD}" selected' in page and "须逐区查看" not in page
+    settings.GRIDMAP_OVERVIEW_MAX_GRIDS = 4
+    assert "须逐区查看" not in c.get("/planner/?type=kindergarten").content.decode()
+
+
 def test_the_patrol_page_analyses_one_district_when_the_zones_differ(city):
     c = client_for(city.patrol)
     page = c.get("/patrol/?days=7").content.decode()

@@ -4,8 +4,9 @@ the query string asks for (?district=510104), and the select that says it.
 The select is shown only to a user holding more than one district, so that an installation of
 one district looks as before. "全部" (every district held) is offered where the analysis can
 take several districts at once; where it cannot (hot spots over districts in different
-Gauss–Krüger zones), a district is required: the first one held is shown, with a note saying
-how to choose another.
+Gauss–Krüger zones; coverage over more grids than settings.GRIDMAP_OVERVIEW_MAX_GRIDS, a
+province), a district is required: the first one held is shown, with a note saying how to
+choose another.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.http import HttpRequest
 
-from layers.accounts.visibility import visible_districts
+from layers.accounts.visibility import too_large_for_all, visible_districts, visible_grids
 from layers.grids.crs import district_metric_srid
 
 
@@ -46,11 +47,14 @@ def one_zone(districts) -> bool:
     return len({district_metric_srid(d) for d in districts}) <= 1
 
 
-def district_choice(request: HttpRequest, *, require_one_zone: bool = False, say: bool = True) -> DistrictChoice:
+def district_choice(request: HttpRequest, *, require_one_zone: bool = False, say: bool = True,
+                    one_when_large: bool = False) -> DistrictChoice:
     """The districts ``request.user`` holds and the one ?district= chooses (None: all). A code
     the user does not hold is said in a message (unless ``say`` is False: map frames) and ignored. With ``require_one_zone`` (an
     analysis in one metric CRS), "全部" is offered only when the districts share a zone;
-    otherwise the first district held is taken and ``note`` says why."""
+    otherwise the first district held is taken and ``note`` says why. With ``one_when_large``
+    (an analysis read row by row, e.g. coverage), likewise when the user holds more grids than
+    settings.GRIDMAP_OVERVIEW_MAX_GRIDS (a province's coverage in one request took minutes)."""
     districts = list(visible_districts(request.user).defer("geom").order_by("code"))  # on every page: no outline
     code = request.GET.get("district") or None
     if code and code not in {d.code for d in districts}:
@@ -64,4 +68,11 @@ def district_choice(request: HttpRequest, *, require_one_zone: bool = False, say
             choice.code = districts[0].code
             choice.note = (f"各区位于不同的投影带，热点分析须逐区进行：当前显示 {districts[0].name}（{districts[0].code}），"
                            "可在「区」中选择其他区。")
+    if one_when_large and choice.allow_all and len(districts) > 1 and too_large_for_all(request.user):
+        choice.allow_all = False
+        if code is None:
+            choice.code = districts[0].code
+            choice.note = (f"辖区共 {visible_grids(request.user).count()} 个网格，须逐区查看：当前显示 "
+                           f"{districts[0].name}（{districts[0].code}），可在「区」中选择其他区。")
     return choice
+

@@ -32,7 +32,7 @@ def planner_page(request: HttpRequest) -> HttpResponse:
     from layers.jobs.models import Job
 
     ftype = _facility_type(request)
-    district = district_choice(request)
+    district = district_choice(request, one_when_large=True)  # a province's coverage: district by district
     # Changes not yet recomputed go to the background worker; the page says so meanwhile.
     updating = request_refresh()
     # Completeness reads every walking time: the worker computes it, the page shows the last one.
@@ -58,7 +58,7 @@ def planner_page(request: HttpRequest) -> HttpResponse:
 def planner_map_html(request: HttpRequest) -> HttpResponse:
     from layers.maps.planner import planner_map
 
-    district = district_choice(request, say=False)
+    district = district_choice(request, say=False, one_when_large=True)
     m = planner_map(_facility_type(request).code, district=district.code)
     return HttpResponse(render_map(m, nonce=request.csp_nonce))
 
