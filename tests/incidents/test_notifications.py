@@ -15,6 +15,7 @@ from layers.incidents.models import Notification
 from layers.incidents.tasks import queue_due_soon
 from layers.jobs.models import Job
 from layers.jobs.tasks import run_job
+from tests.fixtures_world import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,15 @@ def test_a_failing_notification_does_not_undo_the_move(world, monkeypatch):
     lifecycle.move(world.iw, S.DISPATCHED, by=world.command, department=world.dept)
     world.iw.refresh_from_db()
     assert world.iw.status == S.DISPATCHED and world.iw.transitions.count() == 3
+
+
+def test_the_bell_counts_the_users_unread_notifications_only(world):
+    for user, read in ((world.worker_w, False), (world.worker_w, False), (world.worker_w, True),
+                       (world.worker_e, False)):
+        Notification.objects.create(user=user, incident=world.iw, kind=Notification.Kind.SENT, text="测试",
+                                    read_at=timezone.now() if read else None)
+    assert notifications.unread_count(world.worker_w) == 2
+    assert notifications.unread_count(world.worker_e) == 1
+    assert notifications.unread_count(world.dept_user) == 0
+    page = client_for(world.worker_w).get("/my/").content.decode()
+    assert '<span class="badge" id="bell-count">2</span>' in page
