@@ -47,16 +47,18 @@ class SummaryView(APIView):
             raise bad(e.param, str(e)) from e
         try:
             if code is None:
-                rows = services.table(request.user, level, period)
-                return Response({"period": period.key, "previous_period": period.previous().key, "level": level,
-                                 "units": [export.unit_dict(r) for r in rows]})
-            answer = background.summary_for(request.user, level, code, period, trend=False)
+                answer = background.table_for(request.user, level, period)
+            else:
+                answer = background.summary_for(request.user, level, code, period, trend=False)
         except services.NotInScope as e:
             raise NotFound("没有该单位或不在您的管辖范围内") from e
-        if answer.summary is None:  # a large unit's first summary: 202, and the job to follow
+        if answer.value is None:  # large figures asked for the first time: 202, and the job to follow
             return Response({"detail": "汇总较大，正在由后台计算，请稍后再取", "job": answer.job.pk,
                              "job_url": reverse("job_status", args=[answer.job.pk])}, status=202)
-        summary = answer.summary
-        return Response({"period": period.key, "previous_period": period.previous().key, "level": level,
-                         "computed_at": answer.as_of.isoformat() if answer.as_of else None,
-                         "unit": export.unit_dict(summary.total), "children": [export.unit_dict(r) for r in summary.children]})
+        head = {"period": period.key, "previous_period": period.previous().key, "level": level,
+                "computed_at": answer.as_of.isoformat() if answer.as_of else None}
+        if code is None:
+            return Response({**head, "units": [export.unit_dict(r) for r in answer.value]})
+        summary = answer.value
+        return Response({**head, "unit": export.unit_dict(summary.total),
+                         "children": [export.unit_dict(r) for r in summary.children]})

@@ -82,6 +82,17 @@ def sees_all(user) -> bool:
     return user.is_superuser or user.has_perm("accounts.view_all_grids")
 
 
+def check_table_scope(user, level: str) -> None:
+    """NotInScope unless ``user`` may list every unit of ``level`` (a grid worker: their grids only)."""
+    if level != "grid" and not sees_all(user):
+        raise NotInScope(level)
+
+
+def visible_grid_ids(user) -> list[int]:
+    """The ids of the grids ``user``'s summaries cover."""
+    return list(visible_grids(user).values_list("id", flat=True))
+
+
 def _grid_rows(user) -> list[dict]:
     fields = ["id"] + [f for pair in _PATHS.values() for f in pair]
     return list(visible_grids(user).values(*fields).order_by("code"))
@@ -153,8 +164,7 @@ def table(user, level: str, period: Period, *, code: str | None = None) -> list[
         fields = ["id"] + [f for pair in _PATHS.values() for f in pair]
         rows = list(Grid.objects.values(*fields).order_by("code"))
     else:
-        if level != "grid" and not sees_all(user):
-            raise NotInScope(level)
+        check_table_scope(user, level)
         rows = _grid_rows(user)
     column = _PATHS[level][0]
     if code:

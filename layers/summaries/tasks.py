@@ -46,6 +46,7 @@ def export_ledger(job, progress, *, level: str, code: str, period: str, masked: 
 
 
 @job_task(background.KIND)
-def compute_summary(job, progress, *, level: str, code: str, period: str) -> dict:
-    """A large unit's summary for the job's user, kept for its pages (layers.summaries.background)."""
-    return background.store(job, progress, level=level, code=code, period=period)
+def compute_summary(job, progress, *, level: str, code: str, period: str, what: str = "summary") -> dict:
+    """A large unit's summary (or a level's table) for the job's user, kept for its pages
+    (layers.summaries.background)."""
+    return background.store(job, progress, level=level, code=code, period=period, what=what)

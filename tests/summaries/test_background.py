@@ -32,12 +32,15 @@ def large(settings):
 
 @pytest.fixture
 def no_summing_in_requests(monkeypatch):
-    """services.summarize refuses to run, except in run_job (the background worker)."""
-    real, worker = services.summarize, threading.local()
+    """services.summarize and services.table refuse to run, except in run_job (the background worker)."""
+    worker = threading.local()
 
-    def guarded(*args, **kwargs):
-        assert getattr(worker, "on", False), "a large summary was summed in a request"
-        return real(*args, **kwargs)
+    def guard(real):
+        def guarded(*args, **kwargs):
+            assert getattr(worker, "on", False), "large figures were summed in a request"
+            return real(*args, **kwargs)
+
+        return guarded
 
     def as_worker(job_id: int) -> None:
         worker.on = True
@@ -46,7 +49,8 @@ def no_summing_in_requests(monkeypatch):
         finally:
             worker.on = False
 
-    monkeypatch.setattr(services, "summarize", guarded)
+    monkeypatch.setattr(services, "summarize", guard(services.summarize))
+    monkeypatch.setattr(services, "table", guard(services.table))
     return as_worker
 
 
@@ -117,3 +121,15 @@ def test_a_grid_workers_figures_are_never_anothers(town, large, settings, no_sum
     assert job.user == town.worker_w
     no_summing_in_requests(job.pk)
     assert headline(client_for(town.worker_w).get(everything).content.decode())["reported"] == "3"  # the west grid
+
+
+def test_a_large_levels_table_over_the_api_comes_from_the_worker(town, large, no_summing_in_requests):
+    leader = client_for(town.leader)
+    pending = leader.get("/api/summary/?level=community&period=2026-10")
+    assert pending.status_code == 202
+    job = Job.objects.get(kind="summaries.compute")
+    assert job.params["what"] == "table"
+    no_summing_in_requests(job.pk)
+    listed = leader.get("/api/summary/?level=community&period=2026-10").json()
+    assert listed["computed_at"] and {u["code"] for u in listed["units"]} == {"510104001001", "510104001002"}
+    assert client_for(town.worker_w).get("/api/summary/?level=community").status_code == 404  # not theirs to list

@@ -56,10 +56,10 @@ def summary_page(request: HttpRequest, level: str = "all", code: str | None = No
         return opened
     period, unit, rows, _ = opened
     answer = background.summary_for(request.user, level, code, period)
-    if answer.summary is None:  # a large unit's first summary: the worker computes it
+    if answer.value is None:  # a large unit's first summary: the worker computes it
         return render(request, "pages/summary_pending.html", {"unit": unit, "period": period, "job": answer.job,
                                                               "grid_count": len(rows)})
-    summary = answer.summary
+    summary = answer.value
     counts = summary.total.current
     categories = [(c.name, counts.get(f"category:{c.code}", 0), summary.total.previous.get(f"category:{c.code}", 0))
                   for c in IncidentCategory.objects.order_by("group", "code")]
