@@ -72,12 +72,18 @@ def visible_grids(user, district: str | None = None) -> QuerySet[Grid]:
     return in_district(Grid.objects.filter(id__in=assigned_grid_ids(user)), district)
 
 
+def visible_grid_count(user) -> int:
+    """How many grids ``user`` holds (what decides whether an analysis of every district at once
+    is read in a request, settings.GRIDMAP_OVERVIEW_MAX_GRIDS, or a summary by the worker)."""
+    return visible_grids(user).count()
+
+
 def too_large_for_all(user) -> bool:
     """Does ``user`` hold more grids than an analysis of every district at once may read
     (settings.GRIDMAP_OVERVIEW_MAX_GRIDS)? Such analyses (coverage) then go district by district."""
     from django.conf import settings
 
-    return visible_grids(user).count() > settings.GRIDMAP_OVERVIEW_MAX_GRIDS
+    return visible_grid_count(user) > settings.GRIDMAP_OVERVIEW_MAX_GRIDS
 
 
 def visible_households(user, district: str | None = None) -> QuerySet[Household]:

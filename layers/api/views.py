@@ -144,11 +144,9 @@ class IncidentViewSet(GeoViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return qs.order_by("-reported_at", "-id")
 
     def list(self, request, *args, **kwargs):
-        """A page of Features, read as rows (serializers.CaseRow), not as models."""
+        """A page of Features (every list is paginated: Pagination), read as rows
+        (layers.incidents.rows.CaseRow), not as models."""
         page = self.paginate_queryset(case_rows(self.filter_queryset(self.get_queryset())))
-        if page is None:  # no pagination class: not the case today, kept as DRF does it
-            return Response(self.get_serializer([CaseRow(row) for row in case_rows(self.get_queryset())],
-                                                many=True).data)
         return self.get_paginated_response(self.get_serializer([CaseRow(row) for row in page], many=True).data)
 
     def create(self, request, *args, **kwargs):

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from layers.accounts.visibility import visible_grid_count
 from layers.jobs.models import Job
 from layers.jobs.services import submit
 from layers.jobs.tasks import JobFailed
@@ -64,11 +65,13 @@ def _latest(user, what: str, level: str, code: str | None, period: Period, label
     return Answer(kept[1] if kept else None, kept[0] if kept else None, job)
 
 
-def summary_for(user, level: str, code: str | None, period: Period, *, trend: bool = True) -> Answer:
+def summary_for(user, level: str, code: str | None, period: Period, *, trend: bool = True,
+                opened: tuple | None = None) -> Answer:
     """The summary of the unit ``level``/``code`` for ``period`` as ``user`` sees it: computed here
     when the unit has few grids, else the worker's latest (see the module's doc). NotInScope
-    and SummaryError as services.summarize; the worker's summary always has its trend."""
-    unit, rows, _child = services.open_unit(user, level, code)
+    and SummaryError as services.summarize; the worker's summary always has its trend.
+    ``opened``: what services.open_unit answered already (the page opens the unit first)."""
+    unit, rows, _child = opened or services.open_unit(user, level, code)
     if len(rows) <= settings.GRIDMAP_SUMMARY_BACKGROUND_GRIDS:
         return Answer(services.summarize(user, level, code, period, trend=trend), None, None)
     return _latest(user, "summary", level, code, period, f"{unit.name}{period.label}汇总")
@@ -79,7 +82,7 @@ def table_for(user, level: str, period: Period) -> Answer:
     rule as :func:`summary_for`: above the limit the worker's latest."""
     services.check_level(level, None, code_required=False)
     services.check_table_scope(user, level)
-    if len(services.visible_grid_ids(user)) <= settings.GRIDMAP_SUMMARY_BACKGROUND_GRIDS:
+    if visible_grid_count(user) <= settings.GRIDMAP_SUMMARY_BACKGROUND_GRIDS:
         return Answer(services.table(user, level, period), None, None)
     return _latest(user, "table", level, None, period, f"各{LEVEL_NAMES[level]}{period.label}汇总表")
 

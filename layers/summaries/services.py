@@ -88,11 +88,6 @@ def check_table_scope(user, level: str) -> None:
         raise NotInScope(level)
 
 
-def visible_grid_ids(user) -> list[int]:
-    """The ids of the grids ``user``'s summaries cover."""
-    return list(visible_grids(user).values_list("id", flat=True))
-
-
 def _grid_rows(user) -> list[dict]:
     fields = ["id"] + [f for pair in _PATHS.values() for f in pair]
     return list(visible_grids(user).values(*fields).order_by("code"))

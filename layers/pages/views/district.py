@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
 
-from layers.accounts.visibility import too_large_for_all, visible_districts, visible_grids
+from layers.accounts.visibility import visible_districts, visible_grid_count
 from layers.grids.crs import district_metric_srid
 
 
@@ -68,11 +69,12 @@ def district_choice(request: HttpRequest, *, require_one_zone: bool = False, say
             choice.code = districts[0].code
             choice.note = (f"各区位于不同的投影带，热点分析须逐区进行：当前显示 {districts[0].name}（{districts[0].code}），"
                            "可在「区」中选择其他区。")
-    if one_when_large and choice.allow_all and len(districts) > 1 and too_large_for_all(request.user):
+    grids = visible_grid_count(request.user) if one_when_large and choice.allow_all and len(districts) > 1 else 0
+    if grids > settings.GRIDMAP_OVERVIEW_MAX_GRIDS:
         choice.allow_all = False
         if code is None:
             choice.code = districts[0].code
-            choice.note = (f"辖区共 {visible_grids(request.user).count()} 个网格，须逐区查看：当前显示 "
+            choice.note = (f"辖区共 {grids} 个网格，须逐区查看：当前显示 "
                            f"{districts[0].name}（{districts[0].code}），可在「区」中选择其他区。")
     return choice
 

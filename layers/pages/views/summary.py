@@ -54,8 +54,8 @@ def summary_page(request: HttpRequest, level: str = "all", code: str | None = No
     opened = _open(request, level, code)
     if isinstance(opened, HttpResponse):
         return opened
-    period, unit, rows, _ = opened
-    answer = background.summary_for(request.user, level, code, period)
+    period, unit, rows, child_level = opened
+    answer = background.summary_for(request.user, level, code, period, opened=(unit, rows, child_level))
     if answer.value is None:  # a large unit's first summary: the worker computes it
         return render(request, "pages/summary_pending.html", {"unit": unit, "period": period, "job": answer.job,
                                                               "grid_count": len(rows)})

@@ -48,8 +48,7 @@ def my_grids(request: HttpRequest) -> HttpResponse:
     user = request.user
     district = district_choice(request)  # a select only for a worker holding grids in several districts
     # 最近走访 is Household.last_visit everywhere (kept from the visits by the database).
-    households = (visibility.visible_households(user, district.code).order_by("grid__code", "address")
-                  .only("id", "head_name", "address", "residents", "tags", "last_visit"))  # what the table shows
+    households = visibility.visible_households(user, district.code).order_by("grid__code", "address")
     if tag := request.GET.get("tag"):
         households = households.filter(tags__contains=[tag])
     page = Paginator(households.values_list("id", "head_name", "address", "residents", "tags", "last_visit"),
