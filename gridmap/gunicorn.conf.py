@@ -5,6 +5,7 @@ Environment:
                          $(HOST):$(PORT)); a unix:/path socket works too.
   GRIDMAP_WEB_WORKERS    worker processes (default one per core, at least 2, at most 9).
   GRIDMAP_WEB_THREADS    threads per worker (default 3): requests waiting on PostGIS overlap.
+  GRIDMAP_WEB_KEEPALIVE  seconds a connection stays open for the next request (default 0: closed).
   GRIDMAP_WEB_TIMEOUT    seconds before a stuck worker is restarted (default 120: some map
                          pages compute for a while until that work moves to a queue).
   GRIDMAP_ACCESS_LOG     "-" (stdout, the default; the journal under systemd) or a file path.
@@ -35,10 +36,23 @@ threads = int(os.environ.get("GRIDMAP_WEB_THREADS", "3"))
 timeout = int(os.environ.get("GRIDMAP_WEB_TIMEOUT", "120"))
 # On SIGTERM (systemctl stop/restart) workers finish the requests they have for this long.
 graceful_timeout = 30
-keepalive = 5
-# Recycle workers now and then: the geo stack (GDAL, numpy) keeps memory it once needed.
-max_requests = 2000
-max_requests_jitter = 200
+# A worker takes a connection only when a thread is (about to be) free for it, and closes it
+# after the response: waiting requests then queue in the kernel in arrival order and go to
+# whichever worker frees first. With keep-alive each client stays on the worker it first
+# reached, and under load one worker's queue grows while the other's empties: on 2 cores with
+# 50 users asking without pause, 95 % of requests under 0.70 s with keep-alive, 0.47 s without
+# (bench/serve.py). Behind nginx, which keeps the browsers' connections alive itself and opens
+# one to gunicorn per request, nothing is lost; a slow client holds a thread, which is one more
+# reason for nginx in front of anything but a LAN. GRIDMAP_WEB_KEEPALIVE=<seconds> turns
+# keep-alive back on (then a worker holds up to 1000 connections, gunicorn's default).
+keepalive = int(os.environ.get("GRIDMAP_WEB_KEEPALIVE", "0"))
+worker_connections = 1000 if keepalive else threads + 1
+# Recycle workers now and then: the geo stack (GDAL, numpy) keeps memory it once needed. Not
+# often: a worker's start costs about 2.4 s of CPU (Django and the analysis stack, gridmap/warm.py)
+# and its queued requests wait meanwhile; at 2000 requests each worker of a busy 2-core server
+# restarted every 30 s.
+max_requests = 20000
+max_requests_jitter = 2000
 accesslog = os.environ.get("GRIDMAP_ACCESS_LOG", "-")
 if accesslog not in ("-", os.devnull):
     os.makedirs(os.path.dirname(os.path.abspath(accesslog)), exist_ok=True)

@@ -134,6 +134,7 @@ GRIDMAP_CSRF_TRUSTED_ORIGINS=https://{server_name}
 # GRIDMAP_SECRET_KEY=...          unset: generated once into {data_dir}/secret_key
 # GRIDMAP_WEB_WORKERS=4           default one per core (2 to 9)
 # GRIDMAP_WEB_THREADS=3
+# GRIDMAP_PG_RAM_MB=8192          memory the embedded cluster sizes itself for; default the machine's
 # GRIDMAP_ACCESS_LOG={data_dir}/log/access.log   default: stdout, i.e. journalctl -u gridmap-web
 # DATABASE_URL=postgis://gridmap:password@db.internal:5432/gridmap   instead of the embedded cluster
 """
@@ -156,9 +157,10 @@ exec runuser -u {user} --preserve-environment -- .venv/bin/python manage.py "$@"
 def nginx_conf(root: Path, server_name: str, bind: str) -> str:
     return f"""# gridmap behind nginx with TLS (certificates e.g. from certbot: certbot certonly --webroot
 # -w /var/www/letsencrypt -d {server_name}). The app runs with GRIDMAP_HTTPS=1.
+# One connection to gunicorn per request (nginx's default): gunicorn closes each after its
+# response, so waiting requests go to whichever worker frees first (gridmap/gunicorn.conf.py).
 upstream gridmap {{
     server {bind};
-    keepalive 16;
 }}
 
 server {{
@@ -199,8 +201,6 @@ server {{
 
     location / {{
         proxy_pass http://gridmap;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         # Django trusts this header only with GRIDMAP_HTTPS=1; nginx always overwrites it.

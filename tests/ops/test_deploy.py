@@ -94,3 +94,53 @@ def test_data_dir_moves_database_secret_key_and_media(tmp_path):
                          check=True).stdout.split()
     assert out == [str(tmp_path / "pg" / "data"), str(tmp_path / "media"), str(tmp_path)]
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_cluster_is_sized_to_the_machines_memory():
+    gib = 1024 ** 3
+    big = pgcluster.server_settings(24 * gib)
+    assert (big["shared_buffers"], big["effective_cache_size"], big["maintenance_work_mem"]) == (
+        "6144MB", "18432MB", "1024MB")
+    assert pgcluster.server_settings(64 * gib)["shared_buffers"] == "8192MB"  # at most 8 GB
+    small = pgcluster.server_settings(gib // 4)
+    assert (small["shared_buffers"], small["maintenance_work_mem"]) == ("128MB", "64MB")  # never below the default
+    assert big["max_wal_size"] == "4GB"
+    assert "synchronous_commit" not in big and big["jit"] == "off"
+
+
+def test_the_cluster_memory_can_be_limited(monkeypatch):
+    monkeypatch.setenv("GRIDMAP_PG_RAM_MB", "2048")
+    assert pgcluster.machine_ram_bytes() == 2048 * 1024 * 1024
+    assert pgcluster.server_settings(pgcluster.machine_ram_bytes())["shared_buffers"] == "512MB"
+
+
+def test_a_cluster_running_with_other_settings_is_restarted_with_these(tmp_path, monkeypatch):
+    monkeypatch.setattr(pgcluster, "DATA_DIR", tmp_path)
+    settings = pgcluster.server_settings(4 * 1024 ** 3)
+    prefix = f'/usr/lib/postgresql/15/bin/postgres "-D" "{tmp_path}" "-k" "/x/run" "-p" "5433"'
+
+    def opts(pairs):
+        (tmp_path / "postmaster.opts").write_text(prefix + "".join(f' "-c" "{p}"' for p in pairs) + "\n")
+
+    same = [f"{k}={v.strip(chr(39))}" for k, v in settings.items()]
+    opts(same)
+    assert not pgcluster._started_with_other_settings(settings)
+    opts(["listen_addresses=", "jit=off", "synchronous_commit=off"])  # an older gridmap's server
+    assert pgcluster._started_with_other_settings(settings)
+    opts([*same[:-1], "min_wal_size=80MB"])
+    assert pgcluster._started_with_other_settings(settings)
+
+
+@pytest.mark.django_db
+def test_the_embedded_server_runs_with_its_settings():
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("DATABASE_URL names another server: its settings are its administrator's")
+    wanted = pgcluster.server_settings(pgcluster.machine_ram_bytes())
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('shared_buffers'), current_setting('max_wal_size')")
+        shared, wal = cur.fetchone()
+    # PostgreSQL shows memory in its largest whole unit (6144MB as 6GB).
+    units = {"MB": 1, "GB": 1024}
+    as_mb = lambda v: int(v[:-2]) * units[v[-2:]]  # noqa: E731
+    assert as_mb(shared) == as_mb(wanted["shared_buffers"]) > 128
+    assert wal == "4GB"

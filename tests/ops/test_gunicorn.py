@@ -37,6 +37,20 @@ def test_workers_follow_the_cores_unless_overridden(monkeypatch):
     assert runpy.run_path(str(CONF))["workers"] == 3
 
 
+def test_a_worker_takes_only_the_connections_it_has_threads_for(monkeypatch):
+    """Waiting requests queue in the kernel and go to the first worker with a free thread; a
+    kept-alive connection would tie its client to one worker's queue."""
+    monkeypatch.delenv("GRIDMAP_WEB_KEEPALIVE", raising=False)
+    monkeypatch.setenv("GRIDMAP_WEB_THREADS", "3")
+    conf = runpy.run_path(str(CONF))
+    assert conf["keepalive"] == 0 and conf["worker_connections"] == 4
+    assert conf["max_requests"] >= 10000  # a restart costs seconds of CPU: not every half minute
+    monkeypatch.setenv("GRIDMAP_WEB_KEEPALIVE", "5")
+    conf = runpy.run_path(str(CONF))
+    # Kept-alive connections must not fill the few slots and shut everyone else out.
+    assert conf["keepalive"] == 5 and conf["worker_connections"] == 1000
+
+
 def _get(url: str) -> tuple[int, dict, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 - our own local server
@@ -62,6 +76,7 @@ def test_gunicorn_serves_health_and_static_files():
             except OSError:
                 time.sleep(0.5)
         assert status == 200, body
+        assert _headers["Connection"] == "close"  # the next request may go to another worker
         _status, _headers, login = _get(f"{base}/accounts/login/")
         css = re.search(rb'href="(/static/gridmap/gridmap\.[0-9a-f]{12}\.css)"', login)
         assert css, "the login page links the hashed stylesheet"
