@@ -189,8 +189,10 @@ MB = 1024 * 1024
 def machine_ram_bytes() -> int:
     """The memory the database may plan for: GRIDMAP_PG_RAM_MB when set (a server shared with
     other services), else the machine's RAM, or the container's limit when that is lower."""
-    if os.environ.get("GRIDMAP_PG_RAM_MB"):
-        return int(os.environ["GRIDMAP_PG_RAM_MB"]) * MB
+    if given := os.environ.get("GRIDMAP_PG_RAM_MB", "").strip():
+        if not given.isdigit() or int(given) < 256:
+            raise ClusterError(f"GRIDMAP_PG_RAM_MB must be a whole number of megabytes, at least 256, not {given!r}")
+        return int(given) * MB
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:

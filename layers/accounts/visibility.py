@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from layers.accounts.backends import cached_for_generation
@@ -78,12 +79,17 @@ def visible_grid_count(user) -> int:
     return visible_grids(user).count()
 
 
-def too_large_for_all(user) -> bool:
-    """Does ``user`` hold more grids than an analysis of every district at once may read
-    (settings.GRIDMAP_OVERVIEW_MAX_GRIDS)? Such analyses (coverage) then go district by district."""
-    from django.conf import settings
-
-    return visible_grid_count(user) > settings.GRIDMAP_OVERVIEW_MAX_GRIDS
+def grids_beyond_overview(user, districts_held: int | None = None) -> int:
+    """How many grids ``user`` holds when an analysis read row by row (coverage) must go district
+    by district: more than settings.GRIDMAP_OVERVIEW_MAX_GRIDS in more than one district (a
+    single district's is what a district-by-district analysis reads anyway); else 0.
+    ``districts_held``: how many districts the user holds, when the caller has counted them."""
+    if districts_held is None:
+        districts_held = visible_districts(user).count()
+    if districts_held < 2:
+        return 0
+    grids = visible_grid_count(user)
+    return grids if grids > settings.GRIDMAP_OVERVIEW_MAX_GRIDS else 0
 
 
 def visible_households(user, district: str | None = None) -> QuerySet[Household]:

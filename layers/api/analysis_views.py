@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from layers.accounts import visibility
 from layers.accounts.roles import PATROL_PAGES, PLANNER_PAGES
-from layers.accounts.visibility import too_large_for_all
+from layers.accounts.visibility import grids_beyond_overview
 from layers.api.params import bad, choice_param, district_param, int_param
 
 MAX_DAYS = 3650
@@ -83,9 +83,9 @@ class CoverageView(APIView):
         district, held = _held_district(request)
         if not held:
             return Response([])
-        if district is None and too_large_for_all(request.user):  # a province's coverage took minutes
-            raise bad("district", f"辖区网格数超过 {settings.GRIDMAP_OVERVIEW_MAX_GRIDS} 个，覆盖率须逐区计算："
-                                  "请用 district 指定一个 6 位区划代码")
+        if district is None and (grids := grids_beyond_overview(request.user)):  # a province's took minutes
+            raise bad("district", f"辖区共 {grids} 个网格（超过 {settings.GRIDMAP_OVERVIEW_MAX_GRIDS} 个），"
+                                  "覆盖率须逐区计算：请用 district 指定一个 6 位区划代码")
         rows = coverage_rows(level=level, type_code=request.query_params.get("type") or None, district=district)
         return Response([{**r.__dict__, "household_share": r.household_share, "resident_share": r.resident_share,
                           "focus_share": r.focus_share} for r in rows])

@@ -185,11 +185,23 @@ def test_a_province_scale_planner_and_coverage_go_district_by_district(city, set
     assert shown(frame, "黄浦幼儿园") and not shown(frame, "锦江幼儿园")  # the frame alone takes the same one
     response = c.get("/api/coverage/?type=kindergarten")
     assert response.status_code == 400 and "district" in response.json()
+    assert "辖区共 4 个网格" in response.json()["district"][0]
     assert c.get(f"/api/coverage/?type=kindergarten&district={CD}").status_code == 200
     page = c.get(f"/planner/?type=kindergarten&district={CD}").content.decode()
     assert f'value="{CD}" selected' in page and "须逐区查看" not in page
     settings.GRIDMAP_OVERVIEW_MAX_GRIDS = 4
     assert "须逐区查看" not in c.get("/planner/?type=kindergarten").content.decode()
+
+
+def test_one_large_district_keeps_its_coverage_in_one_answer(world, settings):
+    """One district of more grids than the limit: there is no other district to go by, so the
+    coverage of all it holds is that district's, asked without naming it."""
+    settings.GRIDMAP_OVERVIEW_MAX_GRIDS = 1  # Chengdu alone, with its two grids
+    assert visibility.grids_beyond_overview(world.planner) == 0
+    c = client_for(world.planner)
+    assert c.get("/api/coverage/").status_code == 200
+    page = c.get("/planner/").content.decode()
+    assert "须逐区查看" not in page
 
 
 def test_the_patrol_page_analyses_one_district_when_the_zones_differ(city):

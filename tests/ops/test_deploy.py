@@ -114,6 +114,18 @@ def test_the_cluster_memory_can_be_limited(monkeypatch):
     assert pgcluster.server_settings(pgcluster.machine_ram_bytes())["shared_buffers"] == "512MB"
 
 
+@pytest.mark.parametrize("given", ["8G", "-1", "0", "1.5"])
+def test_a_wrong_memory_setting_is_said_not_a_traceback(monkeypatch, capsys, given):
+    monkeypatch.setenv("GRIDMAP_PG_RAM_MB", given)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(pgcluster, "is_initialised", lambda: True)
+    monkeypatch.setattr(pgcluster, "check_version", lambda: None)
+    assert pgcluster.main(["start"]) == 1
+    err = capsys.readouterr().err
+    assert "GRIDMAP_PG_RAM_MB must be a whole number of megabytes" in err and repr(given) in err
+    assert "Traceback" not in err
+
+
 def test_a_cluster_running_with_other_settings_is_restarted_with_these(tmp_path, monkeypatch):
     monkeypatch.setattr(pgcluster, "DATA_DIR", tmp_path)
     settings = pgcluster.server_settings(4 * 1024 ** 3)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
 
-from layers.accounts.visibility import visible_districts, visible_grid_count
+from layers.accounts.visibility import grids_beyond_overview, visible_districts
 from layers.grids.crs import district_metric_srid
 
 
@@ -69,12 +68,11 @@ def district_choice(request: HttpRequest, *, require_one_zone: bool = False, say
             choice.code = districts[0].code
             choice.note = (f"各区位于不同的投影带，热点分析须逐区进行：当前显示 {districts[0].name}（{districts[0].code}），"
                            "可在「区」中选择其他区。")
-    grids = visible_grid_count(request.user) if one_when_large and choice.allow_all and len(districts) > 1 else 0
-    if grids > settings.GRIDMAP_OVERVIEW_MAX_GRIDS:
+    grids = grids_beyond_overview(request.user, len(districts)) if one_when_large and choice.allow_all else 0
+    if grids:
         choice.allow_all = False
         if code is None:
             choice.code = districts[0].code
             choice.note = (f"辖区共 {grids} 个网格，须逐区查看：当前显示 "
                            f"{districts[0].name}（{districts[0].code}），可在「区」中选择其他区。")
     return choice
-
