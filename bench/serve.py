@@ -20,8 +20,9 @@ Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over 
 and the server's CPU per request split into the web server, the background worker and the
 database (every backend of the cluster: run it on a quiet machine).
 The load generator runs on the same machine (it shares the cores with the server): one
-process, a thread per user on a keep-alive connection; the CPU seconds it used are printed
-with each table so that its share of the machine is known. runserver runs as a development
+process, a thread per user, each request on a new connection through bench/_http.py (the
+standard library's client: requests cost it three times the CPU, taken from the server); the CPU
+it used over the measured time is printed with each table so that its share is known. runserver runs as a development
 checkout runs it: `manage.py runserver --noreload` with the checkout's settings (DEBUG is
 off unless GRIDMAP_DEBUG=1: pass --dev-debug to measure it with DEBUG on).
 """
@@ -42,8 +43,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
 from _db import ROOT, setup_django
+from _http import ERRORS, Site
 
 DB_NAME = "gridmap_bench_serve"
 PASSWORD = "bench-serve-pw-2026"
@@ -157,9 +158,9 @@ def start_server(kind: str, port: int, cache_dir: str, *, dev_debug: bool = Fals
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                if requests.get(f"http://127.0.0.1:{port}/health/", timeout=30).status_code == 200:
+                if Site(f"http://127.0.0.1:{port}", timeout_s=30).get("/health/").status == 200:
                     return [server, worker]
-            except requests.RequestException:  # not listening yet, or workers still importing
+            except ERRORS:  # not listening yet, or workers still importing
                 pass
             time.sleep(0.5)
     except BaseException:
@@ -184,19 +185,24 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def login(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    session.get(f"{base}/accounts/login/", timeout=120).raise_for_status()
-    response = session.post(f"{base}/accounts/login/", timeout=120, allow_redirects=False,
-                            data={"username": username, "password": PASSWORD,
-                                  "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-                            headers={"Referer": f"{base}/accounts/login/"})
-    if response.status_code != 302:
-        raise RuntimeError(f"login of {username} failed: HTTP {response.status_code}")
+def login(base: str, username: str) -> Site:
+    session = Site(base)
+    if (status := session.get("/accounts/login/").status) != 200:
+        raise RuntimeError(f"the login page answered HTTP {status}")
+    response = session.post_form("/accounts/login/", {"username": username, "password": PASSWORD,
+                                                      "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                                 headers={"Referer": f"{base}/accounts/login/"})
+    if response.status != 302:
+        raise RuntimeError(f"login of {username} failed: HTTP {response.status}")
     return session
 
 
-def one_request(session: requests.Session, base: str, account: Account, world: World,
+def get_ok(session: Site, path: str) -> None:
+    if (status := session.get(path).status) != 200:
+        raise RuntimeError(f"{path} answered HTTP {status}")
+
+
+def one_request(session: Site, base: str, account: Account, world: World,
                 rng: random.Random) -> list[tuple[str, float, bool]]:
     """One tap of the user: its request(s) as (label, seconds, ok) rows. A report that finds a
     case of its kind open within 50 m is answered 409 with that case; the worker then links the
@@ -210,17 +216,15 @@ def one_request(session: requests.Session, base: str, account: Account, world: W
             feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                        "properties": {"category": category, "description": BENCH_REPORT}}
             headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/my/"}
-            response = session.post(f"{base}/api/incidents/", timeout=120, json=feature, headers=headers)
-            response.content  # noqa: B018 - read the whole body inside the timing
+            response = session.post_json("/api/incidents/", feature, headers)  # the whole body read
             took = time.perf_counter() - t
-            if response.status_code == 409 and response.json().get("duplicates"):
+            if response.status == 409 and response.json().get("duplicates"):
                 feature["properties"]["link_to"] = response.json()["duplicates"][0]["id"]
                 t = time.perf_counter()
-                linked = session.post(f"{base}/api/incidents/", timeout=120, json=feature, headers=headers)
-                linked.content  # noqa: B018
+                linked = session.post_json("/api/incidents/", feature, headers)
                 return [("POST /api/incidents/ → 409 同类在办", took, True),
-                        ("POST /api/incidents/ + link_to", time.perf_counter() - t, linked.status_code == 200)]
-            return [("POST /api/incidents/", took, response.status_code == 201)]
+                        ("POST /api/incidents/ + link_to", time.perf_counter() - t, linked.status == 200)]
+            return [("POST /api/incidents/", took, response.status == 201)]
         if r < 0.6:
             label, path = "GET /my/", "/my/"
         else:
@@ -232,9 +236,8 @@ def one_request(session: requests.Session, base: str, account: Account, world: W
             label, path = "GET /api/coverage/?type=…", f"/api/coverage/?type={rng.choice(world.facility_types)}"
     else:
         label, path = "GET /patrol/", "/patrol/"
-    response = session.get(f"{base}{path}", timeout=120)
-    response.content  # noqa: B018 - read the whole body inside the timing
-    return [(label, time.perf_counter() - t, response.status_code == 200)]
+    response = session.get(path)  # the whole body read inside the timing
+    return [(label, time.perf_counter() - t, response.status == 200)]
 
 
 def tree_cpu_s(roots: list[int]) -> float:
@@ -278,18 +281,21 @@ def prime(base: str, world: World) -> None:
     analysis a page caches (patrol hot spots, coverage per type) is computed once, and the
     measured time shows the steady state instead of 10 patrols waiting on the first answer."""
     patrol, planner, worker = (login(base, pool[0].username) for pool in (world.patrols, world.planners, world.workers))
-    patrol.get(f"{base}/patrol/", timeout=600).raise_for_status()
+    for session in (patrol, planner, worker):
+        session.timeout_s = 600
+    get_ok(patrol, "/patrol/")
     for code in world.facility_types:
-        planner.get(f"{base}/api/coverage/?type={code}", timeout=600).raise_for_status()
-    planner.get(f"{base}/planner/", timeout=600).raise_for_status()
-    worker.get(f"{base}/my/", timeout=600).raise_for_status()
-    worker.get(f"{base}/api/incidents/", timeout=600).raise_for_status()
+        get_ok(planner, f"/api/coverage/?type={code}")
+    get_ok(planner, "/planner/")
+    get_ok(worker, "/my/")
+    get_ok(worker, "/api/incidents/")
 
 
 def drive(base: str, world: World, users: int, seconds: float, warmup: float,
           probe=dict, think_s: float = 0.0) -> tuple[list, float, dict[str, float]]:
     """Runs ``users`` concurrent sessions; returns (label, seconds, ok) rows, the wall time and
-    what each of ``probe()``'s figures (CPU seconds per process tree) grew by over the measured time.
+    what each of ``probe()``'s figures (CPU seconds per process tree) and the CPU seconds of this
+    process (the load generator, key "load generator") grew by over the measured time.
     Each user sends its next request as soon as the last one answered, or after a pause of
     ``think_s`` seconds on average."""
     pools = {"worker": world.workers, "planner": world.planners, "patrol": world.patrols}
@@ -318,7 +324,7 @@ def drive(base: str, world: World, users: int, seconds: float, warmup: float,
         while time.monotonic() < timing["end"]:
             try:
                 answered = one_request(session, base, account, world, rng)
-            except requests.RequestException:
+            except ERRORS:
                 answered = [("(connection error)", 0.0, False)]
             if time.monotonic() > end_warmup:
                 rows += answered
@@ -330,9 +336,10 @@ def drive(base: str, world: World, users: int, seconds: float, warmup: float,
         futures = [pool.submit(user, i) for i in range(users)]
         start.wait()
         time.sleep(max(0.0, timing["start"] + warmup - time.monotonic()))
-        cpu_start = probe()
+        cpu_start, client_start = probe(), time.process_time()
         time.sleep(max(0.0, timing["end"] - time.monotonic()))
         cpu = {name: value - cpu_start[name] for name, value in probe().items()}
+        cpu["load generator"] = time.process_time() - client_start
         rows = [row for f in futures for row in f.result()]
     return rows, time.monotonic() - timing["start"] - warmup, cpu
 
@@ -377,7 +384,6 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"bench-serve-cache-{kind}-") as cache_dir:
             processes = start_server(kind, port, cache_dir, dev_debug=args.dev_debug)
             try:
-                cpu = time.process_time()
                 prime(f"http://127.0.0.1:{port}", world)
                 parts = {"web": [processes[0].pid], "worker": [processes[1].pid], "database": [database_pid()]}
                 parts = {name: pids for name, pids in parts.items() if all(pids)}
@@ -385,8 +391,8 @@ def main() -> None:
                     f"http://127.0.0.1:{port}", world, args.users, args.seconds, args.warmup,
                     probe=lambda parts=parts: {name: tree_cpu_s(pids) for name, pids in parts.items()},
                     think_s=args.think)
+                client_cpu[kind] = cpu_by_part.pop("load generator")
                 server_cpu[kind], split_cpu[kind] = sum(cpu_by_part.values()), cpu_by_part
-                client_cpu[kind] = (time.process_time() - cpu) / (wall + args.warmup)
             finally:
                 stop(processes)
         results[kind] = summarise(rows, wall)
@@ -403,8 +409,9 @@ def main() -> None:
         print(f"  {kind:<10} {server_cpu[kind]:7.1f} CPU s = {server_cpu[kind] / args.seconds:4.2f} cores busy, "
               f"{1000 * server_cpu[kind] / max(n, 1):6.1f} CPU ms per request ("
               + ", ".join(f"{name} {1000 * v / max(n, 1):.1f}" for name, v in split_cpu[kind].items()) + ")")
-    print("load generator CPU (of one core, logins and warm-up included): "
-          + ", ".join(f"{kind} {share:.0%}" for kind, share in client_cpu.items()))
+    print("load generator CPU over the measured time: " + ", ".join(
+        f"{kind} {client_s / args.seconds:.0%} of a core, {1000 * client_s / max(results[kind]['(all)'][5], 1):.1f} ms "
+        "per request" for kind, client_s in client_cpu.items()))
     if len(results) == 2:
         ratio = results["gunicorn"]["(all)"][0] / max(results["runserver"]["(all)"][0], 1e-9)
         print(f"\nthroughput gunicorn / runserver: {ratio:.2f}×")
