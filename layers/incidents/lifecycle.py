@@ -191,8 +191,11 @@ class IncidentLifecycle(ConcurrentTransitionMixin):
         object (shared by all threads) while it reloads, so a reload in another thread could
         switch it back mid-way and fail. Instead the cached status is dropped first: the
         descriptor then sees a first assignment, which it allows. (The status is always
-        reloaded: ConcurrentTransitionMixin reads it whenever an instance is built.)"""
+        reloaded: ConcurrentTransitionMixin reads it whenever an instance is built; reloading
+        some fields, it comes in the same query, not in a second one for the dropped value.)"""
         self.__dict__.pop("status", None)
+        if fields is not None and "status" not in fields:
+            fields = [*fields, "status"]
         super(FSMModelMixin, self).refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         self._update_initial_state()
 

@@ -120,3 +120,20 @@ def test_back_from_verification_keeps_the_department():
     lifecycle.move(incident, S.EVALUATED, satisfaction="不满意")
     incident.refresh_from_db()
     assert incident.status == S.HANDLING and incident.department == dept
+
+
+def test_reloading_some_fields_reloads_the_status_in_the_same_query(django_assert_num_queries):
+    """The status is always reloaded (another request may have moved the case); with a few
+    fields it comes in their query, not in a second one (every report reads its grid back)."""
+    from layers.incidents.models import Incident
+
+    incident = _incident()
+    lifecycle.move(Incident.objects.get(pk=incident.pk), S.ACCEPTED)  # another request's copy
+    Incident.objects.filter(pk=incident.pk).update(description="改过")
+    with django_assert_num_queries(1):
+        incident.refresh_from_db(fields=["grid"])
+        assert incident.status == S.ACCEPTED and incident.grid_id is not None
+    assert incident.description == "楼道堆放杂物"  # only what was asked (and the status) is read
+    lifecycle.move(incident, S.DISPATCHED, department=department())  # the reloaded status guards the step
+    incident.refresh_from_db()
+    assert incident.status == S.DISPATCHED
