@@ -20,9 +20,10 @@ Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over 
 and the server's CPU per request split into the web server, the background worker and the
 database (every backend of the cluster: run it on a quiet machine).
 The load generator runs on the same machine (it shares the cores with the server): one
-process, a thread per user, each request on a new connection through bench/_http.py (the
-standard library's client: requests cost it three times the CPU, taken from the server); the CPU
-it used over the measured time is printed with each table so that its share is known. runserver runs as a development
+process, a thread per user with its connection kept open as a browser keeps it (gunicorn closes
+it after each answer), through bench/_http.py (the standard library's client: requests cost it
+three times the CPU, taken from the server); the CPU it used over the measured time is printed
+with each table so that its share is known. runserver runs as a development
 checkout runs it: `manage.py runserver --noreload` with the checkout's settings (DEBUG is
 off unless GRIDMAP_DEBUG=1: pass --dev-debug to measure it with DEBUG on).
 """
@@ -289,6 +290,8 @@ def prime(base: str, world: World) -> None:
     get_ok(planner, "/planner/")
     get_ok(worker, "/my/")
     get_ok(worker, "/api/incidents/")
+    for session in (patrol, planner, worker):
+        session.close()
 
 
 def drive(base: str, world: World, users: int, seconds: float, warmup: float,
@@ -330,6 +333,7 @@ def drive(base: str, world: World, users: int, seconds: float, warmup: float,
                 rows += answered
             if think_s > 0:  # reading the page before the next tap (exponential, mean think_s)
                 time.sleep(min(rng.expovariate(1 / think_s), max(0.0, timing["end"] - time.monotonic())))
+        session.close()
         return rows
 
     with ThreadPoolExecutor(max_workers=users) as pool:
