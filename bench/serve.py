@@ -158,11 +158,14 @@ def start_server(kind: str, port: int, cache_dir: str, *, dev_debug: bool = Fals
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and server.poll() is None:
+            probe = Site(f"http://127.0.0.1:{port}", timeout_s=30)
             try:
-                if Site(f"http://127.0.0.1:{port}", timeout_s=30).get("/health/").status == 200:
+                if probe.get("/health/").status == 200:
                     return [server, worker]
             except ERRORS:  # not listening yet, or workers still importing
                 pass
+            finally:
+                probe.close()
             time.sleep(0.5)
     except BaseException:
         stop([server, worker])

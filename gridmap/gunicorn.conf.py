@@ -24,16 +24,27 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _whole(name: str, default: int, *, least: int) -> int:
+    """The environment variable ``name`` as a whole number of at least ``least``; a wrong value
+    stops gunicorn with one line naming it, not a traceback from inside the config."""
+    given = os.environ.get(name, "").strip()
+    if not given:
+        return default
+    if not given.isdigit() or int(given) < least:
+        raise SystemExit(f"gridmap: {name} must be a whole number of at least {least}, not {given!r}")
+    return int(given)
+
+
 wsgi_app = "gridmap.wsgi:application"
 bind = [os.environ.get("GRIDMAP_BIND", "127.0.0.1:8000")]
 # One process per core, a few threads each: the pages are CPU-bound Python, so more processes
 # than cores only take turns on them (and each other's CPU caches). On 2 cores with 50 users
 # asking without pause (bench/serve.py): 5 × 4 (gunicorn's 2 × cores + 1) served 83 requests/s
 # with 95 % under 1.66 s; 2 × 3 served 104–112 with 95 % under 0.60–0.74 s; 2 × 4 90–102.
-workers = int(os.environ.get("GRIDMAP_WEB_WORKERS") or min(max(_cores(), 2), 9))
+workers = _whole("GRIDMAP_WEB_WORKERS", min(max(_cores(), 2), 9), least=1)
 worker_class = "gthread"
-threads = int(os.environ.get("GRIDMAP_WEB_THREADS", "3"))
-timeout = int(os.environ.get("GRIDMAP_WEB_TIMEOUT", "120"))
+threads = _whole("GRIDMAP_WEB_THREADS", 3, least=1)
+timeout = _whole("GRIDMAP_WEB_TIMEOUT", 120, least=1)
 # On SIGTERM (systemctl stop/restart) workers finish the requests they have for this long.
 graceful_timeout = 30
 # A worker takes a connection only when a thread is (about to be) free for it, and closes it
@@ -45,7 +56,7 @@ graceful_timeout = 30
 # one to gunicorn per request, nothing is lost; a slow client holds a thread, which is one more
 # reason for nginx in front of anything but a LAN. GRIDMAP_WEB_KEEPALIVE=<seconds> turns
 # keep-alive back on (then a worker holds up to 1000 connections, gunicorn's default).
-keepalive = int(os.environ.get("GRIDMAP_WEB_KEEPALIVE", "0"))
+keepalive = _whole("GRIDMAP_WEB_KEEPALIVE", 0, least=0)
 worker_connections = 1000 if keepalive else threads + 1
 # Recycle workers now and then: the geo stack (GDAL, numpy) keeps memory it once needed. Not
 # often: a worker's start costs about 2.4 s of CPU (Django and the analysis stack, gridmap/warm.py)

@@ -51,6 +51,15 @@ def test_a_worker_takes_only_the_connections_it_has_threads_for(monkeypatch):
     assert conf["keepalive"] == 5 and conf["worker_connections"] == 1000
 
 
+@pytest.mark.parametrize(("name", "given"), [("GRIDMAP_WEB_KEEPALIVE", "5s"), ("GRIDMAP_WEB_THREADS", "0"),
+                                             ("GRIDMAP_WEB_WORKERS", "-2"), ("GRIDMAP_WEB_TIMEOUT", "2.5")])
+def test_a_wrong_setting_stops_gunicorn_with_its_name(monkeypatch, name, given):
+    monkeypatch.setenv(name, given)
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(str(CONF))
+    assert str(stopped.value) == f"gridmap: {name} must be a whole number of at least {0 if name.endswith('KEEPALIVE') else 1}, not {given!r}"
+
+
 def _get(url: str) -> tuple[int, dict, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 - our own local server
