@@ -4,7 +4,7 @@
 
 Loads the demo district into a separate database (gridmap_bench_serve) unless it is there
 (and deletes the reports earlier runs added, so every run starts from the same data), starts
-gunicorn (gridmap/gunicorn.conf.py: a worker per core × 3 threads unless
+gunicorn (gridmap/gunicorn.conf.py: a worker per core × 2 threads unless
 GRIDMAP_WEB_WORKERS / GRIDMAP_WEB_THREADS say otherwise) and then runserver on 127.0.0.1, each next to the
 background worker (`manage.py qcluster`, as `make serve` runs it: the same app, only the web
 server differs) and each with an empty cache folder of its own, and drives each with the
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import runpy
 import statistics
 import subprocess
 import sys
@@ -381,9 +382,8 @@ def main() -> None:
           + f"{args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, on {os.cpu_count()} cores")
     results = {}
     ports = {"gunicorn": 8791, "runserver": 8792}
-    workers = os.environ.get("GRIDMAP_WEB_WORKERS") or "one per core"
-    threads = os.environ.get("GRIDMAP_WEB_THREADS") or "3"
-    print(f"gunicorn: {workers} workers × {threads} threads (gridmap/gunicorn.conf.py)")
+    conf = runpy.run_path(str(ROOT / "gridmap" / "gunicorn.conf.py"))  # what gunicorn will read
+    print(f"gunicorn: {conf['workers']} workers × {conf['threads']} threads (gridmap/gunicorn.conf.py)")
     client_cpu, server_cpu, split_cpu = {}, {}, {}
     for kind in args.servers.split(","):
         port = ports[kind]
