@@ -16,7 +16,7 @@ visitor after a restart; the measured time is the steady state):
                      is timed as its own request), GET /my/, GET /api/incidents/
   20 % planners:     GET /planner/, GET /api/coverage/?type=<a facility type>
   20 % patrols:      GET /patrol/
-Prints requests/s, p50/p95/p99 per page, errors, and gunicorn's throughput over runserver's,
+Prints requests/s, p50/p95/p99 per page and over all pages and lists (every GET), errors, and gunicorn's throughput over runserver's,
 and the server's CPU per request split into the web server, the background worker and the
 database (every backend of the cluster: run it on a quiet machine).
 The load generator runs on the same machine (it shares the cores with the server): one
@@ -52,6 +52,7 @@ DB_NAME = "gridmap_bench_serve"
 PASSWORD = "bench-serve-pw-2026"
 BENCH_REPORT = "压测上报（bench）"
 MIX = (("worker", 0.6), ("planner", 0.2), ("patrol", 0.2))
+PAGES = "(pages and lists: every GET)"  # what the p95 goal of 0.5 s is about; reports are POSTs
 
 
 @dataclass
@@ -356,6 +357,7 @@ def summarise(rows: list, wall: float) -> dict[str, tuple]:
     by_label = defaultdict(list)
     for label, took, ok in rows:
         by_label[label].append((took, ok))
+    by_label[PAGES] = [(took, ok) for label, took, ok in rows if label.startswith("GET ")]
     by_label["(all)"] = [(took, ok) for _label, took, ok in rows]
     table = {}
     for label, items in by_label.items():
@@ -403,7 +405,8 @@ def main() -> None:
             finally:
                 stop(processes)
         results[kind] = summarise(rows, wall)
-    labels = sorted({label for table in results.values() for label in table}, key=lambda s: (s == "(all)", s))
+    labels = sorted({label for table in results.values() for label in table},
+                    key=lambda s: (s.startswith("("), s == "(all)", s))
     print(f"\n{'server':<10} {'page':<34}{'req/s':>8}{'p50 s':>8}{'p95 s':>8}{'p99 s':>8}{'errors':>8}{'requests':>10}")
     for kind, table in results.items():
         for label in labels:
