@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import folium
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from layers.grids.models import Grid
@@ -26,7 +26,7 @@ from layers.maps.lazy import ClusteredPoints, LazyGeoJson
 from layers.maps.legend import Legend
 from layers.maps.phone import LocateControl, PhoneLayout
 from layers.people.masking import mask_name
-from layers.people.models import HouseholdTag
+from layers.people.models import Household, HouseholdTag
 
 STATUS_COLOURS = {
     IncidentStatus.REPORTED: "#e31a1c",
@@ -55,15 +55,15 @@ def worker_map(grids: Iterable[Grid], households, incidents,
     if max_embedded is None:
         max_embedded = settings.GRIDMAP_MAX_EMBEDDED_HOUSEHOLDS
     grid_ids = [g.id for g in grids]
-    counted = Grid.objects.filter(id__in=grid_ids).annotate(
-        n_households=Count("households", distinct=True),
-        n_open=Count("incidents", filter=Q(incidents__status__in=lifecycle.OPEN_STATUSES), distinct=True))
-    m = base_map(bounds=counted.aggregate(e=Extent("geom"))["e"], embed_streets=embed_streets)
+    held = Grid.objects.filter(id__in=grid_ids)
+    n_households, n_open = _counts_by_grid(grid_ids)
+    m = base_map(bounds=held.aggregate(e=Extent("geom"))["e"], embed_streets=embed_streets)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": json.loads(g.geom.geojson),
-             "properties": {"name": g.name, "code": g.code, "households": g.n_households, "open": g.n_open}}
-            for g in counted]},
+             "properties": {"name": g.name, "code": g.code, "households": n_households.get(g.id, 0),
+                            "open": n_open.get(g.id, 0)}}
+            for g in held.only("id", "name", "code", "geom")]},
         name="我的网格",
         style_function=lambda f: {"color": "#7f0000", "weight": 2, "fillColor": "#fee8c8", "fillOpacity": 0.3},
         tooltip=GeoJsonTooltip(["name", "code", "households", "open"], aliases=["网格", "编码", "户数", "未结事件"]),
@@ -90,6 +90,17 @@ def worker_map(grids: Iterable[Grid], households, incidents,
     control = folium.LayerControl(collapsed=False).add_to(m)
     PhoneLayout(control).add_to(m)
     return m
+
+
+def _counts_by_grid(grid_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Households and open cases per grid, each a count grouped by grid. One query joining grids
+    to both multiplied every grid's households by its cases before counting them apart again:
+    1.25 s for an office holding the demo district's every grid, most of its map's time."""
+    def per_grid(rows) -> dict[int, int]:
+        return dict(rows.values_list("grid_id").annotate(n=Count("pk")).order_by())
+
+    return (per_grid(Household.objects.filter(grid_id__in=grid_ids)),
+            per_grid(Incident.objects.filter(grid_id__in=grid_ids, status__in=lifecycle.OPEN_STATUSES)))
 
 
 def _household_layers_by_bbox(m: folium.Map) -> None:

@@ -1,9 +1,11 @@
-"""The grid worker's map: priority households their own layer (never clustered), colours apart
-from the incident statuses, and the phone controls (定位到我, legend and layers folded)."""
+"""The grid worker's map: each grid's households and open cases, priority households their own
+layer (never clustered), colours apart from the incident statuses, and the phone controls (定位到我,
+legend and layers folded)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -11,6 +13,7 @@ from layers.accounts import visibility
 from layers.incidents import lifecycle
 from layers.maps.base import render
 from layers.maps.worker import OTHER_COLOUR, STATUS_COLOURS, VULNERABLE_COLOUR, worker_map
+from tests.factories import category, make_household, point
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,23 @@ def _map_html(world) -> str:
     m = worker_map(visibility.visible_grids(user), visibility.visible_households(user),
                    visibility.visible_incidents(user).filter(status__in=lifecycle.OPEN_STATUSES))
     return render(m, nonce="test")
+
+
+def test_each_grid_shows_its_households_and_its_open_cases(world):
+    """The grid's tooltip (网格, 户数, 未结事件) counts the grid's own households and its cases
+    still open: a case closed (不予立案) or in the next grid is not one."""
+    for n in range(2):
+        make_household(point(104.064 + n / 1000, 30.654), address=f"西路{n + 3}号")
+    second = lifecycle.report(category=category("dispute"), description="西边又一件", geom=point(104.067, 30.657))
+    cancelled = lifecycle.report(category=category("dispute"), description="西边无效", geom=point(104.068, 30.657))
+    lifecycle.move(cancelled, "cancelled")
+    assert {second.grid_id, cancelled.grid_id} == {world.west.id}
+    user = world.admin  # holds both grids
+    html = render(worker_map(visibility.visible_grids(user), visibility.visible_households(user),
+                             visibility.visible_incidents(user)), nonce="test")
+    shown = {p["code"]: (p["households"], p["open"]) for p in map(json.loads, re.findall(
+        r'"properties": (\{"code": [^{}]*"households": [^{}]*\})', html))}
+    assert shown == {world.west.code: (3, 2), world.east.code: (1, 1)}
 
 
 def test_priority_households_are_a_layer_of_their_own_not_clustered(world):
