@@ -125,7 +125,15 @@ class ClusteredPoints(JSCSSMixin, Layer):
             L.geoJSON({{ this.data|tojson }}, {
                 pointToLayer: function (f, latlng) {
                     var p = f.properties;
-                    {%- if this.icon_class %}
+                    {%- if this.shape_class %}
+                    // A shape drawn in CSS, coloured from the point's own colour (built as an
+                    // element: the colour is a style, never markup).
+                    var shape = document.createElement('div');
+                    shape.className = {{ this.shape_class|tojson }};
+                    shape.style.background = p.colour || {{ this.colour|tojson }};
+                    return L.marker(latlng, {icon: L.divIcon({html: shape.outerHTML, className: '',
+                        iconSize: [14, 14], iconAnchor: [7, 7], popupAnchor: [0, -7]}), keyboard: false});
+                    {%- elif this.icon_class %}
                     return L.marker(latlng, {icon: L.divIcon({className: {{ this.icon_class|tojson }},
                         iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -9]}), keyboard: false});
                     {%- else %}
@@ -134,7 +142,16 @@ class ClusteredPoints(JSCSSMixin, Layer):
                     {%- endif %}
                 },
                 onEachFeature: function (f, layer) {
-                    layer.bindPopup(function () { return gridmap.fill(tpl, f.properties); });
+                    layer.bindPopup(function () { return gridmap.fill(tpl, f.properties); },
+                                    {maxWidth: {{ this.popup_width }}});
+                    {%- if this.tooltip_template %}
+                    layer.bindTooltip(gridmap.fill({{ this.tooltip_template|tojson }}, f.properties));
+                    // A tap opens both on a phone: the card says all the tooltip does.
+                    // (The tap opens the tooltip after the card: closed once it has opened.)
+                    var quiet = function () { setTimeout(function () { if (layer.isPopupOpen()) { layer.closeTooltip(); } }, 0); };
+                    layer.on('popupopen', quiet);
+                    layer.on('tooltipopen', quiet);
+                    {%- endif %}
                 }
             }).eachLayer(function (l) { {{ this.get_name() }}.addLayer(l); });
         })();
@@ -146,13 +163,20 @@ class ClusteredPoints(JSCSSMixin, Layer):
 
     def __init__(self, features: list[dict], *, name: str, popup_template: str, radius: int = 3,
                  colour: str = "#2b8cbe", show: bool = True, clustered: bool = True,
-                 icon_class: str | None = None) -> None:
+                 icon_class: str | None = None, shape_class: str | None = None,
+                 tooltip_template: str = "", popup_width: int = 300) -> None:
         """``clustered=False`` draws every point (a layer that must be seen at first sight);
-        ``icon_class`` draws each point as a CSS-styled marker of that class instead of a circle."""
+        ``icon_class`` draws each point as a CSS-styled marker of that class instead of a circle,
+        ``shape_class`` as a 14-pixel shape of that class filled with the point's ``colour``
+        property. ``tooltip_template`` (filled as the popup's) adds a tooltip; ``popup_width``
+        is the popup's largest width in pixels."""
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "ClusteredPoints"
         self.data = {"type": "FeatureCollection", "features": features}
         self.popup_template = popup_template
+        self.tooltip_template = tooltip_template
+        self.popup_width = int(popup_width)
+        self.shape_class = shape_class
         self.radius = radius
         self.colour = colour
         self.clustered = clustered

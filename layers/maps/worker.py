@@ -21,7 +21,7 @@ from layers.incidents import lifecycle
 from layers.incidents.limits import stage_clock
 from layers.incidents.models import Incident, IncidentStatus
 from layers.maps.base import base_map
-from layers.maps.escape import GeoJsonTooltip, Popup, Tooltip, div_icon, html
+from layers.maps.escape import GeoJsonTooltip
 from layers.maps.lazy import ClusteredPoints, LazyGeoJson
 from layers.maps.legend import Legend
 from layers.maps.phone import LocateControl, PhoneLayout
@@ -128,20 +128,20 @@ def _household_layers_embedded(m: folium.Map, households, link_prefix: str) -> N
 
 
 def _incident_layer(m: folium.Map, incidents: Iterable[Incident], link_prefix: str) -> None:
-    open_layer = folium.FeatureGroup(name="未结事件")
+    """Open cases as one layer of diamonds in their status's colour, every one drawn. One
+    element for the layer, its popups and tooltips filled in the browser from the escaped
+    properties (layers.maps.lazy.ClusteredPoints): a folium marker per case cost about 2 ms
+    each, 0.8 s for an office's 400 open cases."""
     now = timezone.now()
+    features = []
     for i in incidents:
-        colour = STATUS_COLOURS.get(i.status, "#666666")
-        # Category names and descriptions are typed by users: escaped (layers.maps.escape).
-        popup = html('<b>{}</b> · {}<br>{}<br>上报 {}<br>{}<br><a href="{}/incidents/{}/" target="_top">处理</a>',
-                     i.category.name, i.get_status_display(), i.description[:80],
-                     f"{timezone.localtime(i.reported_at):%Y-%m-%d %H:%M}", countdown_text(i, now=now),
-                     link_prefix, i.pk)
-        # A diamond drawn in CSS: a distinct shape from the household dots, no extra plugin.
-        icon = div_icon(html('<div class="gm-incident" style="background:{}"></div>', colour), icon_size=(14, 14),
-                        icon_anchor=(7, 7))
-        folium.Marker(
-            [i.geom.y, i.geom.x], icon=icon, popup=Popup(popup, max_width=280),
-            tooltip=Tooltip(f"{i.category.name} · {i.get_status_display()} · {countdown_text(i, now=now)}"),
-        ).add_to(open_layer)
-    open_layer.add_to(m)
+        features.append({
+            "type": "Feature", "geometry": {"type": "Point", "coordinates": [round(i.geom.x, 6), round(i.geom.y, 6)]},
+            "properties": {"id": i.pk, "c": i.category.name, "s": i.get_status_display(),
+                           "d": i.description[:80], "at": f"{timezone.localtime(i.reported_at):%Y-%m-%d %H:%M}",
+                           "left": countdown_text(i, now=now), "colour": STATUS_COLOURS.get(i.status, "#666666")}})
+    popup = (f"<b>{{c}}</b> · {{s}}<br>{{d}}<br>上报 {{at}}<br>{{left}}"
+             f'<br><a href="{link_prefix}/incidents/{{id}}/" target="_top">处理</a>')
+    # A diamond drawn in CSS (.gm-incident, layers.maps.legend): a distinct shape from the household dots.
+    ClusteredPoints(features, name="未结事件", popup_template=popup, tooltip_template="{c} · {s} · {left}",
+                    clustered=False, shape_class="gm-incident", popup_width=280).add_to(m)

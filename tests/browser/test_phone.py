@@ -131,6 +131,15 @@ def test_worker_map_full_width_legend_and_layers_folded_locate(phone, world):
     assert frame.locator(".gm-priority").count() >= 1  # 西路1号 (独居老人) at first sight, not in a bubble
     assert _small_targets(frame, ".leaflet-bar a, .gm-locate, .leaflet-control-layers-toggle, .gm-legend-toggle") == []
     p.shot("phone_my_map")
+    # An open case is a diamond; a tap opens its card with the link to handle it.
+    frame.locator(".gm-incident").first.tap()
+    card = frame.locator(".leaflet-popup-content")
+    card.wait_for()
+    assert "西边纠纷" in card.inner_text() and card.locator("a", has_text="处理").count() == 1
+    page.wait_for_timeout(400)  # Leaflet's fades (a closed tooltip leaves after 200 ms)
+    assert frame.locator(".leaflet-tooltip").count() == 0, "a tooltip over the case's card"
+    p.shot("phone_my_map_case")
+    frame.locator(".leaflet-popup-close-button").tap()
     frame.locator(".gm-locate").tap()
     frame.wait_for_selector(".gm-here")
     frame.locator(".gm-legend-toggle").tap()
