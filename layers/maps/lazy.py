@@ -89,7 +89,7 @@ class ClusteredPoints(JSCSSMixin, Layer):
     """Many points embedded once as compact GeoJSON and clustered in the browser.
 
     One element for the whole layer (not one folium marker per point): the page carries
-    only the properties, and the popup is built from ``popup_template`` in the browser,
+    only the properties, and the popup (if any) is built from ``popup_template`` in the browser,
     where ``{key}`` is replaced by the HTML-escaped property (``gridmap.fill`` of
     static/gridmap/escape.js); the template itself is the app's markup, never data. Each point is a circle
     marker of ``radius``/``colour``, or of ``radius_key``/``colour_key`` properties.
@@ -142,8 +142,10 @@ class ClusteredPoints(JSCSSMixin, Layer):
                     {%- endif %}
                 },
                 onEachFeature: function (f, layer) {
+                    {%- if this.popup_template %}
                     layer.bindPopup(function () { return gridmap.fill(tpl, f.properties); },
                                     {maxWidth: {{ this.popup_width }}});
+                    {%- endif %}
                     {%- if this.tooltip_template %}
                     layer.bindTooltip(gridmap.fill({{ this.tooltip_template|tojson }}, f.properties));
                     // A tap opens both on a phone: the card says all the tooltip does.
@@ -161,7 +163,7 @@ class ClusteredPoints(JSCSSMixin, Layer):
         {% endmacro %}"""
     )
 
-    def __init__(self, features: list[dict], *, name: str, popup_template: str, radius: int = 3,
+    def __init__(self, features: list[dict], *, name: str, popup_template: str = "", radius: int = 3,
                  colour: str = "#2b8cbe", show: bool = True, clustered: bool = True,
                  icon_class: str | None = None, shape_class: str | None = None,
                  tooltip_template: str = "", popup_width: int = 300) -> None:

@@ -30,6 +30,7 @@ from jinja2 import Template
 
 from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip, Tooltip, div_icon, html
+from layers.maps.lazy import ClusteredPoints
 from layers.maps.legend import Legend
 from layers.patrols.hotspots import CLASS_LABELS_ZH, EmergingAnalysis, HotspotResult
 from layers.patrols.route import PatrolPlan
@@ -239,14 +240,15 @@ def add_streets(m: folium.Map, streets: shapely.MultiLineString) -> None:
 
 
 def add_incidents(m: folium.Map, incidents: pd.DataFrame) -> None:
-    group = folium.FeatureGroup(name=f"近期事件 ({len(incidents)} 起)", show=True)
-    for row in incidents.itertuples(index=False):
-        when = row.reported_at.strftime("%Y-%m-%d %H:%M")
-        folium.CircleMarker(
-            (row.lat, row.lon), radius=3, color=row.color, weight=1, fill=True, fill_opacity=0.8,
-            tooltip=Tooltip(f"{row.category_name} · {when}"),
-        ).add_to(group)  # fmt: skip
-    group.add_to(m)
+    """The period's incidents as dots in their category's colour, each with its category and
+    time as a tooltip: one layer embedded once (ClusteredPoints, every dot drawn), not a folium
+    marker per incident (about 1 ms each: 0.9 s of a map with 900 incidents)."""
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
+         "properties": {"c": row.category_name, "at": row.reported_at.strftime("%Y-%m-%d %H:%M"), "colour": row.color}}
+        for row in incidents.itertuples(index=False)]
+    ClusteredPoints(features, name=f"近期事件 ({len(incidents)} 起)", tooltip_template="{c} · {at}",
+                    clustered=False).add_to(m)
 
 
 def _bounds(hotspots: HotspotResult | None, plan: PatrolPlan | None,
