@@ -4,7 +4,7 @@
 
 Loads the demo district into a separate database (gridmap_bench_serve) unless it is there
 (and deletes the reports earlier runs added, so every run starts from the same data), starts
-gunicorn (gridmap/gunicorn.conf.py: a worker per core × 2 threads unless
+gunicorn (gridmap/gunicorn.conf.py: a worker per core × 3 threads unless
 GRIDMAP_WEB_WORKERS / GRIDMAP_WEB_THREADS say otherwise) and then runserver on 127.0.0.1, each next to the
 background worker (`manage.py qcluster`, as `make serve` runs it: the same app, only the web
 server differs) and each with an empty cache folder of its own, and drives each with the

@@ -4,7 +4,7 @@ Environment:
   GRIDMAP_BIND           host:port to listen on (default 127.0.0.1:8000; the Makefile passes
                          $(HOST):$(PORT)); a unix:/path socket works too.
   GRIDMAP_WEB_WORKERS    worker processes (default one per core, at least 2, at most 9).
-  GRIDMAP_WEB_THREADS    threads per worker (default 2): requests waiting on PostGIS overlap.
+  GRIDMAP_WEB_THREADS    threads per worker (default 3): requests waiting on PostGIS overlap.
   GRIDMAP_WEB_KEEPALIVE  seconds a connection stays open for the next request (default 0: closed).
   GRIDMAP_WEB_TIMEOUT    seconds before a stuck worker is restarted (default 120: some map
                          pages compute for a while until that work moves to a queue).
@@ -40,12 +40,15 @@ bind = [os.environ.get("GRIDMAP_BIND", "127.0.0.1:8000")]
 # One process per core, a few threads each: the pages are CPU-bound Python, so more processes
 # than cores only take turns on them (and each other's CPU caches). On 2 cores with 50 users
 # asking without pause (bench/serve.py): 5 × 4 (gunicorn's 2 × cores + 1) served 83 requests/s
-# with 95 % under 1.66 s; 2 × 4 90–102; 2 × 3 104–112. Two threads: a second request runs while
-# the first waits on PostGIS, and a third would only contend for the interpreter's lock; in five
-# alternating runs 2 × 2 served 134–152 requests/s (mean 145) where 2 × 3 served 133–138 (136).
+# with 95 % under 1.66 s; 2 × 4 90–102; 2 × 3 104–112. Three threads, not two, although 2 × 2
+# served 5–7 % more in that bench (145 against 136 requests/s over five alternating runs): a
+# browser opens connections before it has a request for them, and gunicorn's gthread worker
+# holds a thread for up to 5 s on a connection that has sent nothing yet. With two threads, one
+# whole-suite run saw a phone's service worker (the app shell's 92 files fetched at once) not
+# installed after 30 s (tests/browser/test_worker_day.py); the likeliest cause is such waits.
 workers = _whole("GRIDMAP_WEB_WORKERS", min(max(_cores(), 2), 9), least=1)
 worker_class = "gthread"
-threads = _whole("GRIDMAP_WEB_THREADS", 2, least=1)
+threads = _whole("GRIDMAP_WEB_THREADS", 3, least=1)
 timeout = _whole("GRIDMAP_WEB_TIMEOUT", 120, least=1)
 # On SIGTERM (systemctl stop/restart) workers finish the requests they have for this long.
 graceful_timeout = 30
