@@ -30,7 +30,7 @@ from jinja2 import Template
 
 from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip, Tooltip, div_icon, html
-from layers.maps.lazy import ClusteredPoints
+from layers.maps.lazy import ClusteredPoints, point_feature
 from layers.maps.legend import Legend
 from layers.patrols.hotspots import CLASS_LABELS_ZH, EmergingAnalysis, HotspotResult
 from layers.patrols.route import PatrolPlan
@@ -243,10 +243,9 @@ def add_incidents(m: folium.Map, incidents: pd.DataFrame) -> None:
     """The period's incidents as dots in their category's colour, each with its category and
     time as a tooltip: one layer embedded once (ClusteredPoints, every dot drawn), not a folium
     marker per incident (about 1 ms each: 0.9 s of a map with 900 incidents)."""
-    features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
-         "properties": {"c": row.category_name, "at": row.reported_at.strftime("%Y-%m-%d %H:%M"), "colour": row.color}}
-        for row in incidents.itertuples(index=False)]
+    features = [point_feature(row.lon, row.lat, {"c": row.category_name, "colour": row.color,
+                                                 "at": row.reported_at.strftime("%Y-%m-%d %H:%M")})
+                for row in incidents.itertuples(index=False)]
     ClusteredPoints(features, name=f"近期事件 ({len(incidents)} 起)", tooltip_template="{c} · {at}",
                     clustered=False).add_to(m)
 

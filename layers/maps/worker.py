@@ -22,7 +22,7 @@ from layers.incidents.limits import stage_clock
 from layers.incidents.models import Incident, IncidentStatus
 from layers.maps.base import base_map
 from layers.maps.escape import GeoJsonTooltip
-from layers.maps.lazy import ClusteredPoints, LazyGeoJson
+from layers.maps.lazy import ClusteredPoints, LazyGeoJson, point_feature
 from layers.maps.legend import Legend
 from layers.maps.phone import LocateControl, PhoneLayout
 from layers.people.masking import mask_name
@@ -115,10 +115,9 @@ def _household_layers_embedded(m: folium.Map, households, link_prefix: str) -> N
     layers: dict[bool, list[dict]] = {True: [], False: []}
     for h in households.only("id", "geom", "head_name", "address", "residents", "tags", "last_visit"):
         vulnerable = bool(h.vulnerable_tags)
-        layers[vulnerable].append({
-            "type": "Feature", "geometry": {"type": "Point", "coordinates": [round(h.geom.x, 6), round(h.geom.y, 6)]},
-            "properties": {"id": h.pk, "n": mask_name(h.head_name), "a": h.address, "r": h.residents,
-                           "t": "、".join(h.tags) or "无", "v": str(h.last_visit or "无记录")}})
+        layers[vulnerable].append(point_feature(h.geom.x, h.geom.y, {
+            "id": h.pk, "n": mask_name(h.head_name), "a": h.address, "r": h.residents,
+            "t": "、".join(h.tags) or "无", "v": str(h.last_visit or "无记录")}))
     popup = (f"<b>{{n}}</b> {{a}}<br>人口 {{r}}<br>标签：{{t}}<br>最近走访：{{v}}"
              f'<br><a href="{link_prefix}/households/{{id}}/" target="_top">详情</a>')
     ClusteredPoints(layers[False], name="其他户", popup_template=popup, colour=OTHER_COLOUR).add_to(m)
@@ -135,11 +134,10 @@ def _incident_layer(m: folium.Map, incidents: Iterable[Incident], link_prefix: s
     now = timezone.now()
     features = []
     for i in incidents:
-        features.append({
-            "type": "Feature", "geometry": {"type": "Point", "coordinates": [round(i.geom.x, 6), round(i.geom.y, 6)]},
-            "properties": {"id": i.pk, "c": i.category.name, "s": i.get_status_display(),
-                           "d": i.description[:80], "at": f"{timezone.localtime(i.reported_at):%Y-%m-%d %H:%M}",
-                           "left": countdown_text(i, now=now), "colour": STATUS_COLOURS.get(i.status, "#666666")}})
+        features.append(point_feature(i.geom.x, i.geom.y, {
+            "id": i.pk, "c": i.category.name, "s": i.get_status_display(),
+            "d": i.description[:80], "at": f"{timezone.localtime(i.reported_at):%Y-%m-%d %H:%M}",
+            "left": countdown_text(i, now=now), "colour": STATUS_COLOURS.get(i.status, "#666666")}))
     popup = (f"<b>{{c}}</b> · {{s}}<br>{{d}}<br>上报 {{at}}<br>{{left}}"
              f'<br><a href="{link_prefix}/incidents/{{id}}/" target="_top">处理</a>')
     # A diamond drawn in CSS (.gm-incident, layers.maps.legend): a distinct shape from the household dots.
