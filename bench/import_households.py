@@ -13,6 +13,10 @@ then times:
     (layers.grids.linking.link_rows_into: the SQL rule's answer), one INSERT … SELECT;
   - with --trigger-linking, the same first import with the grid found row by row by the
     household_link_grid trigger instead;
+  - with --analyze-during-write S, the same first import while another connection runs ANALYZE
+    on the households S seconds into its write, as autovacuum does after a dry run left a
+    million dead rows (it waits for the import now; it used to leave statistics that made the
+    checks at commit scan a whole index per row);
   - the same import again (every row matched on 编号 and found unchanged: idempotency);
   - plain geopandas: pandas.read_csv + points_from_xy + GeoDataFrame.to_postgis into a
     new table (no checks, no trigger, no indexes, whole file in memory).
@@ -24,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import resource
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -103,11 +109,43 @@ def write_ledger(path: Path, rows: int, seed: int = 7) -> None:
             frame.to_csv(f, index=False, header=start == 0, lineterminator="\r\n")
 
 
-def time_importer(path: Path, *, trigger_linking: bool = False) -> tuple[float, float, object]:
+ANALYZERS: list[threading.Thread] = []
+
+
+def analyze_later(seconds: float) -> Callable[[str, int, int | None], None]:
+    """An import progress callback that, once writing starts, runs ANALYZE on the households
+    from another connection ``seconds`` later, as autovacuum does after a dry run left dead rows."""
+    from django.db import connection
+
+    def on_progress(stage: str, _rows: int, _total: int | None) -> None:
+        if stage != "write":
+            return
+
+        def analyze() -> None:
+            time.sleep(seconds)
+            other = connection.get_new_connection(connection.get_connection_params())
+            other.autocommit = True
+            t = time.perf_counter()
+            with other.cursor() as cur:
+                cur.execute("ANALYZE people_household")
+            print(f"  (the ANALYZE from another connection waited {time.perf_counter() - t:.1f} s)")
+            other.close()
+
+        thread = threading.Thread(target=analyze, daemon=True)
+        thread.start()
+        ANALYZERS.append(thread)
+
+    return on_progress
+
+
+def time_importer(path: Path, *, trigger_linking: bool = False, analyze_after_s: float | None = None
+                  ) -> tuple[float, float, object]:
     from importers.loaders.base import ImportOptions
     from importers.loaders.households import HouseholdLoader
 
-    loader = HouseholdLoader(path, ImportOptions(crs="wgs84", progress=False, trigger_linking=trigger_linking))
+    on_progress = analyze_later(analyze_after_s) if analyze_after_s is not None else None
+    loader = HouseholdLoader(path, ImportOptions(crs="wgs84", progress=False, trigger_linking=trigger_linking,
+                                                 on_progress=on_progress))
     apply = loader.apply
     spent: dict[str, float] = {}
 
@@ -146,6 +184,9 @@ def main() -> None:
     parser.add_argument("--keep-file", action="store_true", help="keep the generated CSV under var/bench/")
     parser.add_argument("--trigger-linking", action="store_true",
                         help="also time a first import that links grids row by row in the trigger")
+    parser.add_argument("--analyze-during-write", type=float, metavar="SECONDS",
+                        help="also time a first import while another connection runs ANALYZE on the households "
+                             "SECONDS into its write (autovacuum after a dry run)")
     args = parser.parse_args()
     setup_django("gridmap_import_bench")
     path = ROOT / "var" / "bench" / f"households_{args.rows}.csv"
@@ -170,6 +211,15 @@ def main() -> None:
             cur.execute("TRUNCATE people_household CASCADE")
             cur.execute("VACUUM ANALYZE people_household")
         trigger = time_importer(path, trigger_linking=True)
+    analyzed = None
+    if args.analyze_during_write is not None:
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("TRUNCATE people_household CASCADE")
+        analyzed = time_importer(path, analyze_after_s=args.analyze_during_write)
+        for thread in ANALYZERS:
+            thread.join()
     n = args.rows
     print(f"\nimport {n:,} households from CSV")
     print(f"  importer, first import (created)   {first:8.1f} s  {n / first:10,.0f} rows/s "
@@ -177,6 +227,9 @@ def main() -> None:
     if trigger is not None:
         print(f"  importer, grids by the row trigger {trigger[0]:8.1f} s  {n / trigger[0]:10,.0f} rows/s "
               f"(of which writing {trigger[1]:.1f} s)")
+    if analyzed is not None:
+        print(f"  importer, ANALYZE {args.analyze_during_write:g} s into the write "
+              f"{analyzed[0]:5.1f} s  {n / analyzed[0]:10,.0f} rows/s")
     print(f"  importer, re-import (unchanged)    {again:8.1f} s  {n / again:10,.0f} rows/s")
     print(f"  geopandas read_csv + to_postgis    {plain:8.1f} s  {n / plain:10,.0f} rows/s (no checks, no trigger)")
     print(f"  ratio importer / geopandas = {first / plain:.2f} (time)")

@@ -44,6 +44,8 @@ SAME_POINT_DEG = 1e-9
 """Coordinates closer than this (degrees, ~0.1 mm) are the same position."""
 SWAP_EXTENT_PAD_DEG = 0.2
 """Padding (degrees, ~20 km) of the district's extent for the swapped lon/lat test."""
+ANALYZE_AFTER_ROWS = 10_000
+"""A table or partition an import wrote this many rows into is analyzed before commit."""
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,12 @@ class PointLoader(Loader):
         """
         set_based = self.grid_linked and not self.options.trigger_linking
         with connection.cursor() as cur:
+            # Autovacuum and ANALYZE take this lock too, and it lets reads and writes through.
+            # Without it, an ANALYZE that ran while the rows below were written but not committed
+            # counted them as absent: the statistics then said the table was empty, and every
+            # per-row lookup planned after (the foreign keys' checks at commit) scanned a whole
+            # index. A million-household import after a dry run ran for hours instead of a minute.
+            cur.execute(sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE").format(self.table_sql()))
             cur.execute(sql.SQL("SELECT count(*) FROM {stage} s JOIN {table} t ON {match} "
                                 "WHERE NOT s.rejected AND {s_key} <> ''").format(
                 stage=STAGE_T, table=self.table_sql(), match=self._match(), s_key=self._last_key("s")))
@@ -337,6 +345,20 @@ class PointLoader(Loader):
                     cur.execute("SELECT set_config('gridmap.set_based_linking', 'off', true)")
                     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(LINK_T))
             result.unchanged = matched - result.updated
+            self._analyze_written(cur)
+
+    def _analyze_written(self, cur) -> None:
+        """ANALYZE each table or partition this transaction wrote ``ANALYZE_AFTER_ROWS`` or more
+        rows of ``self.table`` into. Inside the transaction ANALYZE counts its own rows, so the
+        checks still to come at commit (one foreign-key lookup per row) are planned on the real
+        size, not on statistics left by a dry run or a rolled-back import (a table of dead pages
+        counted as empty)."""
+        cur.execute("SELECT s.schemaname, s.relname FROM pg_stat_xact_user_tables s "
+                    "JOIN pg_partition_tree(%s::regclass) p ON p.relid = s.relid "
+                    "WHERE p.isleaf AND s.n_tup_ins + s.n_tup_upd >= %s ORDER BY s.relname",
+                    [self.table, ANALYZE_AFTER_ROWS])
+        for schema, name in cur.fetchall():
+            cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, name)))
 
     def _link_new_positions(self, cur) -> None:
         """Grids of the staged points that are new or moved (the others keep theirs), in the
