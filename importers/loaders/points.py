@@ -45,7 +45,7 @@ SAME_POINT_DEG = 1e-9
 SWAP_EXTENT_PAD_DEG = 0.2
 """Padding (degrees, ~20 km) of the district's extent for the swapped lon/lat test."""
 ANALYZE_AFTER_ROWS = 10_000
-"""A table or partition an import wrote this many rows into is analyzed before commit."""
+"""From this many rows written, an import readies the checks at commit (PointLoader._ready_checks_at_commit)."""
 
 
 @dataclass(frozen=True)
@@ -345,20 +345,32 @@ class PointLoader(Loader):
                     cur.execute("SELECT set_config('gridmap.set_based_linking', 'off', true)")
                     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(LINK_T))
             result.unchanged = matched - result.updated
-            self._analyze_written(cur)
+            self._ready_checks_at_commit(cur, result.created + result.updated)
 
-    def _analyze_written(self, cur) -> None:
-        """ANALYZE each table or partition this transaction wrote ``ANALYZE_AFTER_ROWS`` or more
-        rows of ``self.table`` into. Inside the transaction ANALYZE counts its own rows, so the
-        checks still to come at commit (one foreign-key lookup per row) are planned on the real
-        size, not on statistics left by a dry run or a rolled-back import (a table of dead pages
-        counted as empty)."""
+    def _ready_checks_at_commit(self, cur, written: int) -> None:
+        """After a write of ``ANALYZE_AFTER_ROWS`` rows or more, ready the foreign keys' checks
+        that run at commit, one query per written row (and per priority-group row the ledger
+        wrote for them):
+
+        - each table or partition this transaction wrote that many rows into is analyzed. Inside
+          the transaction ANALYZE counts its own rows, so the checks are planned on the real
+          size, not on statistics left by a dry run or a refused file (dead pages counted as
+          an empty table, where each check scanned a whole index);
+        - they run with one generic plan each. A check against a partitioned table (the
+          households) otherwise kept being planned anew per row, the plan cache finding the
+          plan of one partition cheaper than the plan of all: 22 s instead of 4.5 s for the
+          727,316 priority-group rows of a million households.
+        """
+        if written < ANALYZE_AFTER_ROWS:
+            return
         cur.execute("SELECT s.schemaname, s.relname FROM pg_stat_xact_user_tables s "
                     "JOIN pg_partition_tree(%s::regclass) p ON p.relid = s.relid "
                     "WHERE p.isleaf AND s.n_tup_ins + s.n_tup_upd >= %s ORDER BY s.relname",
                     [self.table, ANALYZE_AFTER_ROWS])
         for schema, name in cur.fetchall():
             cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, name)))
+        # Until the transaction ends: the same rows come out of either plan, only the planning differs.
+        cur.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
 
     def _link_new_positions(self, cur) -> None:
         """Grids of the staged points that are new or moved (the others keep theirs), in the

@@ -34,7 +34,8 @@ def _ledger(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)  # the partition committed, as autovacuum sees it
-def test_autovacuum_cannot_count_an_import_as_absent_while_it_writes(chengdu, tmp_path):
+def test_autovacuum_cannot_count_an_import_as_absent_while_it_writes(chengdu, tmp_path, monkeypatch):
+    monkeypatch.setattr(points, "ANALYZE_AFTER_ROWS", 1)  # and it commits with its checks readied
     tried: list[str] = []
 
     class Probe(HouseholdLoader):
@@ -57,28 +58,34 @@ def test_autovacuum_cannot_count_an_import_as_absent_while_it_writes(chengdu, tm
 
     result = Probe(_ledger(tmp_path), ImportOptions(crs="wgs84", progress=False)).run()
     assert result.written and result.created == 3
+    assert PriorityMembership.objects.count() == 3  # checked against the households at commit
     assert tried == ["people_household: waits", f"{PARTITION}: waits"]
 
 
-def test_a_large_import_is_counted_before_its_checks_at_commit(chengdu, tmp_path, monkeypatch):
-    monkeypatch.setattr(points, "ANALYZE_AFTER_ROWS", 3)
+def _reltuples_and_plan_mode() -> tuple[float, str]:
+    """What the checks at commit would be planned on: the partition's row count, the plan mode."""
     with connection.cursor() as cur:
         cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [PARTITION])
-        assert cur.fetchone()[0] <= 0  # never analyzed (-1), or analyzed empty
-    result = HouseholdLoader(_ledger(tmp_path), ImportOptions(crs="wgs84", progress=False)).run()
-    assert result.created == 3
-    with connection.cursor() as cur:  # still inside the transaction: what the checks at commit plan on
-        cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [PARTITION])
-        assert cur.fetchone()[0] == 3
-    # Below the threshold (rows this transaction wrote), the statistics are left to autovacuum.
+        reltuples = cur.fetchone()[0]
+        cur.execute("SHOW plan_cache_mode")
+        return reltuples, cur.fetchone()[0]
+
+
+def test_a_large_import_readies_its_checks_at_commit(chengdu, tmp_path, monkeypatch):
+    before, _ = _reltuples_and_plan_mode()
+    assert before <= 0  # never analyzed (-1), or analyzed empty
+    # Below the threshold, a small import leaves statistics and plans as they were.
     monkeypatch.setattr(points, "ANALYZE_AFTER_ROWS", 10)
     two = tmp_path / "two.csv"
     two.write_text("\r\n".join([LEDGER[0], LEDGER[1].replace("JJ-L-1", "JJ-L-4"), LEDGER[2].replace("JJ-L-2", "JJ-L-5")]),
                    encoding="utf-8-sig")
     assert HouseholdLoader(two, ImportOptions(crs="wgs84", progress=False)).run().created == 2
-    with connection.cursor() as cur:
-        cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [PARTITION])
-        assert cur.fetchone()[0] == 3
+    assert _reltuples_and_plan_mode() == (before, "auto")
+    # From the threshold: still inside the transaction, the partition is counted at its real
+    # size (the five rows this transaction wrote) and the checks get one generic plan each.
+    monkeypatch.setattr(points, "ANALYZE_AFTER_ROWS", 3)
+    assert HouseholdLoader(_ledger(tmp_path), ImportOptions(crs="wgs84", progress=False)).run().created == 3
+    assert _reltuples_and_plan_mode() == (5, "force_generic_plan")
 
 
 def test_a_membership_written_by_hand_still_gets_its_households_district(chengdu, tmp_path):
